@@ -1,0 +1,234 @@
+//! The signed manifest: what a course contains and the only trust root for every byte of it.
+//! Pure: the caller passes the current time and the version it accepted before.
+
+use serde::{Deserialize, Serialize};
+
+use crate::cid::Cid;
+use crate::date::Date;
+use crate::key::{PublicKey, SecretKey, Signature};
+
+/// The manifest format this code writes and reads.
+pub const FORMAT: u32 = 1;
+/// Domain separation: these signed bytes can never be mistaken for another message signed by the key.
+const SIGNING_CONTEXT: &[u8] = b"cartable-manifest-v1\n";
+
+/// Everything a client needs to fetch, verify and show one version of a course.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Always [`FORMAT`] for manifests this code accepts.
+    pub format: u32,
+    /// Who and what the course is for.
+    pub course: CourseInfo,
+    /// Grows with every publication; a client never goes back to a lower one.
+    pub version: u64,
+    /// Unix time (seconds) of packing.
+    pub created_at: i64,
+    /// Unix time (seconds) after which clients refuse this manifest.
+    pub expires_at: i64,
+    /// Size of every chunk but the last of each file, in bytes.
+    pub chunk_size: u32,
+    /// The lessons, in teaching order.
+    pub lessons: Vec<Lesson>,
+    /// The homework agenda ("cahier de textes"), as the teacher wrote it.
+    pub agenda: Vec<Homework>,
+    /// Every file of the course, each as a list of chunks.
+    pub files: Vec<FileEntry>,
+    /// Base URLs of static mirrors serving `ipfs/<cid>` under them.
+    pub mirrors: Vec<String>,
+    /// WebSocket URLs of trackers for the classmates' swarm.
+    pub trackers: Vec<String>,
+}
+
+/// The course's identity and people.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CourseInfo {
+    /// Stable identifier across versions (lowercase letters, digits and dashes).
+    pub id: String,
+    /// Title shown on the course home.
+    pub title: String,
+    /// The class, such as "3e B".
+    pub class: String,
+    /// The school subject, such as "Physique-chimie".
+    pub subject: String,
+    /// The teacher's name as pupils know it.
+    pub teacher: String,
+    /// BCP 47 language tag of the content, such as "fr".
+    pub language: String,
+}
+
+/// One lesson: a Markdown file of the course.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Lesson {
+    /// The lesson's first heading.
+    pub title: String,
+    /// Path of its Markdown file in [`Manifest::files`].
+    pub path: String,
+}
+
+/// One line of the homework agenda.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Homework {
+    /// The subject, such as "Mathématiques".
+    pub subject: String,
+    /// What to do.
+    pub task: String,
+    /// When it is due.
+    pub due: Date,
+    /// Paths of attached files in [`Manifest::files`].
+    pub attachments: Vec<String>,
+}
+
+/// One file of the course and the chunks that make it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct FileEntry {
+    /// Path inside the course folder, with `/` separators.
+    pub path: String,
+    /// Media type, such as `image/png`.
+    pub media_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// The chunks in order: each [`Manifest::chunk_size`] bytes but the last; none for an empty file.
+    pub chunks: Vec<Cid>,
+}
+
+/// `manifest.json` as published: the manifest, its signer and the signature over its canonical bytes.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct SignedManifest {
+    /// The signed content.
+    pub manifest: Manifest,
+    /// The signer's public key, `ed25519:<base64>`.
+    pub signer: String,
+    /// Base64 Ed25519 signature over [`Manifest::canonical_bytes`].
+    pub signature: String,
+}
+
+/// Why a manifest was refused. Each reason is its own variant so the UI can say which.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestError {
+    /// Not JSON, or not shaped like a manifest.
+    #[error("manifest is malformed: {0}")]
+    Malformed(String),
+    /// Written by a format this code does not know.
+    #[error("manifest format {0} is not supported (this app reads format {FORMAT})")]
+    UnsupportedFormat(u32),
+    /// Signed by a key the page does not pin.
+    #[error("manifest is signed by {0}, which is not a key this school trusts")]
+    UnknownKey(String),
+    /// The signature does not match the content.
+    #[error("manifest signature does not match its content")]
+    BadSignature,
+    /// Past its expiry time.
+    #[error("manifest expired on {}", Date::from_unix(*expired_at))]
+    Expired {
+        /// Unix time of expiry.
+        expired_at: i64,
+    },
+    /// Older than a version already accepted (a rollback).
+    #[error("manifest version {offered} is older than version {accepted} already accepted")]
+    Rollback {
+        /// The version offered now.
+        offered: u64,
+        /// The newest version accepted before.
+        accepted: u64,
+    },
+}
+
+impl Manifest {
+    /// The bytes that are signed: a context string and the JSON of this manifest, fields in declaration
+    /// order. Signing and verifying both call this one function.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        let mut bytes = SIGNING_CONTEXT.to_vec();
+        // Serialising plain structs of strings, integers and lists cannot fail.
+        bytes.extend(serde_json::to_vec(self).unwrap_or_default());
+        bytes
+    }
+
+    /// Signs this manifest with the school's key.
+    pub fn sign(self, key: &SecretKey) -> SignedManifest {
+        let signature = key.sign(&self.canonical_bytes());
+        SignedManifest { manifest: self, signer: key.public().to_string(), signature: signature.to_string() }
+    }
+
+    /// The file at `path`, if the course has one.
+    pub fn file(&self, path: &str) -> Option<&FileEntry> {
+        self.files.iter().find(|file| file.path == path)
+    }
+
+    /// Total size of the course's files, in bytes.
+    pub fn total_size(&self) -> u64 {
+        self.files.iter().map(|file| file.size).sum()
+    }
+
+    fn check_shape(&self) -> Result<(), ManifestError> {
+        if self.chunk_size == 0 {
+            return Err(ManifestError::Malformed("chunk_size is 0".into()));
+        }
+        for file in &self.files {
+            if file.chunks.len() as u64 != file.size.div_ceil(u64::from(self.chunk_size)) {
+                return Err(ManifestError::Malformed(format!("{}: chunk count does not match its size", file.path)));
+            }
+        }
+        let referenced = self.lessons.iter().map(|l| &l.path).chain(self.agenda.iter().flat_map(|h| &h.attachments));
+        for path in referenced {
+            if self.file(path).is_none() {
+                return Err(ManifestError::Malformed(format!("{path} is referenced but not listed in files")));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl FileEntry {
+    /// The size chunk `index` must have, given the manifest's chunk size.
+    pub fn chunk_len(&self, index: usize, chunk_size: u32) -> u64 {
+        let start = index as u64 * u64::from(chunk_size);
+        self.size.saturating_sub(start).min(u64::from(chunk_size))
+    }
+}
+
+/// What a client trusts when it checks a manifest.
+#[derive(Clone, Debug)]
+pub struct Trust<'a> {
+    /// The keys the school pinned in the page.
+    pub keys: &'a [PublicKey],
+    /// The current unix time, in seconds.
+    pub now: i64,
+    /// The newest version of this course accepted before, if any.
+    pub accepted_version: Option<u64>,
+}
+
+impl SignedManifest {
+    /// Reads `manifest.json` and returns its manifest if, and only if, it is well formed, signed by a
+    /// pinned key, unexpired, and not older than the version accepted before.
+    pub fn verify(json: &[u8], trust: &Trust<'_>) -> Result<Manifest, ManifestError> {
+        let signed: SignedManifest =
+            serde_json::from_slice(json).map_err(|error| ManifestError::Malformed(error.to_string()))?;
+        let manifest = signed.manifest;
+        if manifest.format != FORMAT {
+            return Err(ManifestError::UnsupportedFormat(manifest.format));
+        }
+        let signer = signed.signer.parse::<PublicKey>().ok().filter(|key| trust.keys.contains(key));
+        let signer = signer.ok_or_else(|| ManifestError::UnknownKey(signed.signer.clone()))?;
+        let signature = signed.signature.parse::<Signature>().map_err(|()| ManifestError::BadSignature)?;
+        if !signer.verify(&manifest.canonical_bytes(), &signature) {
+            return Err(ManifestError::BadSignature);
+        }
+        if trust.now >= manifest.expires_at {
+            return Err(ManifestError::Expired { expired_at: manifest.expires_at });
+        }
+        if let Some(accepted) = trust.accepted_version.filter(|&accepted| manifest.version < accepted) {
+            return Err(ManifestError::Rollback { offered: manifest.version, accepted });
+        }
+        manifest.check_shape()?;
+        Ok(manifest)
+    }
+}
+
+#[cfg(test)]
+mod tests;

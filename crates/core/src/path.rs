@@ -1,0 +1,74 @@
+//! Paths inside a course folder: always relative, `/`-separated, with no `.` or `..` left.
+
+/// Resolves `reference`, written in the file at `base` (a course path), to a course path.
+/// Returns `None` when the reference leaves the course folder or is absolute.
+pub fn resolve(base: &str, reference: &str) -> Option<String> {
+    if reference.starts_with('/') || reference.starts_with('\\') {
+        return None;
+    }
+    let mut parts: Vec<&str> = base.split('/').collect();
+    parts.pop(); // the file name of `base`
+    for part in reference.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            _ if part.contains('\\') => return None,
+            _ => parts.push(part),
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join("/"))
+}
+
+/// Decodes `%XX` escapes (as in `mon%20image.png`). `None` when an escape is broken or not UTF-8.
+pub fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(base: &str, reference: &str, expected: Option<&str>) {
+        assert_eq!(resolve(base, reference).as_deref(), expected);
+    }
+
+    #[test]
+    fn resolves_relative_to_the_lesson() {
+        check("lessons/01.md", "../images/a.svg", Some("images/a.svg"));
+        check("lessons/01.md", "./b.png", Some("lessons/b.png"));
+        check("lessons/01.md", "c/../d.png", Some("lessons/d.png"));
+        check("agenda.toml", "docs/fiche.pdf", Some("docs/fiche.pdf"));
+    }
+
+    #[test]
+    fn never_leaves_the_course_folder() {
+        check("lessons/01.md", "../../etc/passwd", None);
+        check("lessons/01.md", "/etc/passwd", None);
+        check("lessons/01.md", "..\\..\\x", None);
+        check("lessons/01.md", "..", None);
+    }
+
+    #[test]
+    fn decodes_escapes() {
+        assert_eq!(percent_decode("mon%20sch%C3%A9ma.svg").as_deref(), Some("mon schéma.svg"));
+        assert_eq!(percent_decode("%zz"), None);
+        assert_eq!(percent_decode("%"), None);
+        assert_eq!(percent_decode("%ff"), None);
+    }
+}

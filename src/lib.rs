@@ -1,0 +1,1 @@
+//! The browser edge of cartable.
