@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what cartable needs to build and test, and builds the browser app into pkg/.
+# Quick when everything is already there. Sourced by demo.sh and test.sh; sets WASM_CARGO.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" -eq 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# Chromium and its driver run the browser and end-to-end tests.
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
+if [ ${#missing[@]} -gt 0 ]; then say "installing ${missing[*]} (Debian packages)"; apt_install "${missing[@]}"; fi
+
+# The wasm32 target from rustup; else Debian's rustc-web building std from source (slower).
+WASM_CARGO=(cargo)
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  if ! rustup target add wasm32-unknown-unknown; then
+    say "rustup could not add the target: using Debian's rustc-web instead"
+    command -v /usr/lib/llvm-22/bin/wasm-ld >/dev/null || apt_install rustc-web cargo-web rust-web-src lld-22
+    WASM_CARGO=(env PATH="/usr/bin:$PATH" cargo --config .cargo/debian.toml)
+  fi
+fi
+
+# wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
+wanted=$(awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+installed=$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }' || true)
+if [ "$installed" != "$wanted" ]; then
+  say "installing wasm-bindgen-cli $wanted (about 2 minutes, once)"
+  cargo install -q wasm-bindgen-cli --version "$wanted"
+fi
+
+# Node packages for the end-to-end tests (playwright-core drives Debian's Chromium; no browser download).
+if [ ! -f tests/e2e/node_modules/.package-lock.json ] || [ tests/e2e/package-lock.json -nt tests/e2e/node_modules/.package-lock.json ]; then
+  say "installing Node packages for the end-to-end tests"
+  npm ci --prefix tests/e2e --ignore-scripts --no-audit --no-fund --loglevel=error
+fi
+
+# The browser app: optimised for size, then bound to JavaScript with names stripped.
+say "building the browser app into pkg/"
+"${WASM_CARGO[@]}" build --quiet --profile wasm-release --target wasm32-unknown-unknown -p cartable
+wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
+  --out-dir pkg target/wasm32-unknown-unknown/wasm-release/cartable.wasm

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Every test tier, as CI runs it: native (core and the cartable tool), browser (wasm in headless
+# Chromium), end to end (real pages in Chromium against a real `cartable serve`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+started=$SECONDS
+
+say "native tests: core and the cartable tool"
+cargo test --workspace --exclude cartable
+
+say "browser tests: wasm-bindgen-test in headless Chromium"
+"${WASM_CARGO[@]}" test --target wasm32-unknown-unknown -p cartable
+
+say "end-to-end tests: Playwright driving Chromium against cartable serve"
+CARTABLE_BIN="$PWD/target/debug/cartable" node --test --test-concurrency=1 tests/e2e/
+
+say "all tiers passed in $((SECONDS - started)) s (after setup)"

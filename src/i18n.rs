@@ -1,0 +1,173 @@
+//! The words of the interface, French first, English complete. A `Text` table per language: the compiler
+//! refuses a language with a missing string.
+
+/// An interface language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    /// French, the default.
+    Fr,
+    /// English.
+    En,
+}
+
+const SAVED: &str = "cartable.lang";
+
+impl Lang {
+    /// The language to start with: the page's option, else the pupil's last choice, else French.
+    pub fn choose(option: Option<&str>) -> Lang {
+        let saved = || web_sys::window()?.local_storage().ok()??.get_item(SAVED).ok()?;
+        match option.map(str::to_owned).or_else(saved).as_deref() {
+            Some(tag) if tag.starts_with("en") => Lang::En,
+            _ => Lang::Fr,
+        }
+    }
+
+    /// Remembers the pupil's choice for the next visit.
+    pub fn save(self) {
+        if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+            let _ = storage.set_item(SAVED, self.tag());
+        }
+    }
+
+    /// The BCP 47 tag, for `lang` attributes and date formatting.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::Fr => "fr",
+            Lang::En => "en",
+        }
+    }
+
+    /// The other language, for the switch.
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Fr => Lang::En,
+            Lang::En => Lang::Fr,
+        }
+    }
+
+    /// The interface strings in this language.
+    pub fn text(self) -> &'static Text {
+        match self {
+            Lang::Fr => &FR,
+            Lang::En => &EN,
+        }
+    }
+}
+
+/// Every string the interface shows.
+#[allow(missing_docs)]
+pub struct Text {
+    pub loading_course: &'static str,
+    pub loading_file: &'static str,
+    pub home: &'static str,
+    pub agenda: &'static str,
+    pub lessons: &'static str,
+    pub class: &'static str,
+    pub teacher: &'static str,
+    pub version_of: &'static str,
+    pub due: &'static str,
+    pub subject: &'static str,
+    pub task: &'static str,
+    pub attachments: &'static str,
+    pub no_homework: &'static str,
+    pub next_homework: &'static str,
+    pub no_such_lesson: &'static str,
+    pub unverified_title: &'static str,
+    pub unverified_body: &'static str,
+    pub rollback_body: &'static str,
+    pub expired_title: &'static str,
+    pub expired_body: &'static str,
+    pub corrupted_title: &'static str,
+    pub corrupted_body: &'static str,
+    pub unreachable_title: &'static str,
+    pub unreachable_body: &'static str,
+    pub missing_title: &'static str,
+    pub no_webcrypto_title: &'static str,
+    pub no_webcrypto_body: &'static str,
+    pub retry: &'static str,
+    pub switch_to: &'static str,
+    pub crashed: &'static str,
+    pub reload: &'static str,
+    pub main_navigation: &'static str,
+}
+
+const FR: Text = Text {
+    loading_course: "Chargement du cours…",
+    loading_file: "Chargement…",
+    home: "Accueil",
+    agenda: "Cahier de textes",
+    lessons: "Leçons",
+    class: "Classe",
+    teacher: "Professeur",
+    version_of: "Version publiée le",
+    due: "Pour le",
+    subject: "Matière",
+    task: "Travail à faire",
+    attachments: "Pièces jointes",
+    no_homework: "Aucun devoir pour le moment.",
+    next_homework: "Prochains devoirs",
+    no_such_lesson: "Cette leçon n'existe pas.",
+    unverified_title: "Ce cours n'a pas pu être vérifié",
+    unverified_body: "Il ne porte pas une signature valide de votre établissement : rien n'en a été affiché. Prévenez votre professeur.",
+    rollback_body: "Le serveur propose une version plus ancienne que celle que vous avez déjà reçue : elle a été refusée.",
+    expired_title: "Ce cours a expiré",
+    expired_body: "La version publiée a expiré le {date}. Demandez à votre professeur de la publier à nouveau.",
+    corrupted_title: "Un fichier est corrompu",
+    corrupted_body: "« {path} » ne correspond pas à ce que l'établissement a publié : il n'a pas été affiché. Réessayez plus tard.",
+    unreachable_title: "Le serveur ne répond pas",
+    unreachable_body: "Le serveur de l'école ne répond pas pour le moment. Vérifiez votre connexion, puis réessayez dans quelques minutes.",
+    missing_title: "Fichier introuvable dans ce cours",
+    no_webcrypto_title: "Ce navigateur ne peut pas vérifier les fichiers",
+    no_webcrypto_body: "Ouvrez le cours par une adresse https, ou avec un navigateur à jour.",
+    retry: "Réessayer",
+    switch_to: "English",
+    crashed: "cartable a rencontré une erreur.",
+    reload: "Recharger la page",
+    main_navigation: "Navigation du cours",
+};
+
+const EN: Text = Text {
+    loading_course: "Loading the course…",
+    loading_file: "Loading…",
+    home: "Home",
+    agenda: "Homework",
+    lessons: "Lessons",
+    class: "Class",
+    teacher: "Teacher",
+    version_of: "Version published on",
+    due: "Due",
+    subject: "Subject",
+    task: "Task",
+    attachments: "Attachments",
+    no_homework: "No homework for now.",
+    next_homework: "Next homework",
+    no_such_lesson: "This lesson does not exist.",
+    unverified_title: "This course could not be verified",
+    unverified_body: "It does not carry a valid signature from your school, so nothing of it was shown. Tell your teacher.",
+    rollback_body: "The server offers an older version than the one you already have: it was refused.",
+    expired_title: "This course has expired",
+    expired_body: "The published version expired on {date}. Ask your teacher to publish it again.",
+    corrupted_title: "A file is corrupted",
+    corrupted_body: "“{path}” does not match what your school published, so it was not shown. Try again later.",
+    unreachable_title: "The server does not answer",
+    unreachable_body: "The school's server does not answer right now. Check your connection, then try again in a few minutes.",
+    missing_title: "File not found in this course",
+    no_webcrypto_title: "This browser cannot verify files",
+    no_webcrypto_body: "Open the course through an https address, or with an up-to-date browser.",
+    retry: "Try again",
+    switch_to: "Français",
+    crashed: "cartable ran into an error.",
+    reload: "Reload the page",
+    main_navigation: "Course navigation",
+};
+
+/// A calendar date in the reader's language, such as "jeudi 3 décembre 2026".
+pub fn long_date(date: cartable_core::date::Date, lang: Lang) -> String {
+    let (year, month, day) = date.parts();
+    let js_date = js_sys::Date::new_with_year_month_day(u32::from(year), i32::from(month) - 1, i32::from(day));
+    let options = js_sys::Object::new();
+    for (name, value) in [("weekday", "long"), ("day", "numeric"), ("month", "long"), ("year", "numeric")] {
+        let _ = js_sys::Reflect::set(&options, &name.into(), &value.into());
+    }
+    js_date.to_locale_date_string(lang.tag(), &options).into()
+}

@@ -1,0 +1,91 @@
+//! The root component: opens the course, then shows the page the URL fragment names.
+
+use std::rc::Rc;
+
+use cartable_core::PublicKey;
+use yew::prelude::*;
+
+use crate::course::Course;
+use crate::i18n::Lang;
+use crate::view::agenda::AgendaPage;
+use crate::view::error::ErrorPanel;
+use crate::view::home::HomePage;
+use crate::view::lesson::LessonPage;
+use crate::view::load::{use_load, Load};
+use crate::view::route::{use_route, Route};
+use crate::view::Ctx;
+
+/// Properties of [`App`], from the embedding page.
+#[derive(Properties, PartialEq)]
+pub struct AppProps {
+    /// URL of the course's `manifest.json`, relative to the page.
+    pub manifest_url: AttrValue,
+    /// The school's pinned public key.
+    pub key: PublicKey,
+    /// The interface language to start with.
+    pub lang: Lang,
+}
+
+/// The whole app.
+#[function_component]
+pub fn App(props: &AppProps) -> Html {
+    let lang = use_state(|| props.lang);
+    let attempt = use_state(|| 0u32);
+    let course = use_load((props.manifest_url.clone(), props.key, *attempt), |(url, key, _)| async move {
+        Course::open(&url, key).await.map(Rc::new)
+    });
+    let switch_lang = {
+        let lang = lang.clone();
+        Callback::from(move |_| {
+            lang.other().save();
+            lang.set(lang.other());
+        })
+    };
+    let retry = Callback::from(move |_| attempt.set(*attempt + 1));
+    let text = lang.text();
+    let body = match &*course {
+        Load::Loading => html! { <p class="loading">{ text.loading_course }</p> },
+        Load::Failed(error) => html! { <ErrorPanel error={error.clone()} lang={*lang} on_retry={retry} /> },
+        Load::Ready(course) => html! { <CourseView ctx={Ctx { course: course.clone(), lang: *lang }} /> },
+    };
+    html! {
+        <div class="cartable" lang={lang.tag()}>
+            <div class="toolbar">
+                <button type="button" class="switch-lang" onclick={switch_lang} lang={lang.other().tag()}>
+                    { text.switch_to }
+                </button>
+            </div>
+            { body }
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct CourseProps {
+    ctx: Ctx,
+}
+
+#[function_component]
+fn CourseView(props: &CourseProps) -> Html {
+    let route = use_route();
+    let (course, text) = (&props.ctx.course.manifest.course, props.ctx.lang.text());
+    let current = |target: Route| (route == target).then_some("page");
+    let page = match route {
+        Route::Home => html! { <HomePage ctx={props.ctx.clone()} /> },
+        Route::Lesson(index) => html! { <LessonPage ctx={props.ctx.clone()} {index} /> },
+        Route::Agenda => html! { <AgendaPage ctx={props.ctx.clone()} /> },
+    };
+    html! {
+        <>
+            <header class="course-header">
+                <p class="course-subject">{ &course.subject }{ " · " }{ &course.class }</p>
+                <h1>{ &course.title }</h1>
+                <nav aria-label={text.main_navigation}>
+                    <a href={Route::Home.href()} aria-current={current(Route::Home)}>{ text.home }</a>
+                    <a href={Route::Agenda.href()} aria-current={current(Route::Agenda)}>{ text.agenda }</a>
+                </nav>
+            </header>
+            <div class="page" lang={course.language.clone()}>{ page }</div>
+        </>
+    }
+}

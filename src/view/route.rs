@@ -1,0 +1,61 @@
+//! Pages addressed by the URL fragment (`#/lecon/2`), so the back button and bookmarks work without a
+//! router dependency.
+
+use gloo_events::EventListener;
+use yew::prelude::*;
+
+/// A page of the course.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// The course home.
+    Home,
+    /// A lesson, by index in the manifest (0-based).
+    Lesson(usize),
+    /// The homework agenda.
+    Agenda,
+}
+
+impl Route {
+    /// Reads a fragment such as `#/lecon/2`. Anything unknown is the home page.
+    pub fn parse(fragment: &str) -> Route {
+        let path = fragment.trim_start_matches('#').trim_matches('/');
+        match path.split_once('/') {
+            Some(("lecon", number)) => match number.parse::<usize>() {
+                Ok(number) if number >= 1 => Route::Lesson(number - 1),
+                _ => Route::Home,
+            },
+            _ if path == "cahier-de-textes" => Route::Agenda,
+            _ => Route::Home,
+        }
+    }
+
+    /// The fragment that leads to this page.
+    pub fn href(self) -> String {
+        match self {
+            Route::Home => "#/".into(),
+            Route::Lesson(index) => format!("#/lecon/{}", index + 1),
+            Route::Agenda => "#/cahier-de-textes".into(),
+        }
+    }
+
+    fn current() -> Route {
+        let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+        Route::parse(&hash)
+    }
+}
+
+/// The current page, updated when the fragment changes.
+#[hook]
+pub fn use_route() -> Route {
+    let route = use_state(Route::current);
+    {
+        let route = route.clone();
+        use_effect_with((), move |_| {
+            let listener = web_sys::window()
+                .map(|window| EventListener::new(&window, "hashchange", move |_| route.set(Route::current())));
+            move || drop(listener)
+        });
+    }
+    *route
+}
+

@@ -1,0 +1,114 @@
+//! Browser tier: runs in headless Chromium (`cargo test --target wasm32-unknown-unknown -p cartable`).
+//! WebCrypto hashing, rendering of hostile lessons into a real DOM, and failures against a real fetch.
+// See: issue 2
+#![cfg(target_arch = "wasm32")]
+
+use std::collections::HashMap;
+
+use cartable::course::{Course, LoadError};
+use cartable::digest;
+use cartable::i18n::Lang;
+use cartable::view::nodes::{LessonBody, LessonBodyProps};
+use cartable::view::route::Route;
+use cartable_core::markdown;
+use cartable_core::{Cid, SecretKey};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Lets Yew's scheduler render and the browser settle.
+async fn settle() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let window = web_sys::window().expect("a window");
+        window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 20).expect("a timer");
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.expect("the timer fires");
+}
+
+/// Mounts a lesson made from `source` into a fresh element and returns that element once rendered.
+async fn render(source: &str, assets: &[(&str, &str)]) -> web_sys::Element {
+    let document = web_sys::window().and_then(|w| w.document()).expect("a document");
+    let root = document.create_element("div").expect("a div");
+    document.body().expect("a body").append_child(&root).expect("appended");
+    let assets = assets
+        .iter()
+        .map(|(path, url)| (path.to_string(), Ok((url.to_string(), "image/png".to_string()))))
+        .collect::<HashMap<_, _>>();
+    let nodes = markdown::parse("lessons/01.md", source).nodes;
+    let props = LessonBodyProps { nodes, assets, lang: Lang::Fr };
+    yew::Renderer::<LessonBody>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    root
+}
+
+fn all(root: &web_sys::Element, selector: &str) -> Vec<web_sys::Element> {
+    let list = root.query_selector_all(selector).expect("a valid selector");
+    (0..list.length()).filter_map(|i| list.item(i)?.dyn_into().ok()).collect()
+}
+
+#[wasm_bindgen_test]
+async fn webcrypto_hashes_to_the_same_cids_as_the_core() {
+    for size in [0usize, 1, 1000, 256 * 1024 + 3] {
+        let bytes: Vec<u8> = (0..size).map(|i| (i * 7 % 251) as u8).collect();
+        assert_eq!(digest::cid_of(&bytes).await, Some(Cid::of(&bytes)), "size {size}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_lesson_renders_text_tables_and_verified_pictures() {
+    let source = "# La loi d'Ohm\n\nU = R × I\n\n| U (V) | I (A) |\n|---|---|\n| 6 | 0,2 |\n\n![Le circuit](../images/c.png)\n";
+    let root = render(source, &[("images/c.png", "blob:http://localhost/verified")]).await;
+    assert_eq!(all(&root, "h1")[0].text_content().as_deref(), Some("La loi d'Ohm"));
+    assert_eq!(all(&root, "thead th").len(), 2);
+    assert_eq!(all(&root, "tbody td").len(), 2);
+    let image = &all(&root, "img")[0];
+    assert_eq!(image.get_attribute("src").as_deref(), Some("blob:http://localhost/verified"));
+    assert_eq!(image.get_attribute("alt").as_deref(), Some("Le circuit"));
+}
+
+#[wasm_bindgen_test]
+async fn hostile_markdown_renders_inert() {
+    let source = "# Piège\n\n<script>window.pwned = 1</script>\n\n<img src=x onerror=\"window.pwned = 2\">\n\n\
+        [a](javascript:window.pwned=3) [b](JAVASCRIPT:alert(1)) [c](data:text/html,<script>alert(1)</script>)\n\n\
+        ![d](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+) ![e](https://pixel.example/p.png)\n\n\
+        <iframe src=\"https://evil.example\"></iframe> <a href=\"javascript:alert(1)\" onclick=\"alert(1)\">f</a>\n\n\
+        [sûr](https://www.education.gouv.fr/)\n";
+    let root = render(source, &[]).await;
+    settle().await;
+    assert!(all(&root, "script, iframe, style, object, embed, svg, img").is_empty(), "{}", root.inner_html());
+    for element in all(&root, "*") {
+        for name in element.get_attribute_names().iter().filter_map(|n| n.as_string()) {
+            assert!(!name.starts_with("on"), "event attribute {name} in {}", root.inner_html());
+        }
+    }
+    let hrefs: Vec<String> = all(&root, "a").iter().filter_map(|a| a.get_attribute("href")).collect();
+    assert_eq!(hrefs, ["https://www.education.gouv.fr/"]);
+    let pwned = js_sys::Reflect::get(&js_sys::global(), &"pwned".into()).expect("readable global");
+    assert!(pwned.is_undefined(), "a payload ran");
+    assert!(root.text_content().unwrap_or_default().contains("Piège"));
+}
+
+#[wasm_bindgen_test]
+async fn an_unreachable_origin_is_reported_as_such() {
+    let key = SecretKey::from_seed([3; 32]).public();
+    // Port 9 (discard) is closed on loopback: the fetch fails without an answer.
+    let error = Course::open("http://127.0.0.1:9/courses/x/manifest.json", key).await.err();
+    assert!(matches!(error, Some(LoadError::Unreachable(_))), "{error:?}");
+}
+
+#[wasm_bindgen_test]
+async fn a_file_that_is_not_a_manifest_is_not_a_course() {
+    let key = SecretKey::from_seed([3; 32]).public();
+    // The test runner serves the crate folder: Cargo.toml is there, and is no manifest.
+    let error = Course::open("/Cargo.toml", key).await.err();
+    assert!(matches!(error, Some(LoadError::Unverified(_))), "{error:?}");
+}
+
+#[wasm_bindgen_test]
+fn routes_round_trip_through_the_fragment() {
+    for route in [Route::Home, Route::Lesson(0), Route::Lesson(9), Route::Agenda] {
+        assert_eq!(Route::parse(&route.href()), route);
+    }
+    assert_eq!(Route::parse("#/lecon/0"), Route::Home);
+}
