@@ -143,14 +143,16 @@ const EN: Text = Text {
     next_homework: "Next homework",
     no_such_lesson: "This lesson does not exist.",
     unverified_title: "This course could not be verified",
-    unverified_body: "It does not carry a valid signature from your school, so nothing of it was shown. Tell your teacher.",
+    unverified_body:
+        "It does not carry a valid signature from your school, so nothing of it was shown. Tell your teacher.",
     rollback_body: "The server offers an older version than the one you already have: it was refused.",
     expired_title: "This course has expired",
     expired_body: "The published version expired on {date}. Ask your teacher to publish it again.",
     corrupted_title: "A file is corrupted",
     corrupted_body: "“{path}” does not match what your school published, so it was not shown. Try again later.",
     unreachable_title: "The server does not answer",
-    unreachable_body: "The school's server does not answer right now. Check your connection, then try again in a few minutes.",
+    unreachable_body:
+        "The school's server does not answer right now. Check your connection, then try again in a few minutes.",
     missing_title: "File not found in this course",
     no_webcrypto_title: "This browser cannot verify files",
     no_webcrypto_body: "Open the course through an https address, or with an up-to-date browser.",

@@ -28,10 +28,9 @@ struct MountOptions {
 #[wasm_bindgen]
 pub fn mount(element: web_sys::Element, options: JsValue) -> Result<(), JsError> {
     view::panic::install(&element);
-    let options: MountOptions = serde_json::from_str(
-        &js_sys::JSON::stringify(&options).map(String::from).unwrap_or_default(),
-    )
-    .map_err(|error| JsError::new(&format!("cartable options must be {{manifest, key}}: {error}")))?;
+    let options: MountOptions =
+        serde_json::from_str(&js_sys::JSON::stringify(&options).map(String::from).unwrap_or_default())
+            .map_err(|error| JsError::new(&format!("cartable options must be {{manifest, key}}: {error}")))?;
     let key = options.key.parse().map_err(|error| JsError::new(&format!("cartable key: {error}")))?;
     let lang = i18n::Lang::choose(options.lang.as_deref());
     let props = AppProps { manifest_url: options.manifest.into(), key, lang };

@@ -57,7 +57,8 @@ async fn webcrypto_hashes_to_the_same_cids_as_the_core() {
 
 #[wasm_bindgen_test]
 async fn a_lesson_renders_text_tables_and_verified_pictures() {
-    let source = "# La loi d'Ohm\n\nU = R × I\n\n| U (V) | I (A) |\n|---|---|\n| 6 | 0,2 |\n\n![Le circuit](../images/c.png)\n";
+    let source =
+        "# La loi d'Ohm\n\nU = R × I\n\n| U (V) | I (A) |\n|---|---|\n| 6 | 0,2 |\n\n![Le circuit](../images/c.png)\n";
     let root = render(source, &[("images/c.png", "blob:http://localhost/verified")]).await;
     assert_eq!(all(&root, "h1")[0].text_content().as_deref(), Some("La loi d'Ohm"));
     assert_eq!(all(&root, "thead th").len(), 2);

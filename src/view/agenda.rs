@@ -46,13 +46,15 @@ pub fn AgendaPage(props: &AgendaProps) -> Html {
             _ => html! { <li class="pending">{ name }</li> },
         }
     };
-    let rows = sorted_agenda(manifest).into_iter().map(|homework| html! {
-        <tr>
-            <th scope="row"><time datetime={homework.due.to_string()}>{ long_date(homework.due, lang) }</time></th>
-            <td>{ &homework.subject }</td>
-            <td>{ &homework.task }</td>
-            <td><ul class="attachments">{ for homework.attachments.iter().map(attachment) }</ul></td>
-        </tr>
+    let rows = sorted_agenda(manifest).into_iter().map(|homework| {
+        html! {
+            <tr>
+                <th scope="row"><time datetime={homework.due.to_string()}>{ long_date(homework.due, lang) }</time></th>
+                <td>{ &homework.subject }</td>
+                <td>{ &homework.task }</td>
+                <td><ul class="attachments">{ for homework.attachments.iter().map(attachment) }</ul></td>
+            </tr>
+        }
     });
     html! {
         <section class="agenda">

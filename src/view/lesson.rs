@@ -24,7 +24,8 @@ pub struct LessonProps {
 pub fn LessonPage(props: &LessonProps) -> Html {
     let text = props.ctx.lang.text();
     let lesson = use_load((props.ctx.clone(), props.index), |(ctx, index)| async move {
-        let lesson = ctx.course.manifest.lessons.get(index).ok_or(LoadError::NotInCourse { path: index.to_string() })?;
+        let lesson =
+            ctx.course.manifest.lessons.get(index).ok_or(LoadError::NotInCourse { path: index.to_string() })?;
         let bytes = ctx.course.file(&lesson.path).await?;
         let document = markdown::parse(&lesson.path, &String::from_utf8_lossy(&bytes));
         Ok(document.nodes)

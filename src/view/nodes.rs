@@ -105,10 +105,13 @@ impl Render<'_> {
             _ => (None, rows),
         };
         let head_cells = |cells: &Vec<Node>| -> Html {
-            cells.iter().map(|cell| match cell {
-                Node::Element(Kind::TableCell, inner) => html! { <th scope="col">{ self.nodes(inner) }</th> },
-                other => self.node(other),
-            }).collect()
+            cells
+                .iter()
+                .map(|cell| match cell {
+                    Node::Element(Kind::TableCell, inner) => html! { <th scope="col">{ self.nodes(inner) }</th> },
+                    other => self.node(other),
+                })
+                .collect()
         };
         html! {
             <div class="table-scroll"><table>
@@ -122,7 +125,9 @@ impl Render<'_> {
         match self.assets.get(path) {
             Some(Ok((url, _))) => html! { <img src={url.clone()} alt={alt.to_owned()} loading="lazy" /> },
             Some(Err(error)) => self.file_error(error),
-            None => html! { <span class="pending" role="img" aria-label={alt.to_owned()}>{ self.lang.text().loading_file }</span> },
+            None => {
+                html! { <span class="pending" role="img" aria-label={alt.to_owned()}>{ self.lang.text().loading_file }</span> }
+            }
         }
     }
 

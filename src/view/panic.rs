@@ -20,7 +20,9 @@ pub fn install(root: &web_sys::Element) {
 }
 
 fn show_banner(root: &web_sys::Element) {
-    let lang = crate::i18n::Lang::choose(root.closest("[lang]").ok().flatten().and_then(|e| e.get_attribute("lang")).as_deref());
+    let lang = crate::i18n::Lang::choose(
+        root.closest("[lang]").ok().flatten().and_then(|e| e.get_attribute("lang")).as_deref(),
+    );
     let text = lang.text();
     let Some(document) = root.owner_document() else { return };
     let Ok(banner) = document.create_element("div") else { return };

@@ -58,4 +58,3 @@ pub fn use_route() -> Route {
     }
     *route
 }
-

@@ -1,1 +1,141 @@
-fn main() {}
+//! The `cartable` command: a map from each subcommand to the module that runs it. No logic here.
+
+mod clock;
+mod demo;
+mod folder;
+mod keyfile;
+mod keygen;
+mod pack;
+mod serve;
+mod site;
+mod verify;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Keys, packing, verification and a local origin for cartable courses.
+#[derive(Parser)]
+#[command(name = "cartable", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a school signing key: NAME.secret (keep it private) and NAME.pub (pin it in the pages).
+    Keygen {
+        /// Path and base name of the key files, such as `keys/college-jaures`.
+        name: PathBuf,
+        /// Replace existing key files (pages that pin the old public key will refuse new courses).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Pack a course folder into content-addressed chunks and a signed manifest.json.
+    Pack {
+        /// The course folder: course.toml, agenda.toml, lessons/*.md and the files they use.
+        dir: PathBuf,
+        /// The school's secret key file, written by `cartable keygen`.
+        #[arg(long)]
+        key: PathBuf,
+        /// Output folder: receives manifest.json and ipfs/<cid> chunk files.
+        #[arg(long)]
+        out: PathBuf,
+        /// Chunk size in bytes.
+        #[arg(long, default_value_t = cartable_core::pack::DEFAULT_CHUNK_SIZE, value_parser = chunk_size)]
+        chunk_size: u32,
+        /// Version number of this publication [default: current unix time]; must grow every time.
+        #[arg(long)]
+        version: Option<u64>,
+    },
+    /// Check a packed course: its signature, and that every chunk is present and intact.
+    Verify {
+        /// The packed folder (manifest.json and ipfs/).
+        dir: PathBuf,
+        /// The school's public key file (.pub) the manifest must be signed with.
+        #[arg(long)]
+        pubkey: PathBuf,
+    },
+    /// Serve the app and packed courses over HTTP, as a school's origin would.
+    Serve(ServeArgs),
+    /// Pack the bundled sample course with a demo key and serve it: the quickest way to try cartable.
+    Demo {
+        #[command(flatten)]
+        listen: Listen,
+        /// Working folder for the demo key and the packed course [default: <root>/target/demo].
+        #[arg(long)]
+        work: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// A packed course folder to serve under /courses/<id>/ (repeatable; the first one is shown at /).
+    #[arg(long = "course")]
+    courses: Vec<PathBuf>,
+    /// The school's public key file (.pub); required with --course, every manifest must verify with it.
+    #[arg(long)]
+    pubkey: Option<PathBuf>,
+    #[command(flatten)]
+    listen: Listen,
+    /// Folder of the static pages (index.html, app.js...) [default: <root>/www].
+    #[arg(long)]
+    www: Option<PathBuf>,
+    /// Folder of the built app (cartable.js, cartable_bg.wasm) [default: <root>/pkg].
+    #[arg(long)]
+    pkg: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct Listen {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse().command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Keygen { name, force } => keygen::run(&name, force),
+        Command::Pack { dir, key, out, chunk_size, version } => {
+            pack::run(&dir, &key, &out, &pack::Settings { chunk_size, version })
+        }
+        Command::Verify { dir, pubkey } => verify::run(&dir, &pubkey),
+        Command::Serve(args) => serve::run(&serve_options(args), None),
+        Command::Demo { listen, work } => demo::run(&listen.host, listen.port, work),
+    }
+}
+
+/// Parses `--chunk-size`, within the range the core accepts.
+fn chunk_size(text: &str) -> Result<u32, String> {
+    let max = cartable_core::pack::MAX_CHUNK_SIZE;
+    match text.parse::<u32>() {
+        Ok(size) if (1..=max).contains(&size) => Ok(size),
+        _ => Err(format!("expected a number of bytes from 1 to {max}")),
+    }
+}
+
+fn serve_options(args: ServeArgs) -> serve::Options {
+    serve::Options {
+        courses: args.courses,
+        pubkey: args.pubkey,
+        host: args.listen.host,
+        port: args.listen.port,
+        www: args.www,
+        pkg: args.pkg,
+    }
+}

@@ -73,9 +73,7 @@ impl FromStr for Cid {
     type Err = CidError;
 
     fn from_str(text: &str) -> Result<Cid, CidError> {
-        let body = text
-            .strip_prefix(MULTIBASE_BASE32)
-            .ok_or_else(|| CidError::NotBase32(text.to_owned()))?;
+        let body = text.strip_prefix(MULTIBASE_BASE32).ok_or_else(|| CidError::NotBase32(text.to_owned()))?;
         let bytes = base32_decode(body).ok_or_else(|| CidError::NotBase32(text.to_owned()))?;
         match bytes.strip_prefix(&PREFIX[..]) {
             Some(digest) if digest.len() == 32 => {

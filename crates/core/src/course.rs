@@ -136,12 +136,18 @@ mod tests {
     #[test]
     fn points_at_course_mistakes() {
         check_course_error(&COURSE.replace("title = \"L'électricité\"\n", ""), "course.toml: missing field `title`");
-        check_course_error(&COURSE.replace("\"L'électricité\"", "\" \""), "course.toml:2: title is empty: give the course a title");
+        check_course_error(
+            &COURSE.replace("\"L'électricité\"", "\" \""),
+            "course.toml:2: title is empty: give the course a title",
+        );
         check_course_error(
             &COURSE.replace("physique-3e", "Physique 3e"),
             "course.toml:1: id `Physique 3e` may only hold lowercase letters, digits and dashes",
         );
-        check_course_error(&format!("{COURSE}mirrors = [\"ftp://x\"]\n"), "course.toml:7: mirror `ftp://x` must be an http(s) URL");
+        check_course_error(
+            &format!("{COURSE}mirrors = [\"ftp://x\"]\n"),
+            "course.toml:7: mirror `ftp://x` must be an http(s) URL",
+        );
         let unterminated = COURSE.replace("\"3e B\"", "\"3e B");
         assert!(parse_course(&unterminated).unwrap_err().to_string().starts_with("course.toml:3: "));
     }

@@ -65,7 +65,11 @@ impl FromStr for Date {
         }
         let number = |range: std::ops::Range<usize>| -> Result<u16, DateError> {
             let part = &text[range];
-            if part.bytes().all(|b| b.is_ascii_digit()) { part.parse().map_err(|_| error()) } else { Err(error()) }
+            if part.bytes().all(|b| b.is_ascii_digit()) {
+                part.parse().map_err(|_| error())
+            } else {
+                Err(error())
+            }
         };
         let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
         Date::new(year, month as u8, day as u8).ok_or_else(error)

@@ -81,9 +81,14 @@ pub fn pack<'a>(folder: &'a CourseFolder, options: &PackOptions) -> Result<Packe
         let message = format!("chunk size {} is out of range (1 to {MAX_CHUNK_SIZE} bytes)", options.chunk_size);
         return Err(PackError::new("course.toml", message));
     }
-    let course = course::parse_course(&text_of(folder, "course.toml").map_err(|error| {
-        let missing = "not found: a course folder needs a course.toml with id, title, class, subject, teacher and language";
-        if folder.contains_key("course.toml") { error } else { PackError::new("course.toml", missing) }
+    let course = course::parse_course(text_of(folder, "course.toml").map_err(|error| {
+        let missing =
+            "not found: a course folder needs a course.toml with id, title, class, subject, teacher and language";
+        if folder.contains_key("course.toml") {
+            error
+        } else {
+            PackError::new("course.toml", missing)
+        }
     })?)?;
     let agenda = match folder.contains_key("agenda.toml") {
         true => agenda(folder)?,
@@ -100,7 +105,13 @@ pub fn pack<'a>(folder: &'a CourseFolder, options: &PackOptions) -> Result<Packe
     Ok(Packed { manifest, chunks })
 }
 
-fn manifest(course: CourseToml, lessons: Vec<Lesson>, agenda: Vec<Homework>, files: Vec<FileEntry>, options: &PackOptions) -> Manifest {
+fn manifest(
+    course: CourseToml,
+    lessons: Vec<Lesson>,
+    agenda: Vec<Homework>,
+    files: Vec<FileEntry>,
+    options: &PackOptions,
+) -> Manifest {
     let valid_seconds = i64::from(*course.valid_days.get_ref()) * 86_400;
     Manifest {
         format: FORMAT,
@@ -152,7 +163,10 @@ fn lessons(folder: &CourseFolder) -> Result<Vec<Lesson>, PackError> {
     let paths: Vec<&String> =
         folder.keys().filter(|path| path.starts_with(LESSONS_DIR) && path.ends_with(".md")).collect();
     if paths.is_empty() {
-        return Err(PackError::new(LESSONS_DIR, "no lesson found: add Markdown files such as lessons/01-introduction.md"));
+        return Err(PackError::new(
+            LESSONS_DIR,
+            "no lesson found: add Markdown files such as lessons/01-introduction.md",
+        ));
     }
     paths.into_iter().map(|path| lesson(folder, path)).collect()
 }
@@ -167,7 +181,8 @@ fn lesson(folder: &CourseFolder, path: &str) -> Result<Lesson, PackError> {
                 return Err(located(format!("image `{}` must be a file of the course folder", reference.written)));
             }
             None => {
-                let message = format!("link `{}` is not allowed: link to a course file or an http(s) address", reference.written);
+                let message =
+                    format!("link `{}` is not allowed: link to a course file or an http(s) address", reference.written);
                 return Err(located(message));
             }
             Some(Target::CourseFile(file)) if !folder.contains_key(file) => {

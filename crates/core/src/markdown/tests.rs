@@ -63,17 +63,15 @@ fn renders_the_lesson_structure() {
                     text("."),
                 ]
             ),
-            element(
-                Kind::List(None),
-                vec![element(Kind::Item, vec![text("U")]), element(Kind::Item, vec![text("I")])]
-            ),
+            element(Kind::List(None), vec![element(Kind::Item, vec![text("U")]), element(Kind::Item, vec![text("I")])]),
         ]
     );
 }
 
 #[test]
 fn images_and_links_resolve_to_course_files() {
-    let source = "# T\n\n![Un circuit](../images/circuit.svg \"titre\")\n\n[La fiche](../docs/fiche%20ohm.pdf#page=2)\n";
+    let source =
+        "# T\n\n![Un circuit](../images/circuit.svg \"titre\")\n\n[La fiche](../docs/fiche%20ohm.pdf#page=2)\n";
     let document = check_safe(source);
     let image = Kind::Image { path: "images/circuit.svg".into(), alt: "Un circuit".into() };
     let link = Kind::Link(Target::CourseFile("docs/fiche ohm.pdf".into()));

@@ -86,7 +86,10 @@ fn names_the_file_and_line_of_each_mistake() {
 
     let mut script = course();
     script.insert("lessons/03.md".into(), b"# Trois\n\n[clic](javascript:alert(1))\n".to_vec());
-    check_error(&script, "lessons/03.md:3: link `javascript:alert(1)` is not allowed: link to a course file or an http(s) address");
+    check_error(
+        &script,
+        "lessons/03.md:3: link `javascript:alert(1)` is not allowed: link to a course file or an http(s) address",
+    );
 
     let mut tracking = course();
     tracking.insert("lessons/03.md".into(), b"# Trois\n![x](https://pixel.example/p.png)\n".to_vec());

@@ -1,0 +1,200 @@
+//! `cartable serve`: checks the app and the courses, then listens. Answers come from `site.rs`.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{anyhow, bail, Context as _};
+use axum::extract::{Request, State};
+use cartable_core::{Manifest, PublicKey};
+
+use crate::site::{Site, CONFIG_OPEN};
+use crate::{keyfile, verify};
+
+/// What to serve and where to listen.
+pub struct Options {
+    /// Packed course folders; the first one is the course the index page shows.
+    pub courses: Vec<PathBuf>,
+    /// Public key file every course manifest must verify with (required with courses).
+    pub pubkey: Option<PathBuf>,
+    /// Host name or address to listen on.
+    pub host: String,
+    /// Port to listen on; 0 picks a free one.
+    pub port: u16,
+    /// Static pages folder; `<root>/www` by default.
+    pub www: Option<PathBuf>,
+    /// Built app folder; `<root>/pkg` by default.
+    pub pkg: Option<PathBuf>,
+}
+
+/// The project folder: the current one if it holds `www/index.html`, else the source checkout this
+/// binary was built from.
+pub fn default_root() -> PathBuf {
+    let here = PathBuf::from(".");
+    if here.join("www/index.html").is_file() {
+        return here;
+    }
+    let built_from = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    std::fs::canonicalize(&built_from).unwrap_or(built_from)
+}
+
+/// A last line printed under the address, made from the base URL (the demo's "open it" line).
+pub type Hint = fn(&str) -> String;
+
+/// Runs the server until Ctrl-C or SIGTERM. Prints the address line first, then a line per course,
+/// then the `hint` line if given.
+pub fn run(options: &Options, hint: Option<Hint>) -> anyhow::Result<()> {
+    let (site, manifests) = open_site(options)?;
+    let listener = std::net::TcpListener::bind((options.host.as_str(), options.port)).with_context(|| {
+        format!("cannot listen on {}:{} (is another server using it? try --port)", options.host, options.port)
+    })?;
+    let port = listener.local_addr().context("cannot read the address listened on")?.port();
+    announce(&base_url(&options.host, port), &manifests, hint).context("cannot write to standard output")?;
+    listener.set_nonblocking(true).context("cannot set up the listening socket")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the server's runtime")?;
+    runtime.block_on(listen(listener, Arc::new(site)))
+}
+
+async fn listen(listener: std::net::TcpListener, site: Arc<Site>) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::from_std(listener).context("cannot set up the listening socket")?;
+    let router = axum::Router::new().fallback(handle).with_state(site);
+    axum::serve(listener, router).with_graceful_shutdown(stopped()).await.context("the server stopped on an error")
+}
+
+async fn handle(State(site): State<Arc<Site>>, request: Request) -> axum::response::Response {
+    site.answer(request.method(), request.uri().path()).await
+}
+
+/// Resolves when the user presses Ctrl-C or the process receives SIGTERM.
+async fn stopped() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}
+
+fn base_url(host: &str, port: u16) -> String {
+    match host.contains(':') {
+        true => format!("http://[{host}]:{port}/"),
+        false => format!("http://{host}:{port}/"),
+    }
+}
+
+fn announce(base: &str, manifests: &[Manifest], hint: Option<Hint>) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "cartable serve: {base}")?;
+    for manifest in manifests {
+        let (title, version, id) = (&manifest.course.title, manifest.version, &manifest.course.id);
+        writeln!(out, "  course \"{title}\" v{version}: {base}courses/{id}/manifest.json")?;
+    }
+    if let Some(hint) = hint {
+        writeln!(out, "{}", hint(base))?;
+    }
+    out.flush()
+}
+
+/// Checks the app folders and every course, and builds the `Site` to serve.
+fn open_site(options: &Options) -> anyhow::Result<(Site, Vec<Manifest>)> {
+    let root = default_root();
+    let www = options.www.clone().unwrap_or_else(|| root.join("www"));
+    let pkg = options.pkg.clone().unwrap_or_else(|| root.join("pkg"));
+    check_app(&www, &pkg)?;
+    let (www, pkg) = (canonical_folder(www, "--www")?, canonical_folder(pkg, "--pkg")?);
+    let key = match (&options.pubkey, options.courses.is_empty()) {
+        (Some(path), _) => Some(keyfile::read_public(path)?),
+        (None, true) => None,
+        (None, false) => {
+            bail!("--pubkey is required with --course: pass the school's .pub file written by `cartable keygen`")
+        }
+    };
+    let (courses, manifests) = open_courses(&options.courses, key.as_ref())?;
+    let config = match (manifests.first(), key) {
+        (Some(first), Some(key)) => Some(config_json(first, &key)),
+        _ => None,
+    };
+    if config.is_some() {
+        check_config_block(&www)?;
+    }
+    Ok((Site { www, pkg, config, courses }, manifests))
+}
+
+fn open_courses(
+    dirs: &[PathBuf],
+    key: Option<&PublicKey>,
+) -> anyhow::Result<(BTreeMap<String, PathBuf>, Vec<Manifest>)> {
+    let (mut courses, mut manifests) = (BTreeMap::new(), Vec::new());
+    for dir in dirs {
+        let key = key.ok_or_else(|| anyhow!("--pubkey is required with --course"))?;
+        let manifest =
+            verify::read_manifest(dir, key).with_context(|| format!("cannot serve course {}", dir.display()))?;
+        let id = manifest.course.id.clone();
+        let canonical = canonical_folder(dir.clone(), "--course")?;
+        if let Some(other) = courses.insert(id.clone(), canonical) {
+            bail!(
+                "{} and {} are both course `{id}`: serve one version of a course at a time",
+                other.display(),
+                dir.display()
+            );
+        }
+        manifests.push(manifest);
+    }
+    Ok((courses, manifests))
+}
+
+fn config_json(manifest: &Manifest, key: &PublicKey) -> String {
+    let manifest_path = format!("courses/{}/manifest.json", manifest.course.id);
+    let quoted = |text: &str| serde_json::Value::from(text).to_string();
+    format!(r#"{{"manifest": {}, "key": {}}}"#, quoted(&manifest_path), quoted(&key.to_string()))
+}
+
+fn canonical_folder(dir: PathBuf, option: &str) -> anyhow::Result<PathBuf> {
+    let canonical = std::fs::canonicalize(&dir)
+        .with_context(|| format!("{} not found: pass an existing folder with {option}", dir.display()))?;
+    if !canonical.is_dir() {
+        bail!("{} is not a folder: pass a folder with {option}", dir.display());
+    }
+    Ok(canonical)
+}
+
+fn check_app(www: &Path, pkg: &Path) -> anyhow::Result<()> {
+    let index = www.join("index.html");
+    if !index.is_file() {
+        bail!("{} not found: pass the folder of the app's static pages with --www", index.display());
+    }
+    for name in ["cartable_bg.wasm", "cartable.js"] {
+        let file = pkg.join(name);
+        if !file.is_file() {
+            bail!("{} not found: build the app first (./scripts/demo.sh does it)", file.display());
+        }
+    }
+    Ok(())
+}
+
+fn check_config_block(www: &Path) -> anyhow::Result<()> {
+    let index = www.join("index.html");
+    let page = std::fs::read_to_string(&index).with_context(|| format!("cannot read {}", index.display()))?;
+    match crate::site::with_config(&page, "") {
+        Some(_) => Ok(()),
+        None => {
+            bail!("{}: no `{CONFIG_OPEN}` ... `</script>` block to put the course and key in: add one", index.display())
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! What `cartable serve` answers to each request: the app's pages and the packed courses. One `Site`
+//! value and one handler, no global state, so that fault injection (limits, latency, stalls, corrupt
+//! bytes) can later wrap `Site::answer` without touching the listener.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use axum::body::Body;
+use axum::http::{header, HeaderValue, Method, Response, StatusCode};
+use cartable_core::media::media_type;
+use cartable_core::Cid;
+
+/// The marker that opens the page's configuration block; `serve` replaces what follows it up to `</script>`.
+pub const CONFIG_OPEN: &str = r#"<script type="application/json" id="cartable-config">"#;
+const CONFIG_CLOSE: &str = "</script>";
+const NO_CACHE: &str = "no-cache";
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// Everything the server serves. Folders are canonical, so served paths can be checked by prefix.
+pub struct Site {
+    /// The static pages (index.html, app.js, style.css...).
+    pub www: PathBuf,
+    /// The built app (cartable.js, cartable_bg.wasm).
+    pub pkg: PathBuf,
+    /// JSON put into index.html's configuration block, if a course is served.
+    pub config: Option<String>,
+    /// Packed course folders by course id.
+    pub courses: BTreeMap<String, PathBuf>,
+}
+
+impl Site {
+    /// The answer to `method path` (the raw, undecoded request path).
+    pub async fn answer(&self, method: &Method, path: &str) -> Response<Body> {
+        let mut response = match path.strip_prefix("/courses/") {
+            Some(rest) => with_cors(self.course(method, rest).await),
+            None if !matches!(*method, Method::GET | Method::HEAD) => {
+                plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
+            }
+            None => self.app(path).await,
+        };
+        response.headers_mut().insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+        response
+    }
+
+    async fn app(&self, path: &str) -> Response<Body> {
+        if path == "/" || path == "/index.html" {
+            return self.index().await;
+        }
+        match path.strip_prefix("/pkg/") {
+            Some(rest) => static_file(&self.pkg, rest, NO_CACHE).await,
+            None => static_file(&self.www, path.trim_start_matches('/'), NO_CACHE).await,
+        }
+    }
+
+    async fn index(&self) -> Response<Body> {
+        let Some(file) = resolve(&self.www, "index.html").await else { return not_found() };
+        let Ok(page) = tokio::fs::read_to_string(&file).await else { return not_found() };
+        let page = match &self.config {
+            Some(config) => with_config(&page, config).unwrap_or(page),
+            None => page,
+        };
+        file_response(page.into_bytes(), media_type("index.html"), NO_CACHE)
+    }
+
+    async fn course(&self, method: &Method, rest: &str) -> Response<Body> {
+        if *method == Method::OPTIONS {
+            return preflight();
+        }
+        if !matches!(*method, Method::GET | Method::HEAD) {
+            return plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+        }
+        let Some((id, name)) = rest.split_once('/') else { return not_found() };
+        let Some(dir) = self.courses.get(id) else { return not_found() };
+        match name.strip_prefix("ipfs/") {
+            None if name == "manifest.json" => static_file(dir, name, NO_CACHE).await,
+            Some(cid) if cid.parse::<Cid>().is_ok() => {
+                let Some(file) = resolve(dir, name).await else { return not_found() };
+                read_response(&file, "application/octet-stream", IMMUTABLE).await
+            }
+            _ => not_found(),
+        }
+    }
+}
+
+/// `page` with the content of its configuration block replaced by `config`, if it has that block.
+pub fn with_config(page: &str, config: &str) -> Option<String> {
+    let start = page.find(CONFIG_OPEN)? + CONFIG_OPEN.len();
+    let end = start + page[start..].find(CONFIG_CLOSE)?;
+    Some(format!("{}{config}{}", &page[..start], &page[end..]))
+}
+
+async fn static_file(base: &Path, relative: &str, cache: &'static str) -> Response<Body> {
+    match resolve(base, relative).await {
+        Some(file) => read_response(&file, media_type(relative), cache).await,
+        None => not_found(),
+    }
+}
+
+/// The file `relative` names under `base`, if it is a plain relative path that stays inside `base`
+/// once symbolic links are followed, and is a file.
+async fn resolve(base: &Path, relative: &str) -> Option<PathBuf> {
+    let safe =
+        |segment: &str| !segment.is_empty() && !segment.starts_with('.') && !segment.contains(['\\', '%', ':', '\0']);
+    if !relative.split('/').all(safe) {
+        return None;
+    }
+    let file = tokio::fs::canonicalize(base.join(relative)).await.ok()?;
+    let is_file = tokio::fs::metadata(&file).await.ok()?.is_file();
+    (file.starts_with(base) && is_file).then_some(file)
+}
+
+async fn read_response(file: &Path, content_type: &str, cache: &'static str) -> Response<Body> {
+    match tokio::fs::read(file).await {
+        Ok(bytes) => file_response(bytes, content_type, cache),
+        Err(_) => not_found(),
+    }
+}
+
+fn file_response(bytes: Vec<u8>, content_type: &str, cache: &'static str) -> Response<Body> {
+    let mut response = Response::new(Body::from(bytes));
+    let headers = response.headers_mut();
+    let content_type =
+        HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    headers.insert(header::CONTENT_TYPE, content_type);
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    response
+}
+
+fn with_cors(mut response: Response<Body>) -> Response<Body> {
+    response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    response
+}
+
+fn preflight() -> Response<Body> {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    let headers = response.headers_mut();
+    headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, HEAD, OPTIONS"));
+    headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("*"));
+    response
+}
+
+fn not_found() -> Response<Body> {
+    plain(StatusCode::NOT_FOUND, "not found\n")
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
+    let mut response = Response::new(Body::from(text));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_only_the_config_block() {
+        let page = format!("<head>{CONFIG_OPEN}\n  {{\"old\": 1}}\n</script><script>x</script>");
+        let expected = format!("<head>{CONFIG_OPEN}{{\"new\": 2}}</script><script>x</script>");
+        assert_eq!(with_config(&page, "{\"new\": 2}"), Some(expected));
+        assert_eq!(with_config("<head></head>", "{}"), None);
+    }
+}

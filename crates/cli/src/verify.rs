@@ -1,0 +1,74 @@
+//! `cartable verify`: checks a packed course as a client would: signature first, then every chunk.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use anyhow::{anyhow, bail, Context as _};
+use cartable_core::manifest::FileEntry;
+use cartable_core::{Cid, Manifest, ManifestError, PublicKey, SignedManifest, Trust};
+
+use crate::{clock, keyfile};
+
+/// Runs `cartable verify DIR --pubkey FILE`: one line per problem on stderr, an error if any.
+pub fn run(dir: &Path, pubkey: &Path) -> anyhow::Result<()> {
+    let key = keyfile::read_public(pubkey)?;
+    let manifest = read_manifest(dir, &key)?;
+    let mut seen = BTreeSet::new();
+    let mut problems = 0;
+    for file in &manifest.files {
+        for (index, cid) in file.chunks.iter().enumerate() {
+            if !seen.insert(*cid) {
+                continue;
+            }
+            if let Some(problem) = check_chunk(dir, file, index, *cid, manifest.chunk_size) {
+                eprintln!("ipfs/{cid}: {problem}, part of {}", file.path);
+                problems += 1;
+            }
+        }
+    }
+    if problems > 0 {
+        bail!(
+            "{}: {problems} of {} chunks failed: pack the course again with `cartable pack`",
+            dir.display(),
+            seen.len()
+        );
+    }
+    println!("ok: {} files, {} chunks verified", manifest.files.len(), seen.len());
+    Ok(())
+}
+
+/// Reads `<dir>/manifest.json` and verifies it against `key` at the current time.
+pub fn read_manifest(dir: &Path, key: &PublicKey) -> anyhow::Result<Manifest> {
+    let path = dir.join("manifest.json");
+    let json = std::fs::read(&path).with_context(|| {
+        format!("cannot read {} (is {} a folder written by `cartable pack`?)", path.display(), dir.display())
+    })?;
+    let trust = Trust { keys: std::slice::from_ref(key), now: clock::unix_now()?, accepted_version: None };
+    SignedManifest::verify(&json, &trust).map_err(|error| anyhow!("{}: {error} ({})", path.display(), advice(&error)))
+}
+
+/// What to do about a refused manifest.
+fn advice(error: &ManifestError) -> &'static str {
+    match error {
+        ManifestError::UnknownKey(_) => {
+            "check the public key file: it must match the secret key the course was packed with"
+        }
+        ManifestError::Expired { .. } => "pack the course again to publish a fresh version",
+        ManifestError::BadSignature => "the file was changed after signing: pack the course again",
+        _ => "pack the course again with this version of cartable",
+    }
+}
+
+/// What is wrong with chunk `index` of `file`, if anything.
+fn check_chunk(dir: &Path, file: &FileEntry, index: usize, cid: Cid, chunk_size: u32) -> Option<String> {
+    let bytes = match std::fs::read(dir.join("ipfs").join(cid.to_string())) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Some("missing".into()),
+        Err(error) => return Some(format!("unreadable ({error})")),
+    };
+    let expected = file.chunk_len(index, chunk_size);
+    if bytes.len() as u64 != expected {
+        return Some(format!("wrong size ({} bytes, expected {expected})", bytes.len()));
+    }
+    (!cid.matches(&bytes)).then(|| "corrupted (does not match its CID)".into())
+}

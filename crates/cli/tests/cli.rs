@@ -1,0 +1,205 @@
+//! Integration tests of `cartable keygen`, `pack` and `verify`, run on the real binary.
+// See: issue 2
+
+mod support;
+
+use cartable_core::Cid;
+use support::{chunk_names, course, fails, keygen, ok, packed, run, write};
+use tempfile::TempDir;
+
+#[test]
+fn keygen_writes_a_secret_and_a_public_key() {
+    let dir = TempDir::new().unwrap();
+    let out = ok(&run(dir.path(), &["keygen", "keys/school"]));
+    let public = std::fs::read_to_string(dir.path().join("keys/school.pub")).unwrap();
+    let secret = std::fs::read_to_string(dir.path().join("keys/school.secret")).unwrap();
+    assert!(public.starts_with("ed25519:") && public.ends_with('\n'));
+    assert!(secret.starts_with("cartable-secret-key ed25519:"));
+    assert!(out.contains("keys/school.secret") && out.contains("keys/school.pub") && out.contains(public.trim()));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir.path().join("keys/school.secret")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+#[test]
+fn keygen_refuses_to_overwrite_unless_forced() {
+    let dir = TempDir::new().unwrap();
+    keygen(dir.path());
+    let before = std::fs::read_to_string(dir.path().join("school.pub")).unwrap();
+    let error = fails(&run(dir.path(), &["keygen", "school"]));
+    assert!(error.contains("school.secret already exists") && error.contains("--force"), "{error}");
+    std::fs::remove_file(dir.path().join("school.secret")).unwrap();
+    let error = fails(&run(dir.path(), &["keygen", "school"]));
+    assert!(error.contains("school.pub already exists"), "{error}");
+    ok(&run(dir.path(), &["keygen", "school", "--force"]));
+    assert_ne!(std::fs::read_to_string(dir.path().join("school.pub")).unwrap(), before);
+}
+
+#[test]
+fn pack_writes_a_manifest_and_chunks_named_by_cid() {
+    let dir = TempDir::new().unwrap();
+    let out = packed(dir.path());
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"signature\"") && manifest.contains("lessons/01-x.md"));
+    assert!(!manifest.contains(".git/HEAD"), "hidden files are skipped");
+    let names = chunk_names(&out);
+    assert!(names.len() > 3, "the 5000-byte PDF makes several 1 KiB chunks: {names:?}");
+    for name in names {
+        assert!(name.starts_with("bafkrei"), "{name}");
+        let bytes = std::fs::read(out.join("ipfs").join(&name)).unwrap();
+        assert!(bytes.len() <= 1024);
+        assert!(name.parse::<Cid>().unwrap().matches(&bytes));
+    }
+}
+
+#[test]
+fn pack_prints_a_summary() {
+    let dir = TempDir::new().unwrap();
+    keygen(dir.path());
+    course(dir.path());
+    let out = ok(&run(dir.path(), &["pack", "course", "--key", "school.secret", "--out", "out", "--version", "7"]));
+    assert!(out.contains("\"Cours d'essai\"") && out.contains("v7") && out.contains("3 files"), "{out}");
+}
+
+#[test]
+fn pack_versions_only_grow() {
+    let dir = TempDir::new().unwrap();
+    keygen(dir.path());
+    course(dir.path());
+    let pack = |extra: &[&str]| {
+        let mut args = vec!["pack", "course", "--key", "school.secret", "--out", "out"];
+        args.extend_from_slice(extra);
+        run(dir.path(), &args)
+    };
+    ok(&pack(&["--version", "9999999999"]));
+    let error = fails(&pack(&["--version", "9999999999"]));
+    assert!(error.contains("not greater than version 9999999999"), "{error}");
+    assert!(ok(&pack(&[])).contains("v10000000000"), "without --version, the next version is above the last");
+}
+
+#[test]
+fn verify_accepts_an_intact_pack() {
+    let dir = TempDir::new().unwrap();
+    let out = packed(dir.path());
+    let report = ok(&run(dir.path(), &["verify", "out", "--pubkey", "school.pub"]));
+    let chunks = chunk_names(&out).len();
+    assert_eq!(report.trim(), format!("ok: 3 files, {chunks} chunks verified"));
+}
+
+#[test]
+fn verify_names_a_tampered_chunk() {
+    let dir = TempDir::new().unwrap();
+    let out = packed(dir.path());
+    let name = chunk_names(&out).remove(0);
+    let path = out.join("ipfs").join(&name);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[0] ^= 1;
+    std::fs::write(&path, bytes).unwrap();
+    let error = fails(&run(dir.path(), &["verify", "out", "--pubkey", "school.pub"]));
+    assert!(error.contains(&format!("ipfs/{name}: corrupted (does not match its CID), part of ")), "{error}");
+}
+
+#[test]
+fn verify_names_a_missing_chunk() {
+    let dir = TempDir::new().unwrap();
+    let out = packed(dir.path());
+    let name = chunk_names(&out).remove(0);
+    std::fs::remove_file(out.join("ipfs").join(&name)).unwrap();
+    let error = fails(&run(dir.path(), &["verify", "out", "--pubkey", "school.pub"]));
+    assert!(error.contains(&format!("ipfs/{name}: missing, part of ")), "{error}");
+}
+
+#[test]
+fn verify_refuses_a_key_that_did_not_sign() {
+    let dir = TempDir::new().unwrap();
+    packed(dir.path());
+    ok(&run(dir.path(), &["keygen", "other"]));
+    let error = fails(&run(dir.path(), &["verify", "out", "--pubkey", "other.pub"]));
+    assert!(error.contains("manifest.json") && error.contains("not a key this school trusts"), "{error}");
+}
+
+/// Packs `dir/course` and returns stderr, asserting failure.
+#[track_caller]
+fn pack_error(dir: &TempDir) -> String {
+    fails(&run(dir.path(), &["pack", "course", "--key", "school.secret", "--out", "out"]))
+}
+
+/// A key and the fixture course, ready to be broken by the test.
+fn broken_course() -> TempDir {
+    let dir = TempDir::new().unwrap();
+    keygen(dir.path());
+    course(dir.path());
+    dir
+}
+
+#[test]
+fn pack_error_missing_course_toml() {
+    let dir = broken_course();
+    std::fs::remove_file(dir.path().join("course/course.toml")).unwrap();
+    let error = pack_error(&dir);
+    assert!(error.contains("course/course.toml: not found"), "{error}");
+}
+
+#[test]
+fn pack_error_missing_title() {
+    let dir = broken_course();
+    write(
+        dir.path(),
+        "course/course.toml",
+        "id = \"essai\"\nclass = \"3e B\"\nsubject = \"P\"\nteacher = \"T\"\nlanguage = \"fr\"\n",
+    );
+    let error = pack_error(&dir);
+    assert!(error.contains("course/course.toml") && error.contains("title"), "{error}");
+}
+
+#[cfg(unix)]
+#[test]
+fn pack_error_unreadable_file() {
+    let dir = broken_course();
+    std::os::unix::fs::symlink("nowhere", dir.path().join("course/lessons/02.md")).unwrap();
+    let error = pack_error(&dir);
+    assert!(error.contains("cannot read ") && error.contains("course/lessons/02.md"), "{error}");
+}
+
+#[test]
+fn pack_error_dangling_image_names_lesson_and_line() {
+    let dir = broken_course();
+    write(dir.path(), "course/lessons/01-x.md", "# Le circuit\n\nTexte.\n\n![schéma](../images/absent.svg)\n");
+    let error = pack_error(&dir);
+    assert!(error.contains("course/lessons/01-x.md:5:") && error.contains("images/absent.svg"), "{error}");
+}
+
+#[test]
+fn pack_error_bad_date_names_agenda_and_line() {
+    let dir = broken_course();
+    write(dir.path(), "course/agenda.toml", "[[homework]]\nsubject = \"P\"\ntask = \"T\"\ndue = \"2026-02-30\"\n");
+    let error = pack_error(&dir);
+    assert!(error.contains("course/agenda.toml:4:") && error.contains("2026-02-30"), "{error}");
+}
+
+#[test]
+fn pack_error_public_key_passed_as_secret() {
+    let dir = broken_course();
+    let error = fails(&run(dir.path(), &["pack", "course", "--key", "school.pub", "--out", "out"]));
+    assert!(error.contains("school.pub: not a cartable secret key") && error.contains(".secret"), "{error}");
+    assert!(!dir.path().join("out").exists(), "nothing is written with a wrong key");
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    let dir = TempDir::new().unwrap();
+    for command in [
+        &["--help"][..],
+        &["keygen", "--help"],
+        &["pack", "--help"],
+        &["verify", "--help"],
+        &["serve", "--help"],
+        &["demo", "--help"],
+    ] {
+        let out = ok(&run(dir.path(), command));
+        assert!(out.contains("Usage: cartable"), "{command:?}: {out}");
+    }
+}
