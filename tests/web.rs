@@ -35,7 +35,9 @@ async fn render(source: &str, assets: &[(&str, &str)]) -> web_sys::Element {
         .iter()
         .map(|(path, url)| (path.to_string(), Ok((url.to_string(), "image/png".to_string()))))
         .collect::<HashMap<_, _>>();
-    let nodes = markdown::parse("lessons/01.md", source).nodes;
+    // As in production: the packer parses and publishes the tree, the app reads it back.
+    let published = markdown::to_json(&markdown::parse("lessons/01.md", source).nodes);
+    let nodes = markdown::from_json(&published).expect("a tree the packer wrote reads back");
     let props = LessonBodyProps { nodes, assets, lang: Lang::Fr };
     yew::Renderer::<LessonBody>::with_root_and_props(root.clone(), props).render();
     settle().await;

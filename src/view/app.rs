@@ -69,6 +69,7 @@ struct CourseProps {
 fn CourseView(props: &CourseProps) -> Html {
     let route = use_route();
     let (course, text) = (&props.ctx.course.manifest.course, props.ctx.lang.text());
+    use_page_title(&props.ctx, route);
     let current = |target: Route| (route == target).then_some("page");
     let page = match route {
         Route::Home => html! { <HomePage ctx={props.ctx.clone()} /> },
@@ -88,4 +89,27 @@ fn CourseView(props: &CourseProps) -> Html {
             <div class="page" lang={course.language.clone()}>{ page }</div>
         </>
     }
+}
+
+/// Names the browser tab after the page and starts each new page at its top.
+#[hook]
+fn use_page_title(ctx: &Ctx, route: Route) {
+    let manifest = &ctx.course.manifest;
+    let page = match route {
+        Route::Home => None,
+        Route::Lesson(index) => manifest.lessons.get(index).map(|lesson| lesson.title.clone()),
+        Route::Agenda => Some(ctx.lang.text().agenda.to_owned()),
+    };
+    let title = match page {
+        Some(page) => format!("{page} · {}", manifest.course.title),
+        None => manifest.course.title.clone(),
+    };
+    use_effect_with(title, |title| {
+        if let Some(window) = web_sys::window() {
+            if let Some(document) = window.document() {
+                document.set_title(title);
+            }
+            window.scroll_to_with_x_and_y(0.0, 0.0);
+        }
+    });
 }

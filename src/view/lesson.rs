@@ -1,4 +1,4 @@
-//! One lesson: its Markdown fetched and verified, parsed by the core, its pictures and files loaded.
+//! One lesson: its published tree fetched and verified, read back by the core, its pictures and files loaded.
 
 use cartable_core::markdown::{self, Node};
 use futures::future::join_all;
@@ -26,9 +26,9 @@ pub fn LessonPage(props: &LessonProps) -> Html {
     let lesson = use_load((props.ctx.clone(), props.index), |(ctx, index)| async move {
         let lesson =
             ctx.course.manifest.lessons.get(index).ok_or(LoadError::NotInCourse { path: index.to_string() })?;
-        let bytes = ctx.course.file(&lesson.path).await?;
-        let document = markdown::parse(&lesson.path, &String::from_utf8_lossy(&bytes));
-        Ok(document.nodes)
+        let bytes = ctx.course.file(&lesson.body).await?;
+        // The bytes matched the signed manifest, so a tree that does not read is the packer's fault.
+        markdown::from_json(&bytes).map_err(|_| LoadError::Corrupted { path: lesson.body.clone() })
     });
     match &*lesson {
         Load::Loading => html! { <p class="loading">{ text.loading_file }</p> },

@@ -30,6 +30,7 @@ test('the course home, a lesson with its text and picture, and the agenda in dat
 
   await page.getByRole('link', { name: course.manifest.lessons[0].title }).click();
   await page.getByText('Pendant la fermeture du collège').waitFor();
+  assert.equal(await page.title(), `${course.manifest.lessons[0].title} · ${course.manifest.course.title}`);
   const picture = await decodedPicture(page, PICTURE_ALT);
   assert.match(picture.src, /^blob:/, 'the picture comes from verified bytes');
 

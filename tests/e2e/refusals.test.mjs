@@ -12,14 +12,14 @@ const MARKER = 'TEXTE-FALSIFIE-PAR-UN-MIROIR';
 test('a lesson with a tampered chunk is refused: the error is shown, none of its text is', async (t) => {
   const course = packSample(scratch(t));
   const lesson = course.manifest.lessons[0];
-  tamper(chunkFile(course, lesson.path), MARKER);
+  tamper(chunkFile(course, lesson.body), MARKER);
   const server = await serve(t, course);
   const page = await openPage(await launch(t), `${server.url}#/lecon/1`);
 
   const alert = page.getByRole('alert');
   await alert.waitFor();
   assert.match(await alert.innerText(), /Un fichier est corrompu/);
-  assert.match(await alert.innerText(), new RegExp(lesson.path));
+  assert.match(await alert.innerText(), new RegExp(lesson.body));
   const text = await page.locator('body').innerText();
   assert.ok(!text.includes(MARKER), 'tampered bytes are not on the page');
   assert.ok(!text.includes('Pendant la fermeture du collège'), 'no part of the refused file is shown');

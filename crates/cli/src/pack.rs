@@ -1,5 +1,6 @@
 //! `cartable pack`: reads a course folder, packs and signs it, and writes chunks then the manifest.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -130,7 +131,7 @@ fn previous_version(out: &Path) -> anyhow::Result<Option<u64>> {
 }
 
 /// Writes every chunk file; returns how many were not already there.
-fn write_chunks(out: &Path, chunks: &BTreeMap<Cid, &[u8]>) -> anyhow::Result<usize> {
+fn write_chunks(out: &Path, chunks: &BTreeMap<Cid, Cow<'_, [u8]>>) -> anyhow::Result<usize> {
     let mut written = 0;
     for (cid, bytes) in chunks {
         written += usize::from(write_chunk(out, &cid.to_string(), bytes)?);

@@ -61,7 +61,8 @@ fn pack_prints_a_summary() {
     keygen(dir.path());
     course(dir.path());
     let out = ok(&run(dir.path(), &["pack", "course", "--key", "school.secret", "--out", "out", "--version", "7"]));
-    assert!(out.contains("\"Cours d'essai\"") && out.contains("v7") && out.contains("3 files"), "{out}");
+    // The lesson, its picture, the attachment, and the lesson's published tree.
+    assert!(out.contains("\"Cours d'essai\"") && out.contains("v7") && out.contains("4 files"), "{out}");
 }
 
 #[test]
@@ -86,7 +87,7 @@ fn verify_accepts_an_intact_pack() {
     let out = packed(dir.path());
     let report = ok(&run(dir.path(), &["verify", "out", "--pubkey", "school.pub"]));
     let chunks = chunk_names(&out).len();
-    assert_eq!(report.trim(), format!("ok: 3 files, {chunks} chunks verified"));
+    assert_eq!(report.trim(), format!("ok: 4 files, {chunks} chunks verified"));
 }
 
 #[test]

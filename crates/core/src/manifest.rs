@@ -58,14 +58,16 @@ pub struct CourseInfo {
     pub language: String,
 }
 
-/// One lesson: a Markdown file of the course.
+/// One lesson: the teacher's Markdown and the safe tree made from it at packing time.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Lesson {
     /// The lesson's first heading.
     pub title: String,
     /// Path of its Markdown file in [`Manifest::files`].
-    pub path: String,
+    pub source: String,
+    /// Path of its published tree (JSON of `markdown::Node`s) in [`Manifest::files`]: what apps render.
+    pub body: String,
 }
 
 /// One line of the homework agenda.
@@ -174,7 +176,8 @@ impl Manifest {
                 return Err(ManifestError::Malformed(format!("{}: chunk count does not match its size", file.path)));
             }
         }
-        let referenced = self.lessons.iter().map(|l| &l.path).chain(self.agenda.iter().flat_map(|h| &h.attachments));
+        let lessons = self.lessons.iter().flat_map(|lesson| [&lesson.source, &lesson.body]);
+        let referenced = lessons.chain(self.agenda.iter().flat_map(|homework| &homework.attachments));
         for path in referenced {
             if self.file(path).is_none() {
                 return Err(ManifestError::Malformed(format!("{path} is referenced but not listed in files")));

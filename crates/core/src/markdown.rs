@@ -1,13 +1,16 @@
 //! Lessons in Markdown become a closed tree of safe nodes. There is no raw HTML node and no attribute
 //! map, so event attributes and scripts cannot be expressed; links and images are checked here.
-//! Pure: shared by `cartable pack` (validation) and the browser (rendering).
+//! Pure. `cartable pack` parses the Markdown and publishes the tree as JSON; the browser only reads that
+//! JSON back through [`from_json`], which checks every address again, so a Markdown parser is never
+//! shipped to pupils.
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use serde::{Deserialize, Serialize};
 
 use crate::path;
 
 /// One node of a rendered lesson.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Node {
     /// Text, always shown as text (never parsed as HTML).
     Text(String),
@@ -16,7 +19,7 @@ pub enum Node {
 }
 
 /// The elements a lesson may contain: nothing else can be rendered.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Kind {
     /// A paragraph.
     Paragraph,
@@ -62,7 +65,7 @@ pub enum Kind {
 }
 
 /// Where a link goes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Target {
     /// A file of the course, by course path: served from verified chunks.
     CourseFile(String),
@@ -121,6 +124,41 @@ pub fn classify(base: &str, written: &str) -> Option<Target> {
     }
     let file_part = written.trim().split(['?', '#']).next().unwrap_or_default();
     path::resolve(base, &path::percent_decode(file_part)?).map(Target::CourseFile)
+}
+
+/// The tree as published: JSON of `nodes`.
+pub fn to_json(nodes: &[Node]) -> Vec<u8> {
+    // Serialising strings, integers and enums cannot fail.
+    serde_json::to_vec(nodes).unwrap_or_default()
+}
+
+/// Reads a published tree and checks it again as [`parse`] would have built it: a link whose address is
+/// not safe keeps only its text, a picture that is not a course file keeps only its alternative text.
+/// The bytes were verified against the signed manifest; this guards against a packer that went wrong.
+pub fn from_json(json: &[u8]) -> Result<Vec<Node>, serde_json::Error> {
+    serde_json::from_slice(json).map(sanitize)
+}
+
+fn sanitize(nodes: Vec<Node>) -> Vec<Node> {
+    nodes.into_iter().flat_map(sanitize_node).collect()
+}
+
+fn sanitize_node(node: Node) -> Vec<Node> {
+    let Node::Element(kind, children) = node else { return vec![node] };
+    let children = sanitize(children);
+    match kind {
+        Kind::Link(Target::External(url)) if classify("", &url) != Some(Target::External(url.clone())) => children,
+        Kind::Link(Target::CourseFile(path)) if !is_course_path(&path) => children,
+        Kind::Image { path, alt } if !is_course_path(&path) => vec![Node::Text(alt)],
+        Kind::Image { path, alt } => vec![Node::Element(Kind::Image { path, alt }, Vec::new())],
+        Kind::Heading(level) => vec![Node::Element(Kind::Heading(level.clamp(1, 6)), children)],
+        kind => vec![Node::Element(kind, children)],
+    }
+}
+
+/// True for a normalised course path: relative, no `.` or `..`, no empty segment, no scheme.
+fn is_course_path(path: &str) -> bool {
+    !path.contains(':') && path::resolve("", path).as_deref() == Some(path)
 }
 
 struct Frame {

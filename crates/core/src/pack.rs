@@ -1,13 +1,14 @@
 //! Packing: a course folder (already read into memory) becomes chunks and an unsigned manifest.
 //! Pure: the caller reads the folder, passes the time, signs the result and writes it out.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::cid::Cid;
 use crate::course::{self, CourseToml};
 use crate::manifest::{CourseInfo, FileEntry, Homework, Lesson, Manifest, FORMAT};
-use crate::markdown::{self, Target};
+use crate::markdown::{self, Reference, Target};
 use crate::media::media_type;
 
 /// The chunk size used unless the teacher asks for another.
@@ -31,13 +32,14 @@ pub struct PackOptions {
     pub now: i64,
 }
 
-/// The result of packing: the manifest to sign and every distinct chunk, borrowed from the folder.
+/// The result of packing: the manifest to sign and every distinct chunk (borrowed from the folder, or
+/// owned for the lessons' published trees).
 #[derive(Debug)]
 pub struct Packed<'a> {
     /// The manifest, not yet signed.
     pub manifest: Manifest,
     /// Each distinct chunk once, by CID.
-    pub chunks: BTreeMap<Cid, &'a [u8]>,
+    pub chunks: BTreeMap<Cid, Cow<'a, [u8]>>,
 }
 
 /// A mistake in a course folder, located by file and, where it helps, line.
@@ -75,34 +77,43 @@ impl fmt::Display for PackError {
 
 impl std::error::Error for PackError {}
 
-/// Packs `folder` into chunks and a manifest, or says what in the folder must be fixed.
+/// Packs `folder` into chunks and a manifest, or says what in the folder must be fixed. Besides the
+/// folder's files, the manifest lists each lesson's published tree (`<lesson>.json`).
 pub fn pack<'a>(folder: &'a CourseFolder, options: &PackOptions) -> Result<Packed<'a>, PackError> {
     if options.chunk_size == 0 || options.chunk_size > MAX_CHUNK_SIZE {
         let message = format!("chunk size {} is out of range (1 to {MAX_CHUNK_SIZE} bytes)", options.chunk_size);
         return Err(PackError::new("course.toml", message));
     }
-    let course = course::parse_course(text_of(folder, "course.toml").map_err(|error| {
-        let missing =
-            "not found: a course folder needs a course.toml with id, title, class, subject, teacher and language";
-        if folder.contains_key("course.toml") {
-            error
-        } else {
-            PackError::new("course.toml", missing)
-        }
-    })?)?;
+    let course = course::parse_course(course_toml(folder)?)?;
     let agenda = match folder.contains_key("agenda.toml") {
         true => agenda(folder)?,
         false => Vec::new(),
     };
-    let lessons = lessons(folder)?;
+    let (lessons, bodies) = lessons(folder)?;
     let mut chunks = BTreeMap::new();
-    let files = folder
-        .iter()
-        .filter(|(path, _)| !matches!(path.as_str(), "course.toml" | "agenda.toml"))
-        .map(|(path, bytes)| file_entry(path, bytes, options.chunk_size, &mut chunks))
-        .collect();
+    let mut files = Vec::new();
+    for (path, bytes) in folder.iter().filter(|(path, _)| !matches!(path.as_str(), "course.toml" | "agenda.toml")) {
+        files.push(file_entry(path, bytes, options.chunk_size, |cid, chunk| {
+            chunks.entry(cid).or_insert(Cow::Borrowed(chunk));
+        }));
+    }
+    for (path, bytes) in &bodies {
+        files.push(file_entry(path, bytes, options.chunk_size, |cid, chunk| {
+            chunks.entry(cid).or_insert_with(|| Cow::Owned(chunk.to_vec()));
+        }));
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
     let manifest = manifest(course, lessons, agenda, files, options);
     Ok(Packed { manifest, chunks })
+}
+
+fn course_toml(folder: &CourseFolder) -> Result<&str, PackError> {
+    if !folder.contains_key("course.toml") {
+        let missing =
+            "not found: a course folder needs a course.toml with id, title, class, subject, teacher and language";
+        return Err(PackError::new("course.toml", missing));
+    }
+    text_of(folder, "course.toml")
 }
 
 fn manifest(
@@ -159,52 +170,68 @@ fn agenda(folder: &CourseFolder) -> Result<Vec<Homework>, PackError> {
     Ok(agenda)
 }
 
-fn lessons(folder: &CourseFolder) -> Result<Vec<Lesson>, PackError> {
+/// The lessons, in file-name order, and the published tree of each, by path.
+fn lessons(folder: &CourseFolder) -> Result<(Vec<Lesson>, Vec<(String, Vec<u8>)>), PackError> {
     let paths: Vec<&String> =
         folder.keys().filter(|path| path.starts_with(LESSONS_DIR) && path.ends_with(".md")).collect();
     if paths.is_empty() {
-        return Err(PackError::new(
-            LESSONS_DIR,
-            "no lesson found: add Markdown files such as lessons/01-introduction.md",
-        ));
+        let message = "no lesson found: add Markdown files such as lessons/01-introduction.md";
+        return Err(PackError::new(LESSONS_DIR, message));
     }
-    paths.into_iter().map(|path| lesson(folder, path)).collect()
+    let (mut lessons, mut bodies) = (Vec::new(), Vec::new());
+    for source in paths {
+        let (lesson, body) = lesson(folder, source)?;
+        bodies.push((lesson.body.clone(), body));
+        lessons.push(lesson);
+    }
+    Ok((lessons, bodies))
 }
 
-fn lesson(folder: &CourseFolder, path: &str) -> Result<Lesson, PackError> {
-    let text = text_of(folder, path)?;
-    let document = markdown::parse(path, text);
+fn lesson(folder: &CourseFolder, source: &str) -> Result<(Lesson, Vec<u8>), PackError> {
+    let text = text_of(folder, source)?;
+    let document = markdown::parse(source, text);
     for reference in &document.references {
-        let located = |message: String| PackError { file: path.to_owned(), line: Some(reference.line), message };
-        match &reference.target {
-            None if reference.is_image => {
-                return Err(located(format!("image `{}` must be a file of the course folder", reference.written)));
-            }
-            None => {
-                let message =
-                    format!("link `{}` is not allowed: link to a course file or an http(s) address", reference.written);
-                return Err(located(message));
-            }
-            Some(Target::CourseFile(file)) if !folder.contains_key(file) => {
-                let message = format!("`{}` points to `{file}`, which is not in the course folder", reference.written);
-                return Err(located(message));
-            }
-            Some(_) => {}
-        }
+        check_reference(folder, source, reference)?;
     }
     let title = document
         .title
         .filter(|title| !title.trim().is_empty())
-        .ok_or_else(|| PackError::new(path, "has no title: start the lesson with a `# Title` line"))?;
-    Ok(Lesson { title, path: path.to_owned() })
+        .ok_or_else(|| PackError::new(source, "has no title: start the lesson with a `# Title` line"))?;
+    let body = format!("{source}.json");
+    if folder.contains_key(&body) {
+        return Err(PackError::new(
+            &body,
+            format!("this name is kept for the published form of {source}: rename the file"),
+        ));
+    }
+    let lesson = Lesson { title, source: source.to_owned(), body };
+    Ok((lesson, markdown::to_json(&document.nodes)))
 }
 
-fn file_entry<'a>(path: &str, bytes: &'a [u8], chunk_size: u32, chunks: &mut BTreeMap<Cid, &'a [u8]>) -> FileEntry {
+fn check_reference(folder: &CourseFolder, source: &str, reference: &Reference) -> Result<(), PackError> {
+    let located = |message: String| PackError { file: source.to_owned(), line: Some(reference.line), message };
+    match &reference.target {
+        None if reference.is_image => {
+            Err(located(format!("image `{}` must be a file of the course folder", reference.written)))
+        }
+        None => Err(located(format!(
+            "link `{}` is not allowed: link to a course file or an http(s) address",
+            reference.written
+        ))),
+        Some(Target::CourseFile(file)) if !folder.contains_key(file) => {
+            Err(located(format!("`{}` points to `{file}`, which is not in the course folder", reference.written)))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+/// The manifest entry of one file; `keep` receives each chunk with its CID.
+fn file_entry<'b>(path: &str, bytes: &'b [u8], chunk_size: u32, mut keep: impl FnMut(Cid, &'b [u8])) -> FileEntry {
     let cids = bytes
         .chunks(chunk_size as usize)
         .map(|chunk| {
             let cid = Cid::of(chunk);
-            chunks.insert(cid, chunk);
+            keep(cid, chunk);
             cid
         })
         .collect();

@@ -19,7 +19,7 @@ fn manifest() -> Manifest {
         created_at: 1_000,
         expires_at: 2_000,
         chunk_size: 4,
-        lessons: vec![Lesson { title: "Tension".into(), path: "lessons/01.md".into() }],
+        lessons: vec![Lesson { title: "Tension".into(), source: "lessons/01.md".into(), body: "lessons/01.md".into() }],
         agenda: vec![Homework {
             subject: "Physique-chimie".into(),
             task: "Exercices 3 et 4".into(),
@@ -110,7 +110,7 @@ fn rejects_a_signed_manifest_whose_chunks_do_not_fit_its_sizes() {
     bad.files[0].size = 9;
     assert!(matches!(verify(&published(bad), 1_500, None), Err(ManifestError::Malformed(_))));
     let mut dangling = manifest();
-    dangling.lessons[0].path = "lessons/02.md".into();
+    dangling.lessons[0].body = "lessons/02.md.json".into();
     assert!(matches!(verify(&published(dangling), 1_500, None), Err(ManifestError::Malformed(_))));
 }
 

@@ -161,3 +161,34 @@ fn heading_attributes_are_plain_text() {
     let document = check_safe("# Titre {onclick=alert(1)}\n");
     assert_eq!(document.title.as_deref(), Some("Titre {onclick=alert(1)}"));
 }
+
+#[test]
+fn the_published_tree_reads_back_unchanged() {
+    let source = "# T\n\n![a](../images/a.svg) [b](../docs/b.pdf) [c](https://c.example/)\n\n| x |\n|---|\n| 1 |\n\n1. un\n2. deux\n";
+    let document = parse(LESSON, source);
+    assert_eq!(from_json(&to_json(&document.nodes)).unwrap(), document.nodes);
+}
+
+#[track_caller]
+fn check_sanitized(json: &str, expected: Vec<Node>) {
+    assert_eq!(from_json(json.as_bytes()).unwrap(), expected);
+}
+
+#[test]
+fn a_hostile_published_tree_is_disarmed_on_reading() {
+    let link = |target: &str| format!(r#"[{{"Element":[{{"Link":{target}}},[{{"Text":"clic"}}]]}}]"#);
+    check_sanitized(&link(r#"{"External":"javascript:alert(1)"}"#), vec![text("clic")]);
+    check_sanitized(&link(r#"{"External":"data:text/html,x"}"#), vec![text("clic")]);
+    check_sanitized(&link(r#"{"External":" https://x.example/"}"#), vec![text("clic")]);
+    check_sanitized(&link(r#"{"CourseFile":"../../etc/passwd"}"#), vec![text("clic")]);
+    check_sanitized(&link(r#"{"CourseFile":"javascript:alert(1)"}"#), vec![text("clic")]);
+    let image =
+        |path: &str| format!(r#"[{{"Element":[{{"Image":{{"path":"{path}","alt":"un schéma"}}}},[{{"Text":"x"}}]]}}]"#);
+    check_sanitized(&image("/etc/passwd"), vec![text("un schéma")]);
+    check_sanitized(&image("https://pixel.example/p.png"), vec![text("un schéma")]);
+    let kept = Kind::Image { path: "images/a.svg".into(), alt: "un schéma".into() };
+    check_sanitized(&image("images/a.svg"), vec![element(kept, vec![])]);
+    check_sanitized(r#"[{"Element":[{"Heading":99},[]]}]"#, vec![element(Kind::Heading(6), vec![])]);
+    assert!(from_json(br#"[{"Element":["Script",[]]}]"#).is_err(), "no such element kind");
+    assert!(from_json(br#"[{"Html":"<script>"}]"#).is_err(), "no raw HTML node");
+}

@@ -35,9 +35,40 @@ fn packs_lessons_agenda_and_files() {
     assert_eq!(titles, ["La tension", "La loi d'Ohm"]);
     assert_eq!(manifest.agenda[0].attachments, ["docs/fiche.pdf"]);
     let paths: Vec<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
-    assert_eq!(paths, ["docs/fiche.pdf", "images/circuit.svg", "lessons/01-tension.md", "lessons/02-ohm.md"]);
+    let expected = [
+        "docs/fiche.pdf",
+        "images/circuit.svg",
+        "lessons/01-tension.md",
+        "lessons/01-tension.md.json",
+        "lessons/02-ohm.md",
+        "lessons/02-ohm.md.json",
+    ];
+    assert_eq!(paths, expected);
     assert_eq!(manifest.file("images/circuit.svg").unwrap().media_type, "image/svg+xml");
-    assert_eq!(packed.chunks.len(), 4);
+    assert_eq!(packed.chunks.len(), 6);
+}
+
+#[test]
+fn each_lesson_is_published_as_its_safe_tree() {
+    let folder = course();
+    let packed = pack(&folder, &options(8)).unwrap();
+    let lesson = &packed.manifest.lessons[0];
+    assert_eq!((lesson.source.as_str(), lesson.body.as_str()), ("lessons/01-tension.md", "lessons/01-tension.md.json"));
+    let body = packed.manifest.file(&lesson.body).unwrap();
+    assert_eq!(body.media_type, "application/json");
+    let json: Vec<u8> = body.chunks.iter().flat_map(|cid| packed.chunks[cid].to_vec()).collect();
+    let source = std::str::from_utf8(&folder["lessons/01-tension.md"]).unwrap();
+    assert_eq!(markdown::from_json(&json).unwrap(), markdown::parse(&lesson.source, source).nodes);
+}
+
+#[test]
+fn a_file_cannot_take_the_name_of_a_published_tree() {
+    let mut folder = course();
+    folder.insert("lessons/02-ohm.md.json".into(), b"{}".to_vec());
+    check_error(
+        &folder,
+        "lessons/02-ohm.md.json: this name is kept for the published form of lessons/02-ohm.md: rename the file",
+    );
 }
 
 #[test]
@@ -59,8 +90,8 @@ fn identical_chunks_are_stored_once() {
     let mut folder = course();
     folder.insert("images/copie.svg".into(), folder["images/circuit.svg"].clone());
     let packed = pack(&folder, &options(DEFAULT_CHUNK_SIZE)).unwrap();
-    assert_eq!(packed.manifest.files.len(), 5);
-    assert_eq!(packed.chunks.len(), 4);
+    assert_eq!(packed.manifest.files.len(), 7);
+    assert_eq!(packed.chunks.len(), 6);
 }
 
 #[test]
