@@ -30,6 +30,11 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   fi
 fi
 
+# rustfmt and clippy for the lint step (a minimal rustup profile lacks them).
+for component in rustfmt clippy; do
+  rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"
+done
+
 # wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
 wanted=$(awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 installed=$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }' || true)

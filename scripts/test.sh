@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Every test tier, as CI runs it: native (core and the cartable tool), browser (wasm in headless
+# Every test tier, as CI runs it: lints, native (core and the cartable tool), browser (wasm in headless
 # Chromium), end to end (real pages in Chromium against a real `cartable serve`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 started=$SECONDS
+
+say "lints: rustfmt, clippy (native and wasm32)"
+cargo fmt --all --check
+cargo clippy --quiet --workspace --exclude cartable --all-targets -- -D warnings
+"${WASM_CARGO[@]}" clippy --quiet --target wasm32-unknown-unknown -p cartable --all-targets -- -D warnings
 
 say "native tests: core and the cartable tool"
 cargo test --workspace --exclude cartable

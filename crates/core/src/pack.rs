@@ -170,8 +170,11 @@ fn agenda(folder: &CourseFolder) -> Result<Vec<Homework>, PackError> {
     Ok(agenda)
 }
 
-/// The lessons, in file-name order, and the published tree of each, by path.
-fn lessons(folder: &CourseFolder) -> Result<(Vec<Lesson>, Vec<(String, Vec<u8>)>), PackError> {
+/// Files the packer writes itself (the lessons' published trees): path and bytes.
+type Generated = Vec<(String, Vec<u8>)>;
+
+/// The lessons, in file-name order, and the published tree of each.
+fn lessons(folder: &CourseFolder) -> Result<(Vec<Lesson>, Generated), PackError> {
     let paths: Vec<&String> =
         folder.keys().filter(|path| path.starts_with(LESSONS_DIR) && path.ends_with(".md")).collect();
     if paths.is_empty() {
