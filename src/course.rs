@@ -1,15 +1,20 @@
-//! One course as the app sees it: a verified manifest and its files, fetched chunk by chunk, each chunk
-//! checked against its CID before any byte of it is used, shown or kept.
+//! One course as the app sees it: a verified manifest and its files. The manifest comes from the network
+//! when it answers, else from the copy this browser stored; every chunk is read from the store, or fetched
+//! and checked against its CID before any byte of it is used, shown or kept.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use cartable_core::manifest::FileEntry;
-use cartable_core::{Cid, Manifest, ManifestError, PublicKey, SignedManifest, Trust};
+use cartable_core::offline::{self, OfflineError, Progress};
+use cartable_core::store::{MemoryStore, Store, StoreError};
+use cartable_core::{Cid, Manifest, ManifestError, PublicKey};
 use futures::future::try_join_all;
 
 use crate::digest;
 use crate::net::{self, FetchError};
+use crate::store::IdbStore;
 
 /// Why a course or one of its files cannot be shown.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -23,7 +28,7 @@ pub enum LoadError {
         /// Course path of the file.
         path: String,
     },
-    /// The server did not answer, or answered with an error.
+    /// The server did not answer, or answered with an error, and nothing stored could stand in.
     #[error("server did not answer: {0}")]
     Unreachable(#[from] FetchError),
     /// The manifest lists no such file.
@@ -35,32 +40,77 @@ pub enum LoadError {
     /// The browser cannot hash (no WebCrypto), so nothing can be verified.
     #[error("this browser cannot verify files (no WebCrypto)")]
     NoWebCrypto,
+    /// Storage is full: what was stored before is intact, the rest was not saved.
+    #[error("storage is full")]
+    StorageFull,
+}
+
+/// Where the manifest in use came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Freshness {
+    /// Fetched and verified just now.
+    Fresh,
+    /// The network did not answer: this browser's stored copy, stored at this unix time.
+    Stored {
+        /// Unix time (seconds) of storing.
+        stored_at: i64,
+    },
 }
 
 /// A course whose manifest has been verified against the school's key.
 pub struct Course {
     /// The verified manifest.
     pub manifest: Manifest,
+    /// Where it came from.
+    pub freshness: Freshness,
+    /// The version stored before this visit, when this visit brought a newer one.
+    pub updated_from: Option<u64>,
     manifest_url: String,
+    store: Rc<dyn Store>,
+    /// Set when a chunk could not be kept because storage is full.
+    pub storage_full: Cell<bool>,
     object_urls: RefCell<HashMap<String, String>>,
 }
 
 impl Course {
-    /// Fetches the manifest at `manifest_url` (relative to the page) and keeps it only if it is signed by
-    /// `key`, unexpired, and not older than the version this browser accepted before.
+    /// Opens the course whose manifest is at `manifest_url` (relative to the page), signed by `key`: from
+    /// the network if it answers (refusing a version older than the stored one), else from the stored copy.
     pub async fn open(manifest_url: &str, key: PublicKey) -> Result<Course, LoadError> {
         let manifest_url = net::resolve(manifest_url, &net::page_url()).unwrap_or_else(|| manifest_url.to_owned());
-        let bytes = net::get(&manifest_url).await?;
-        let accepted_version = accepted::load(&manifest_url);
-        let trust = Trust { keys: &[key], now: (js_sys::Date::now() / 1000.0) as i64, accepted_version };
-        let manifest = SignedManifest::verify(&bytes, &trust)?;
-        accepted::save(&manifest_url, manifest.version);
-        Ok(Course { manifest, manifest_url, object_urls: RefCell::default() })
+        let store = open_store().await;
+        let now = now();
+        let (manifest, freshness, updated_from) = match net::get(&manifest_url).await {
+            Ok(json) => match offline::accept(&*store, &json, &[key], now).await {
+                Ok(accepted) => {
+                    known_course::save(&manifest_url, &accepted.manifest.course.id);
+                    let updated_from = accepted.previous_version.filter(|_| accepted.updated);
+                    (accepted.manifest, Freshness::Fresh, updated_from)
+                }
+                Err(OfflineError::Manifest(error)) => return Err(error.into()),
+                // Storage failed: the manifest verified, show it without keeping it.
+                Err(OfflineError::Store(_)) => (verify_only(&json, key, now)?, Freshness::Fresh, None),
+            },
+            Err(error) => {
+                let stored = stored_copy(&*store, &manifest_url, key, now).await?;
+                let (manifest, stored_at) = stored.ok_or(LoadError::Unreachable(error))?;
+                (manifest, Freshness::Stored { stored_at }, None)
+            }
+        };
+        Ok(Course {
+            manifest,
+            freshness,
+            updated_from,
+            manifest_url,
+            store,
+            storage_full: Cell::new(false),
+            object_urls: RefCell::default(),
+        })
     }
 
-    /// The bytes of the course file at `path`, every chunk verified.
+    /// The bytes of the course file at `path`, every chunk verified (or read from the store, which holds
+    /// verified chunks only). Chunks fetched here are kept for the next visit.
     pub async fn file(&self, path: &str) -> Result<Vec<u8>, LoadError> {
-        let entry = self.manifest.file(path).ok_or_else(|| LoadError::NotInCourse { path: path.to_owned() })?;
+        let entry = self.entry(path)?;
         let chunks = entry.chunks.iter().enumerate().map(|(index, cid)| self.chunk(entry, index, *cid));
         let mut bytes = Vec::with_capacity(entry.size as usize);
         for chunk in try_join_all(chunks).await? {
@@ -75,13 +125,80 @@ impl Course {
             return Ok(url.clone());
         }
         let bytes = self.file(path).await?;
-        let media_type = self.manifest.file(path).map(|entry| entry.media_type.as_str()).unwrap_or_default();
-        let url = object_url(&bytes, media_type).ok_or(LoadError::NoWebCrypto)?;
+        let url = object_url(&bytes, &self.entry(path)?.media_type).ok_or(LoadError::NoWebCrypto)?;
         self.object_urls.borrow_mut().insert(path.to_owned(), url.clone());
         Ok(url)
     }
 
+    /// The URL under which the service worker serves the file at `path` from stored chunks, with byte
+    /// ranges (for audio and video, which seek). Only meaningful when a worker controls the page.
+    pub fn worker_url(&self, path: &str) -> Result<String, LoadError> {
+        let entry = self.entry(path)?;
+        let encoded: Vec<String> =
+            entry.path.split('/').map(|part| js_sys::encode_uri_component(part).into()).collect();
+        let relative = format!("cartable-files/{}/{}", self.manifest.course.id, encoded.join("/"));
+        net::resolve(&relative, &self.manifest_url).ok_or_else(|| LoadError::NotInCourse { path: path.to_owned() })
+    }
+
+    /// How much of the course this browser holds.
+    pub async fn progress(&self) -> Result<Progress, LoadError> {
+        offline::progress(&*self.store, &self.manifest).await.map_err(store_error)
+    }
+
+    /// Fetches, verifies and keeps every chunk still missing, one at a time, reporting progress after
+    /// each. Stops at the first failure; what was kept stays kept, so calling it again resumes.
+    pub async fn save(&self, on_progress: impl Fn(&Progress)) -> Result<(), LoadError> {
+        let mut progress = self.progress().await?;
+        on_progress(&progress);
+        let paths: HashMap<Cid, (&FileEntry, usize)> = self.chunk_positions();
+        for need in progress.chunks_missing.clone() {
+            let Some(&(entry, index)) = paths.get(&need.cid) else { continue };
+            let bytes = self.fetch_verified(entry, index, need.cid).await?;
+            self.store.put_chunks(vec![(need.cid, bytes)]).await.map_err(store_error)?;
+            progress = self.progress().await?;
+            on_progress(&progress);
+        }
+        Ok(())
+    }
+
+    /// Drops stored chunks that no kept manifest references (after an update, the old version's).
+    pub async fn collect_garbage(&self) -> Result<usize, LoadError> {
+        offline::collect_garbage(&*self.store).await.map_err(store_error)
+    }
+
+    /// Total size of the chunks this browser keeps, all courses together.
+    pub async fn stored_bytes(&self) -> Result<u64, LoadError> {
+        self.store.chunk_bytes().await.map_err(store_error)
+    }
+
+    fn entry(&self, path: &str) -> Result<&FileEntry, LoadError> {
+        self.manifest.file(path).ok_or_else(|| LoadError::NotInCourse { path: path.to_owned() })
+    }
+
+    fn chunk_positions(&self) -> HashMap<Cid, (&FileEntry, usize)> {
+        let mut positions = HashMap::new();
+        for entry in &self.manifest.files {
+            for (index, cid) in entry.chunks.iter().enumerate() {
+                positions.entry(*cid).or_insert((entry, index));
+            }
+        }
+        positions
+    }
+
     async fn chunk(&self, entry: &FileEntry, index: usize, cid: Cid) -> Result<Vec<u8>, LoadError> {
+        if let Ok(Some(bytes)) = self.store.get_chunk(&cid).await {
+            if bytes.len() as u64 == entry.chunk_len(index, self.manifest.chunk_size) {
+                return Ok(bytes);
+            }
+        }
+        let bytes = self.fetch_verified(entry, index, cid).await?;
+        if let Err(StoreError::QuotaExceeded) = self.store.put_chunks(vec![(cid, bytes.clone())]).await {
+            self.storage_full.set(true);
+        }
+        Ok(bytes)
+    }
+
+    async fn fetch_verified(&self, entry: &FileEntry, index: usize, cid: Cid) -> Result<Vec<u8>, LoadError> {
         let url = net::resolve(&format!("ipfs/{cid}"), &self.manifest_url).unwrap_or_default();
         let bytes = net::get(&url).await?;
         let corrupted = || LoadError::Corrupted { path: entry.path.clone() };
@@ -96,6 +213,45 @@ impl Course {
     }
 }
 
+fn now() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
+}
+
+/// IndexedDB, or memory for this visit only where the browser refuses storage (private mode...).
+async fn open_store() -> Rc<dyn Store> {
+    match IdbStore::open().await {
+        Ok(store) => Rc::new(store),
+        Err(_) => Rc::new(MemoryStore::new()),
+    }
+}
+
+fn verify_only(json: &[u8], key: PublicKey, now: i64) -> Result<Manifest, LoadError> {
+    let trust = cartable_core::Trust { keys: &[key], now, accepted_version: None };
+    Ok(cartable_core::SignedManifest::verify(json, &trust)?)
+}
+
+async fn stored_copy(
+    store: &dyn Store,
+    manifest_url: &str,
+    key: PublicKey,
+    now: i64,
+) -> Result<Option<(Manifest, i64)>, LoadError> {
+    let Some(course_id) = known_course::load(manifest_url) else { return Ok(None) };
+    match offline::stored(store, &course_id, &[key], now).await {
+        Ok(copy) => Ok(copy.map(|copy| (copy.manifest, copy.stored_at))),
+        // An expired or otherwise refused copy is said so, never silently used.
+        Err(OfflineError::Manifest(error)) => Err(error.into()),
+        Err(OfflineError::Store(_)) => Ok(None),
+    }
+}
+
+fn store_error(error: StoreError) -> LoadError {
+    match error {
+        StoreError::QuotaExceeded => LoadError::StorageFull,
+        StoreError::Unavailable(message) => LoadError::Unreachable(FetchError::NoAnswer { url: message }),
+    }
+}
+
 fn object_url(bytes: &[u8], media_type: &str) -> Option<String> {
     let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
     let options = web_sys::BlobPropertyBag::new();
@@ -104,24 +260,24 @@ fn object_url(bytes: &[u8], media_type: &str) -> Option<String> {
     web_sys::Url::create_object_url_with_blob(&blob).ok()
 }
 
-/// The newest manifest version accepted per manifest URL, so that an older one is refused later.
-mod accepted {
+/// Which course a manifest URL published last time, so its stored copy can be found with no network.
+mod known_course {
     fn storage() -> Option<web_sys::Storage> {
         web_sys::window()?.local_storage().ok()?
     }
 
     fn key(manifest_url: &str) -> String {
-        format!("cartable.accepted-version.{manifest_url}")
+        format!("cartable.course-of.{manifest_url}")
     }
 
-    pub fn load(manifest_url: &str) -> Option<u64> {
-        storage()?.get_item(&key(manifest_url)).ok()??.parse().ok()
+    pub fn load(manifest_url: &str) -> Option<String> {
+        storage()?.get_item(&key(manifest_url)).ok()?
     }
 
-    pub fn save(manifest_url: &str, version: u64) {
-        // Without storage (private mode, blocked cookies) rollback protection lasts for this page only.
+    pub fn save(manifest_url: &str, course_id: &str) {
+        // Without localStorage the stored copy cannot be found offline; online use is unaffected.
         if let Some(storage) = storage() {
-            let _ = storage.set_item(&key(manifest_url), &version.to_string());
+            let _ = storage.set_item(&key(manifest_url), course_id);
         }
     }
 }

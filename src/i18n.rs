@@ -89,6 +89,20 @@ pub struct Text {
     pub crashed: &'static str,
     pub reload: &'static str,
     pub main_navigation: &'static str,
+    pub offline_banner: &'static str,
+    pub save_offline: &'static str,
+    pub resume_saving: &'static str,
+    pub saving: &'static str,
+    pub saved_offline: &'static str,
+    pub save_progress: &'static str,
+    pub space_used: &'static str,
+    pub storage_full_title: &'static str,
+    pub storage_full_body: &'static str,
+    pub storage_unavailable: &'static str,
+    pub offline_section: &'static str,
+    pub new_version: &'static str,
+    pub reload_now: &'static str,
+    pub update_saved: &'static str,
 }
 
 const FR: Text = Text {
@@ -124,6 +138,20 @@ const FR: Text = Text {
     crashed: "cartable a rencontré une erreur.",
     reload: "Recharger la page",
     main_navigation: "Navigation du cours",
+    offline_banner: "Hors ligne : copie du {date}.",
+    save_offline: "Enregistrer pour consulter hors ligne",
+    resume_saving: "Reprendre l'enregistrement",
+    saving: "Enregistrement…",
+    saved_offline: "Ce cours est disponible hors ligne.",
+    save_progress: "{bytes} sur {total} · {files} fichiers sur {all}",
+    space_used: "Espace utilisé par cartable : {used} (disponible pour ce site : {quota}).",
+    storage_full_title: "L'espace de stockage est plein",
+    storage_full_body: "Le navigateur n'a plus de place pour ce cours. Ce qui était déjà enregistré reste utilisable ; libérez de l'espace puis réessayez.",
+    storage_unavailable: "Ce navigateur ne permet pas d'enregistrer le cours (navigation privée ?) : il reste consultable en ligne.",
+    offline_section: "Hors ligne",
+    new_version: "Une nouvelle version de cartable est prête.",
+    reload_now: "Recharger",
+    update_saved: "Le cours a été mis à jour.",
 };
 
 const EN: Text = Text {
@@ -161,6 +189,20 @@ const EN: Text = Text {
     crashed: "cartable ran into an error.",
     reload: "Reload the page",
     main_navigation: "Course navigation",
+    offline_banner: "Offline: copy from {date}.",
+    save_offline: "Save for offline use",
+    resume_saving: "Resume saving",
+    saving: "Saving…",
+    saved_offline: "This course is available offline.",
+    save_progress: "{bytes} of {total} · {files} of {all} files",
+    space_used: "Space used by cartable: {used} (available to this site: {quota}).",
+    storage_full_title: "Storage is full",
+    storage_full_body: "The browser has no room left for this course. What was already saved still works; free some space, then try again.",
+    storage_unavailable: "This browser does not allow saving the course (private browsing?): it can still be read online.",
+    offline_section: "Offline",
+    new_version: "A new version of cartable is ready.",
+    reload_now: "Reload",
+    update_saved: "The course was updated.",
 };
 
 /// A calendar date in the reader's language, such as "jeudi 3 décembre 2026".
@@ -172,4 +214,17 @@ pub fn long_date(date: cartable_core::date::Date, lang: Lang) -> String {
         let _ = js_sys::Reflect::set(&options, &name.into(), &value.into());
     }
     js_date.to_locale_date_string(lang.tag(), &options).into()
+}
+
+/// A byte count for people, such as "1,4 Mo" or "1.4 MB".
+pub fn bytes(count: u64, lang: Lang) -> String {
+    let french = lang == Lang::Fr;
+    let (value, unit) = match count {
+        0..=999 => return format!("{count} {}", if french { "o" } else { "B" }),
+        1_000..=999_999 => (count as f64 / 1e3, if french { "ko" } else { "kB" }),
+        1_000_000..=999_999_999 => (count as f64 / 1e6, if french { "Mo" } else { "MB" }),
+        _ => (count as f64 / 1e9, if french { "Go" } else { "GB" }),
+    };
+    let number = format!("{value:.1}");
+    format!("{} {unit}", if french { number.replace('.', ",") } else { number })
 }

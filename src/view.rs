@@ -7,6 +7,7 @@ pub mod home;
 pub mod lesson;
 pub mod load;
 pub mod nodes;
+pub mod offline;
 pub mod panic;
 pub mod route;
 

@@ -5,7 +5,10 @@ use std::rc::Rc;
 use cartable_core::PublicKey;
 use yew::prelude::*;
 
-use crate::course::Course;
+use cartable_core::date::Date;
+
+use crate::course::{Course, Freshness};
+use crate::i18n::long_date;
 use crate::i18n::Lang;
 use crate::view::agenda::AgendaPage;
 use crate::view::error::ErrorPanel;
@@ -14,6 +17,7 @@ use crate::view::lesson::LessonPage;
 use crate::view::load::{use_load, Load};
 use crate::view::route::{use_route, Route};
 use crate::view::Ctx;
+use crate::worker;
 
 /// Properties of [`App`], from the embedding page.
 #[derive(Properties, PartialEq)]
@@ -24,6 +28,8 @@ pub struct AppProps {
     pub key: PublicKey,
     /// The interface language to start with.
     pub lang: Lang,
+    /// The service worker script to register, if any.
+    pub service_worker: Option<AttrValue>,
 }
 
 /// The whole app.
@@ -42,6 +48,7 @@ pub fn App(props: &AppProps) -> Html {
         })
     };
     let retry = Callback::from(move |_| attempt.set(*attempt + 1));
+    let new_version = use_new_version(props.service_worker.clone());
     let text = lang.text();
     let body = match &*course {
         Load::Loading => html! { <p class="loading">{ text.loading_course }</p> },
@@ -55,6 +62,14 @@ pub fn App(props: &AppProps) -> Html {
                     { text.switch_to }
                 </button>
             </div>
+            if new_version {
+                <div class="new-version" role="status">
+                    { text.new_version }{ " " }
+                    <button type="button" onclick={Callback::from(|_| worker::activate_new_version())}>
+                        { text.reload_now }
+                    </button>
+                </div>
+            }
             { body }
         </div>
     }
@@ -86,6 +101,11 @@ fn CourseView(props: &CourseProps) -> Html {
                     <a href={Route::Agenda.href()} aria-current={current(Route::Agenda)}>{ text.agenda }</a>
                 </nav>
             </header>
+            if let Freshness::Stored { stored_at } = props.ctx.course.freshness {
+                <p class="offline-banner" role="status">
+                    { text.offline_banner.replace("{date}", &long_date(Date::from_unix(stored_at), props.ctx.lang)) }
+                </p>
+            }
             <div class="page" lang={course.language.clone()}>{ page }</div>
         </>
     }
@@ -112,4 +132,19 @@ fn use_page_title(ctx: &Ctx, route: Route) {
             window.scroll_to_with_x_and_y(0.0, 0.0);
         }
     });
+}
+
+/// Registers the service worker once, and becomes true when a new version of the app waits.
+#[hook]
+fn use_new_version(script: Option<AttrValue>) -> bool {
+    let waiting = use_state(|| false);
+    {
+        let waiting = waiting.clone();
+        use_effect_with(script, move |script| {
+            if let Some(script) = script {
+                worker::register(script, move || waiting.set(true));
+            }
+        });
+    }
+    *waiting
 }

@@ -5,6 +5,7 @@ use yew::prelude::*;
 
 use crate::i18n::long_date;
 use crate::view::agenda::sorted_agenda;
+use crate::view::offline::OfflinePanel;
 use crate::view::route::Route;
 use crate::view::Ctx;
 
@@ -51,6 +52,7 @@ pub fn HomePage(props: &HomeProps) -> Html {
                 if upcoming.is_empty() { <p>{ text.no_homework }</p> } else { <ul class="next-homework">{ for upcoming }</ul> }
                 <p><a href={Route::Agenda.href()}>{ text.agenda }{ " →" }</a></p>
             </section>
+            <OfflinePanel ctx={props.ctx.clone()} />
         </div>
     }
 }

@@ -13,8 +13,11 @@ pub mod key;
 pub mod manifest;
 pub mod markdown;
 pub mod media;
+pub mod offline;
 pub mod pack;
 pub mod path;
+pub mod range;
+pub mod store;
 
 pub use cid::Cid;
 pub use key::{PublicKey, SecretKey};

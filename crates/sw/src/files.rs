@@ -1,0 +1,70 @@
+//! Whole course files served from stored chunks, with byte ranges, so audio and video play and seek
+//! offline. A chunk not yet stored is fetched, checked against its CID and kept.
+
+use cartable::store::IdbStore;
+use cartable::{digest, net};
+use cartable_core::manifest::SignedManifest;
+use cartable_core::store::Store as _;
+use cartable_core::{path, range, Cid};
+use web_sys::Response;
+
+use crate::http;
+
+/// Why a file could not be answered.
+enum Failure {
+    NotFound,
+    Unsatisfiable(u64),
+    Unavailable,
+    Corrupted,
+}
+
+/// The answer for `<origin><base>/cartable-files/<rest>`, `rest` being `<course id>/<course path>`.
+pub async fn answer(origin: &str, base: &str, rest: &str, range: Option<&str>) -> Response {
+    match serve(origin, base, rest, range).await {
+        Ok(response) => response,
+        Err(Failure::NotFound) => http::text(404, "not in this course\n", &[]),
+        Err(Failure::Unsatisfiable(size)) => {
+            http::text(416, "range not satisfiable\n", &[("content-range", format!("bytes */{size}"))])
+        }
+        Err(Failure::Unavailable) => http::text(504, "not stored, and the server does not answer\n", &[]),
+        Err(Failure::Corrupted) => http::text(502, "the server sent corrupted bytes\n", &[]),
+    }
+}
+
+async fn serve(origin: &str, base: &str, rest: &str, range: Option<&str>) -> Result<Response, Failure> {
+    let (course_id, encoded) = rest.split_once('/').ok_or(Failure::NotFound)?;
+    let file_path = path::percent_decode(encoded).ok_or(Failure::NotFound)?;
+    let store = IdbStore::open().await.map_err(|_| Failure::Unavailable)?;
+    let stored = store.get_manifest(course_id).await.ok().flatten().ok_or(Failure::NotFound)?;
+    // The page verified this manifest before it stored it.
+    let manifest = serde_json::from_slice::<SignedManifest>(&stored.json).map_err(|_| Failure::NotFound)?.manifest;
+    let file = manifest.file(&file_path).ok_or(Failure::NotFound)?;
+    let span = range::parse(range, file.size).map_err(|_| Failure::Unsatisfiable(file.size))?;
+    let mut body = Vec::with_capacity(span.len() as usize);
+    for piece in range::pieces(file, manifest.chunk_size, &span) {
+        let chunk = chunk(&store, &format!("{origin}{base}/ipfs/{}", piece.cid), piece.cid).await?;
+        body.extend_from_slice(chunk.get(piece.from..piece.to).ok_or(Failure::Corrupted)?);
+    }
+    let mut headers = vec![("accept-ranges", "bytes".to_owned()), ("cache-control", "no-cache".to_owned())];
+    let status = match span.partial {
+        true => {
+            headers.push(("content-range", span.content_range(file.size)));
+            206
+        }
+        false => 200,
+    };
+    http::bytes(status, body, &file.media_type, &headers).map_err(|_| Failure::Unavailable)
+}
+
+async fn chunk(store: &IdbStore, url: &str, cid: Cid) -> Result<Vec<u8>, Failure> {
+    if let Some(bytes) = store.get_chunk(&cid).await.ok().flatten() {
+        return Ok(bytes);
+    }
+    let bytes = net::get(url).await.map_err(|_| Failure::Unavailable)?;
+    if digest::cid_of(&bytes).await != Some(cid) {
+        return Err(Failure::Corrupted);
+    }
+    // Keeping it is a convenience: the answer does not depend on it (a full store still plays).
+    let _ = store.put_chunks(vec![(cid, bytes.clone())]).await;
+    Ok(bytes)
+}

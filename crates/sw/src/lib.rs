@@ -1,0 +1,51 @@
+//! cartable's service worker, in Rust. The JavaScript shim (`www/sw.js`) registers the listeners
+//! synchronously and calls these exports once the wasm is loaded. It answers from IndexedDB: the app shell
+//! snapshot of its build, stored chunks, and course files (with byte ranges) built from stored chunks.
+//! It stores only bytes it verified against a manifest the page verified and stored; it decides no trust.
+
+#![deny(missing_docs)]
+
+mod files;
+mod http;
+mod shell;
+
+use cartable::store::IdbStore;
+use cartable_core::store::Store as _;
+use cartable_core::Cid;
+use wasm_bindgen::prelude::*;
+
+/// Path segment under which the service worker serves whole course files: `<base>/cartable-files/<course
+/// id>/<path>`, where `<base>ipfs/<cid>` is where the course's chunks are published.
+pub const FILES_SEGMENT: &str = "/cartable-files/";
+
+/// Install: fetches every file of the app shell (`shell`, absolute URLs) and stores them as the snapshot of
+/// `build`, in one transaction. Fails, and so fails the install, if any file cannot be fetched.
+#[wasm_bindgen]
+pub async fn install(build: String, shell: Vec<String>) -> Result<(), JsError> {
+    shell::install(&build, &shell).await.map_err(|error| JsError::new(&error))
+}
+
+/// Activate: drops app shell snapshots of other builds.
+#[wasm_bindgen]
+pub async fn activate(build: String) -> Result<(), JsError> {
+    let store = IdbStore::open().await.map_err(|error| JsError::new(&error.to_string()))?;
+    store.delete_shell_except(&format!("{build}/")).await.map_err(|error| JsError::new(&error.to_string()))
+}
+
+/// Fetch: the answer from storage for `request`, or `undefined` to let the network answer.
+#[wasm_bindgen]
+pub async fn respond(request: web_sys::Request, build: String) -> Option<web_sys::Response> {
+    let url = web_sys::Url::new(&request.url()).ok()?;
+    let path = url.pathname();
+    if let Some(answer) = shell::answer(&build, &path).await {
+        return Some(answer);
+    }
+    if let Some((base, rest)) = path.split_once(FILES_SEGMENT) {
+        let range = request.headers().get("range").ok().flatten();
+        return Some(files::answer(&url.origin(), base, rest, range.as_deref()).await);
+    }
+    let cid = path.rsplit_once("/ipfs/").and_then(|(_, name)| name.parse::<Cid>().ok())?;
+    let store = IdbStore::open().await.ok()?;
+    let bytes = store.get_chunk(&cid).await.ok()??;
+    http::bytes(200, bytes, "application/octet-stream", &[]).ok()
+}

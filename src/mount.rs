@@ -1,0 +1,45 @@
+//! The embedding API: `mount(element, options)` starts the app in a page element.
+
+use wasm_bindgen::prelude::*;
+use yew::AttrValue;
+
+use crate::i18n;
+use crate::view::{
+    self,
+    app::{App, AppProps},
+};
+
+/// What the embedding page passes to [`mount`]: `{ manifest, key, lang? }`.
+#[derive(serde::Deserialize)]
+struct MountOptions {
+    manifest: String,
+    key: String,
+    #[serde(default)]
+    lang: Option<String>,
+    /// URL of the service worker script, relative to the page; `null` to run without one.
+    #[serde(default = "default_worker", rename = "serviceWorker")]
+    service_worker: Option<String>,
+}
+
+fn default_worker() -> Option<String> {
+    Some("sw.js".into())
+}
+
+/// Mounts the app into `element`, showing the course whose manifest is at `options.manifest` (a URL,
+/// relative to the page) if it is signed by `options.key` (`ed25519:<base64>`, the school's pinned key).
+/// `options.lang` (`"fr"` or `"en"`) overrides the browser's language; `options.serviceWorker` is the
+/// worker script that keeps the app and the course offline (`"sw.js"` by default, `null` for none).
+#[wasm_bindgen]
+pub fn mount(element: web_sys::Element, options: JsValue) -> Result<(), JsError> {
+    view::panic::install(&element);
+    let options: MountOptions =
+        serde_json::from_str(&js_sys::JSON::stringify(&options).map(String::from).unwrap_or_default())
+            .map_err(|error| JsError::new(&format!("cartable options must be {{manifest, key}}: {error}")))?;
+    let key = options.key.parse().map_err(|error| JsError::new(&format!("cartable key: {error}")))?;
+    let lang = i18n::Lang::choose(options.lang.as_deref());
+    let service_worker = options.service_worker.map(AttrValue::from);
+    let props = AppProps { manifest_url: options.manifest.into(), key, lang, service_worker };
+    element.set_inner_html("");
+    yew::Renderer::<App>::with_root_and_props(element, props).render();
+    Ok(())
+}

@@ -1,0 +1,423 @@
+//! `IdbStore`: the core's `Store` over IndexedDB, in a page or a service worker, plus the service worker's
+//! app-shell snapshots. It only keeps bytes it is handed: what to keep or drop is the core's decision, and
+//! nothing here fetches, so no transaction ever waits on the network.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use cartable_core::store::{Store, StoreError, StoreFuture, StoredManifest};
+use cartable_core::Cid;
+use futures::channel::oneshot;
+use idb::{
+    Database, DatabaseEvent, Event, Factory, KeyRange, ObjectStore, ObjectStoreParams, Query, Request, Transaction,
+    TransactionMode,
+};
+use js_sys::{Array, BigInt, Object, Reflect, Uint8Array};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// The database [`IdbStore::open`] opens.
+pub const DATABASE: &str = "cartable";
+
+const VERSION: u32 = 1;
+const CHUNKS: &str = "chunks";
+const MANIFESTS: &str = "manifests";
+const SHELL: &str = "shell";
+
+/// A [`Store`] over the IndexedDB database `cartable`: chunks keyed by CID text, manifests keyed by course
+/// id, and the service worker's app shell. Works with a window or in a worker (it uses the global
+/// `indexedDB`). Every write is one transaction and is reported done only once that transaction commits.
+pub struct IdbStore {
+    database: Database,
+}
+
+impl IdbStore {
+    /// Opens (and on first use creates) the database [`DATABASE`].
+    pub async fn open() -> Result<IdbStore, StoreError> {
+        IdbStore::open_named(DATABASE).await
+    }
+
+    /// Opens (and on first use creates) the database `name`; tests use their own names.
+    pub async fn open_named(name: &str) -> Result<IdbStore, StoreError> {
+        let factory = Factory::new().map_err(idb_error)?;
+        let mut request = factory.open(name, Some(VERSION)).map_err(idb_error)?;
+        request.on_upgrade_needed(|event| {
+            if create_stores(&event).is_err() {
+                // Aborting the upgrade makes `open` fail rather than hand out a database missing a store.
+                if let Some(transaction) = event.target().ok().and_then(|request| request.transaction()) {
+                    let _ = transaction.abort();
+                }
+            }
+        });
+        let value = outcome(request).await?;
+        let raw: web_sys::IdbDatabase = value.clone().unchecked_into();
+        let mut database = Database::try_from(value).map_err(idb_error)?;
+        // A newer page wants to upgrade the schema: step aside instead of blocking it.
+        database.on_version_change(move |_| raw.close());
+        Ok(IdbStore { database })
+    }
+
+    /// Closes the connection once its running transactions are done.
+    pub fn close(self) {
+        self.database.close();
+    }
+
+    /// The bytes and media type of the shell file `key`, if kept.
+    pub async fn get_shell(&self, key: &str) -> Result<Option<(Vec<u8>, String)>, StoreError> {
+        let value = self.get(SHELL, key).await?;
+        if value.is_undefined() {
+            return Ok(None);
+        }
+        let bytes = bytes_field(&value, "bytes")?;
+        let media_type = field(&value, "type")?.as_string().ok_or_else(|| corrupt("shell media type"))?;
+        Ok(Some((bytes, media_type)))
+    }
+
+    /// Keeps every `(key, bytes, media type)` of `entries` in one transaction, or none of them.
+    pub async fn put_shell(&self, entries: Vec<(String, Vec<u8>, String)>) -> Result<(), StoreError> {
+        self.write(SHELL, |shell| {
+            for (key, bytes, media_type) in &entries {
+                let value = record(&[("bytes", Uint8Array::from(&bytes[..]).into()), ("type", media_type.into())]);
+                shell.put(&value, Some(&key.into()))?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Deletes every shell file whose key does not start with `prefix` (`<build id>/`), in one transaction.
+    pub async fn delete_shell_except(&self, prefix: &str) -> Result<(), StoreError> {
+        // Keys starting with `prefix` are exactly those in [prefix, successor(prefix)): delete both sides.
+        let after = successor(prefix);
+        self.write(SHELL, |shell| {
+            shell.delete(KeyRange::upper_bound(&prefix.into(), Some(true))?)?;
+            if let Some(after) = after {
+                shell.delete(KeyRange::lower_bound(&after, Some(false))?)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Test hook: writes `chunks` like [`Store::put_chunks`], then makes the transaction fail with a
+    /// `ConstraintError` (adding a key it already holds), to check that nothing of the batch is kept.
+    #[doc(hidden)]
+    pub async fn put_chunks_then_fail(&self, chunks: Vec<(Cid, Vec<u8>)>) -> Result<(), StoreError> {
+        self.write(CHUNKS, |store| {
+            put_chunks_into(store, &chunks)?;
+            if let Some((cid, bytes)) = chunks.first() {
+                store.add(&Uint8Array::from(&bytes[..]), Some(&cid.to_string().into()))?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    fn objects(&self, store: &str, mode: TransactionMode) -> Result<(Transaction, ObjectStore), StoreError> {
+        let transaction = self.database.transaction(&[store], mode).map_err(idb_error)?;
+        let objects = transaction.object_store(store).map_err(idb_error)?;
+        Ok((transaction, objects))
+    }
+
+    async fn get(&self, store: &str, key: &str) -> Result<JsValue, StoreError> {
+        let (_transaction, objects) = self.objects(store, TransactionMode::ReadOnly)?;
+        outcome(objects.get(Query::Key(key.into())).map_err(idb_error)?).await
+    }
+
+    /// Runs `fill` in one readwrite transaction on `store` and waits until the transaction commits; if it
+    /// aborts (a failed request, the quota), nothing `fill` did is kept.
+    async fn write(
+        &self,
+        store: &str,
+        fill: impl FnOnce(&ObjectStore) -> Result<(), idb::Error>,
+    ) -> Result<(), StoreError> {
+        let (mut transaction, objects) = self.objects(store, TransactionMode::ReadWrite)?;
+        let (sender, receiver) = oneshot::channel();
+        let sender = Rc::new(Cell::new(Some(sender)));
+        let aborted = Rc::clone(&sender);
+        transaction.on_complete(move |_| settle(&sender, true));
+        transaction.on_abort(move |_| settle(&aborted, false));
+        let filled = fill(&objects);
+        if filled.is_err() {
+            // A request that throws (rather than fails later) leaves the transaction running: end it here.
+            let _ = objects.transaction().abort();
+        }
+        let committed = receiver.await;
+        filled.map_err(idb_error)?;
+        match committed {
+            Ok(true) => Ok(()),
+            _ => Err(transaction
+                .error()
+                .map(|error| js_store_error(&error))
+                .unwrap_or_else(|| StoreError::Unavailable("the transaction was aborted".into()))),
+        }
+    }
+}
+
+impl Store for IdbStore {
+    fn get_chunk(&self, cid: &Cid) -> StoreFuture<'_, Option<Vec<u8>>> {
+        let key = cid.to_string();
+        Box::pin(async move {
+            let value = self.get(CHUNKS, &key).await?;
+            if value.is_undefined() {
+                return Ok(None);
+            }
+            let bytes = value.dyn_into::<Uint8Array>().map_err(|_| corrupt("chunk"))?;
+            Ok(Some(bytes.to_vec()))
+        })
+    }
+
+    fn has_chunks(&self, cids: &[Cid]) -> StoreFuture<'_, Vec<bool>> {
+        let keys: Vec<String> = cids.iter().map(Cid::to_string).collect();
+        Box::pin(async move {
+            let (_transaction, objects) = self.objects(CHUNKS, TransactionMode::ReadOnly)?;
+            // Every request is made before the first await, so they all run in this one transaction.
+            let requests = keys
+                .into_iter()
+                .map(|key| objects.count(Some(Query::Key(key.into()))))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(idb_error)?;
+            let mut present = Vec::with_capacity(requests.len());
+            for request in requests {
+                present.push(outcome(request).await?.as_f64().is_some_and(|count| count > 0.0));
+            }
+            Ok(present)
+        })
+    }
+
+    fn put_chunks(&self, chunks: Vec<(Cid, Vec<u8>)>) -> StoreFuture<'_, ()> {
+        Box::pin(async move { self.write(CHUNKS, |store| put_chunks_into(store, &chunks)).await })
+    }
+
+    fn delete_chunks(&self, cids: Vec<Cid>) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            self.write(CHUNKS, |store| {
+                for cid in &cids {
+                    store.delete(Query::Key(cid.to_string().into()))?;
+                }
+                Ok(())
+            })
+            .await
+        })
+    }
+
+    fn chunk_ids(&self) -> StoreFuture<'_, Vec<Cid>> {
+        Box::pin(async move {
+            let (_transaction, objects) = self.objects(CHUNKS, TransactionMode::ReadOnly)?;
+            let keys = outcome(objects.get_all_keys(None, None).map_err(idb_error)?).await?;
+            // A key that is not a CID was not written by this store; it names no chunk the core can use.
+            Ok(Array::from(&keys).iter().filter_map(|key| key.as_string()?.parse().ok()).collect())
+        })
+    }
+
+    fn chunk_bytes(&self) -> StoreFuture<'_, u64> {
+        Box::pin(async move {
+            let (_transaction, objects) = self.objects(CHUNKS, TransactionMode::ReadOnly)?;
+            let request = objects.open_cursor(None, None).map_err(idb_error)?;
+            sum_lengths(request.into()).await
+        })
+    }
+
+    fn get_manifest(&self, course_id: &str) -> StoreFuture<'_, Option<StoredManifest>> {
+        let course_id = course_id.to_string();
+        Box::pin(async move {
+            let value = self.get(MANIFESTS, &course_id).await?;
+            if value.is_undefined() {
+                return Ok(None);
+            }
+            manifest_from(&value).map(Some)
+        })
+    }
+
+    fn put_manifest(&self, manifest: StoredManifest) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let value = record(&[
+                ("course_id", manifest.course_id.as_str().into()),
+                // BigInt, not Number: a u64 version must compare exactly.
+                ("version", BigInt::from(manifest.version).into()),
+                ("stored_at", BigInt::from(manifest.stored_at).into()),
+                ("json", Uint8Array::from(&manifest.json[..]).into()),
+            ]);
+            let key = JsValue::from(manifest.course_id.as_str());
+            self.write(MANIFESTS, |store| store.put(&value, Some(&key)).map(drop)).await
+        })
+    }
+
+    fn manifests(&self) -> StoreFuture<'_, Vec<StoredManifest>> {
+        Box::pin(async move {
+            let (_transaction, objects) = self.objects(MANIFESTS, TransactionMode::ReadOnly)?;
+            let values = outcome(objects.get_all(None, None).map_err(idb_error)?).await?;
+            Array::from(&values).iter().map(|value| manifest_from(&value)).collect()
+        })
+    }
+}
+
+fn create_stores(event: &idb::event::VersionChangeEvent) -> Result<(), idb::Error> {
+    let database = event.database()?;
+    let existing = database.store_names();
+    for name in [CHUNKS, MANIFESTS, SHELL] {
+        if !existing.iter().any(|store| store == name) {
+            database.create_object_store(name, ObjectStoreParams::new())?;
+        }
+    }
+    Ok(())
+}
+
+fn put_chunks_into(store: &ObjectStore, chunks: &[(Cid, Vec<u8>)]) -> Result<(), idb::Error> {
+    for (cid, bytes) in chunks {
+        store.put(&Uint8Array::from(&bytes[..]), Some(&cid.to_string().into()))?;
+    }
+    Ok(())
+}
+
+/// Waits for `request` to succeed or fail and returns its result. The request owns its callbacks, so it
+/// is kept alive until then.
+async fn outcome<R: Request>(mut request: R) -> Result<JsValue, StoreError> {
+    let (sender, receiver) = oneshot::channel();
+    let sender = Rc::new(Cell::new(Some(sender)));
+    let failed = Rc::clone(&sender);
+    request.on_success(move |_| settle(&sender, true));
+    request.on_error(move |_| settle(&failed, false));
+    match receiver.await {
+        Ok(true) => request.result().map_err(idb_error),
+        Ok(false) => Err(match request.error() {
+            Ok(Some(error)) => js_store_error(&error),
+            _ => StoreError::Unavailable("the request failed".into()),
+        }),
+        Err(_) => Err(StoreError::Unavailable("the request was dropped".into())),
+    }
+}
+
+fn settle(sender: &Cell<Option<oneshot::Sender<bool>>>, succeeded: bool) {
+    if let Some(sender) = sender.take() {
+        let _ = sender.send(succeeded);
+    }
+}
+
+/// Walks a cursor over chunk values and adds up their lengths. `continue` must be called from the
+/// success callback itself (the transaction is only active there), hence a plain `FnMut` closure.
+async fn sum_lengths(request: web_sys::IdbRequest) -> Result<u64, StoreError> {
+    let (sender, receiver) = oneshot::channel::<Result<u64, StoreError>>();
+    let sender = Rc::new(Cell::new(Some(sender)));
+    let failed = Rc::clone(&sender);
+    let cursor_request = request.clone();
+    let mut total = 0u64;
+    let on_success = Closure::<dyn FnMut()>::new(move || {
+        let mut step = || -> Result<Option<u64>, JsValue> {
+            let Ok(cursor) = cursor_request.result()?.dyn_into::<web_sys::IdbCursorWithValue>() else {
+                return Ok(Some(total));
+            };
+            total += cursor.value()?.dyn_into::<Uint8Array>().map(|bytes| bytes.length() as u64).unwrap_or(0);
+            cursor.continue_()?;
+            Ok(None)
+        };
+        match step() {
+            Ok(None) => {}
+            Ok(Some(done)) => send_once(&sender, Ok(done)),
+            Err(error) => send_once(&sender, Err(js_store_error(&error))),
+        }
+    });
+    let error_request = request.clone();
+    let on_error = Closure::<dyn FnMut()>::new(move || {
+        let error = error_request.error().ok().flatten().map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
+        send_once(&failed, Err(js_store_error(&error)));
+    });
+    request.set_onsuccess(Some(on_success.as_ref().unchecked_ref()));
+    request.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    let total = receiver.await.unwrap_or_else(|_| Err(StoreError::Unavailable("the cursor was dropped".into())));
+    request.set_onsuccess(None);
+    request.set_onerror(None);
+    total
+}
+
+fn send_once<T>(sender: &Cell<Option<oneshot::Sender<T>>>, value: T) {
+    if let Some(sender) = sender.take() {
+        let _ = sender.send(value);
+    }
+}
+
+fn manifest_from(value: &JsValue) -> Result<StoredManifest, StoreError> {
+    let course_id = field(value, "course_id")?.as_string().ok_or_else(|| corrupt("manifest course id"))?;
+    let version = field(value, "version")?.dyn_into::<BigInt>().ok().and_then(|big| u64::try_from(big).ok());
+    let stored_at = field(value, "stored_at")?.dyn_into::<BigInt>().ok().and_then(|big| i64::try_from(big).ok());
+    Ok(StoredManifest {
+        course_id,
+        version: version.ok_or_else(|| corrupt("manifest version"))?,
+        json: bytes_field(value, "json")?,
+        stored_at: stored_at.ok_or_else(|| corrupt("manifest date"))?,
+    })
+}
+
+/// A plain object with `fields`, as stored (structured clone keeps plain objects, strings, BigInts and
+/// typed arrays).
+fn record(fields: &[(&str, JsValue)]) -> Object {
+    let object = Object::new();
+    for (name, value) in fields {
+        // Setting a property on a fresh plain object cannot fail.
+        let _ = Reflect::set(&object, &JsValue::from(*name), value);
+    }
+    object
+}
+
+fn field(value: &JsValue, name: &str) -> Result<JsValue, StoreError> {
+    Reflect::get(value, &JsValue::from(name)).map_err(|error| js_store_error(&error))
+}
+
+fn bytes_field(value: &JsValue, name: &str) -> Result<Vec<u8>, StoreError> {
+    Ok(field(value, name)?.dyn_into::<Uint8Array>().map_err(|_| corrupt(name))?.to_vec())
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Unavailable(format!("the stored {what} is not in the expected form"))
+}
+
+/// The smallest string greater than every string that starts with `prefix`, in IndexedDB's order (UTF-16
+/// code units); `None` if there is none (an empty prefix, or one made only of U+FFFF). Built as a JS
+/// string, since it may end in a lone surrogate that a Rust string cannot hold.
+fn successor(prefix: &str) -> Option<JsValue> {
+    let mut units: Vec<u16> = prefix.encode_utf16().collect();
+    while let Some(last) = units.pop() {
+        if last != u16::MAX {
+            units.push(last + 1);
+            return Some(js_sys::JsString::from_char_code(&units).into());
+        }
+    }
+    None
+}
+
+/// Maps what the browser threw or reported (a `DOMException`, an `Error`, anything) to a [`StoreError`]:
+/// `QuotaExceededError` is [`StoreError::QuotaExceeded`], the rest [`StoreError::Unavailable`] with the
+/// browser's own name and message.
+pub fn js_store_error(error: &JsValue) -> StoreError {
+    let text = |name: &str| Reflect::get(error, &JsValue::from(name)).ok().and_then(|value| value.as_string());
+    match (text("name"), text("message")) {
+        (Some(name), _) if name == "QuotaExceededError" => StoreError::QuotaExceeded,
+        (Some(name), Some(message)) => StoreError::Unavailable(format!("{name}: {message}")),
+        _ => StoreError::Unavailable(format!("{error:?}")),
+    }
+}
+
+fn idb_error(error: idb::Error) -> StoreError {
+    use idb::Error as E;
+    let thrown = match &error {
+        E::DomException(exception) => Some(exception.as_ref()),
+        E::AddFailed(value)
+        | E::UpdateFailed(value)
+        | E::DeleteFailed(value)
+        | E::GetFailed(value)
+        | E::GetAllFailed(value)
+        | E::GetAllKeysFailed(value)
+        | E::CountFailed(value)
+        | E::OpenCursorFailed(value)
+        | E::TransactionOpenFailed(value)
+        | E::IndexedDbOpenFailed(value)
+        | E::IndexedDbNotFound(value)
+        | E::ObjectStoreNotFound(value)
+        | E::ObjectStoreCreateFailed(value) => Some(value),
+        _ => None,
+    };
+    match thrown.map(js_store_error) {
+        Some(StoreError::QuotaExceeded) => StoreError::QuotaExceeded,
+        _ => StoreError::Unavailable(error.to_string()),
+    }
+}

@@ -1,0 +1,170 @@
+//! "Save for offline": downloads every missing chunk with a progress bar (bytes and files), resumes after a
+//! reload (what is stored stays stored), shows the space used, and asks the browser to keep the data.
+
+use cartable_core::offline::Progress;
+use yew::prelude::*;
+
+use crate::course::LoadError;
+use crate::i18n::{bytes, Lang};
+use crate::view::error::ErrorPanel;
+use crate::view::Ctx;
+
+/// Where saving stands.
+#[derive(Clone, PartialEq)]
+enum Status {
+    Idle,
+    Saving,
+    Failed(LoadError),
+}
+
+/// Properties of [`OfflinePanel`].
+#[derive(Properties, PartialEq)]
+pub struct OfflineProps {
+    /// The course.
+    pub ctx: Ctx,
+}
+
+/// The offline section of the course home.
+#[function_component]
+pub fn OfflinePanel(props: &OfflineProps) -> Html {
+    let progress = use_state(|| None::<Progress>);
+    let status = use_state(|| Status::Idle);
+    let space = use_state(|| None::<Space>);
+    let save = {
+        let (ctx, progress, status, space) = (props.ctx.clone(), progress.clone(), status.clone(), space.clone());
+        Callback::from(move |_: ()| {
+            let (ctx, progress, status, space) = (ctx.clone(), progress.clone(), status.clone(), space.clone());
+            status.set(Status::Saving);
+            wasm_bindgen_futures::spawn_local(async move {
+                persist().await;
+                let result = ctx.course.save(|now| progress.set(Some(now.clone()))).await;
+                if result.is_ok() {
+                    saved_flag::set(&ctx.course.manifest.course.id);
+                    let _ = ctx.course.collect_garbage().await;
+                }
+                status.set(result.err().map_or(Status::Idle, Status::Failed));
+                space.set(Space::measure(&ctx).await);
+            });
+        })
+    };
+    {
+        let (ctx, progress, space, save) = (props.ctx.clone(), progress.clone(), space.clone(), save.clone());
+        use_effect_with(props.ctx.clone(), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                if ctx.course.updated_from.is_some() {
+                    // A new version arrived: keep a saved course whole (only its new chunks are missing).
+                    if saved_flag::get(&ctx.course.manifest.course.id) {
+                        save.emit(());
+                        return;
+                    }
+                    let _ = ctx.course.collect_garbage().await;
+                }
+                progress.set(ctx.course.progress().await.ok());
+                space.set(Space::measure(&ctx).await);
+            });
+        });
+    }
+    let lang = props.ctx.lang;
+    let text = lang.text();
+    let complete = progress.as_ref().is_some_and(|p| p.chunks_missing.is_empty());
+    let started = progress.as_ref().is_some_and(|p| p.bytes_stored > 0);
+    let onclick = save.reform(|_: MouseEvent| ());
+    html! {
+        <section class="offline-panel" aria-labelledby="offline-title">
+            <h2 id="offline-title">{ text.offline_section }</h2>
+            if complete {
+                <p class="saved">{ text.saved_offline }</p>
+            } else if *status == Status::Saving {
+                <p class="saving" role="status">{ text.saving }</p>
+            } else {
+                <button type="button" class="save-offline" {onclick}>
+                    { if started { text.resume_saving } else { text.save_offline } }
+                </button>
+            }
+            if let Some(progress) = progress.as_ref().filter(|_| !complete || *status == Status::Saving) {
+                { progress_bar(progress, lang) }
+            }
+            if let Status::Failed(error) = &*status {
+                <ErrorPanel error={error.clone()} {lang} />
+            }
+            if let Some(space) = &*space {
+                <p class="space">{ space.describe(lang) }</p>
+            }
+        </section>
+    }
+}
+
+fn progress_bar(progress: &Progress, lang: Lang) -> Html {
+    let label = lang
+        .text()
+        .save_progress
+        .replace("{bytes}", &bytes(progress.bytes_stored, lang))
+        .replace("{total}", &bytes(progress.bytes_total, lang))
+        .replace("{files}", &progress.files_complete.to_string())
+        .replace("{all}", &progress.files_total.to_string());
+    html! {
+        <div class="save-progress">
+            <progress max={progress.bytes_total.to_string()} value={progress.bytes_stored.to_string()}
+                aria-label={label.clone()}></progress>
+            <p>{ label }</p>
+        </div>
+    }
+}
+
+/// Space used by cartable and the browser's estimate of what this site may use.
+#[derive(Clone, PartialEq)]
+struct Space {
+    used: u64,
+    quota: Option<u64>,
+}
+
+impl Space {
+    async fn measure(ctx: &Ctx) -> Option<Space> {
+        let used = ctx.course.stored_bytes().await.ok()?;
+        Some(Space { used, quota: estimate_quota().await })
+    }
+
+    fn describe(&self, lang: Lang) -> String {
+        let quota = self.quota.map_or_else(|| "?".to_owned(), |quota| bytes(quota, lang));
+        lang.text().space_used.replace("{used}", &bytes(self.used, lang)).replace("{quota}", &quota)
+    }
+}
+
+fn storage_manager() -> Option<web_sys::StorageManager> {
+    Some(web_sys::window()?.navigator().storage())
+}
+
+/// Asks the browser not to evict this site's data under storage pressure. The answer is the browser's:
+/// saving proceeds either way.
+async fn persist() {
+    if let Some(promise) = storage_manager().and_then(|storage| storage.persist().ok()) {
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    }
+}
+
+async fn estimate_quota() -> Option<u64> {
+    let promise = storage_manager()?.estimate().ok()?;
+    let estimate: web_sys::StorageEstimate = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?.into();
+    estimate.get_quota().map(|quota| quota as u64)
+}
+
+/// Courses the pupil saved for offline use, so an update keeps them whole.
+mod saved_flag {
+    fn key(course_id: &str) -> String {
+        format!("cartable.saved.{course_id}")
+    }
+
+    fn storage() -> Option<web_sys::Storage> {
+        web_sys::window()?.local_storage().ok()?
+    }
+
+    pub fn get(course_id: &str) -> bool {
+        storage().and_then(|s| s.get_item(&key(course_id)).ok().flatten()).is_some()
+    }
+
+    pub fn set(course_id: &str) {
+        if let Some(storage) = storage() {
+            let _ = storage.set_item(&key(course_id), "1");
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! Browser tier for `IdbStore`: the core's `Store` contract over a real IndexedDB in headless Chromium,
+//! plus the service worker's app-shell records. Each test opens a database of its own.
+// See: issue 3
+#![cfg(target_arch = "wasm32")]
+
+use cartable::store::{js_store_error, IdbStore, DATABASE};
+use cartable_core::store::{Store, StoreError, StoredManifest};
+use cartable_core::Cid;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// A store over a database no other test (or earlier run) has used.
+async fn fresh(name: &str) -> (IdbStore, String) {
+    let name = format!("test-{name}-{}-{}", js_sys::Date::now(), js_sys::Math::random());
+    let store = IdbStore::open_named(&name).await.expect("the database opens");
+    (store, name)
+}
+
+fn chunk(text: &str) -> (Cid, Vec<u8>) {
+    (Cid::of(text.as_bytes()), text.as_bytes().to_vec())
+}
+
+fn manifest(course_id: &str, version: u64, json: &str) -> StoredManifest {
+    StoredManifest { course_id: course_id.into(), version, json: json.as_bytes().to_vec(), stored_at: 1_764_288_000 }
+}
+
+#[wasm_bindgen_test]
+async fn chunks_are_put_got_and_deleted() {
+    let (store, _) = fresh("chunks").await;
+    let (a, b) = (chunk("alpha"), chunk("beta"));
+    assert_eq!(store.get_chunk(&a.0).await, Ok(None));
+    store.put_chunks(vec![a.clone(), b.clone()]).await.expect("the batch is written");
+    assert_eq!(store.get_chunk(&a.0).await, Ok(Some(a.1.clone())));
+    assert_eq!(store.get_chunk(&b.0).await, Ok(Some(b.1.clone())));
+    store.delete_chunks(vec![a.0, chunk("never stored").0]).await.expect("deleted, absent ones ignored");
+    assert_eq!(store.get_chunk(&a.0).await, Ok(None));
+    assert_eq!(store.get_chunk(&b.0).await, Ok(Some(b.1)));
+}
+
+#[wasm_bindgen_test]
+async fn has_chunks_answers_in_order() {
+    let (store, _) = fresh("has").await;
+    let (a, b, c) = (chunk("a"), chunk("b"), chunk("c"));
+    store.put_chunks(vec![a.clone(), c.clone()]).await.expect("written");
+    assert_eq!(store.has_chunks(&[a.0, b.0, c.0]).await, Ok(vec![true, false, true]));
+    assert_eq!(store.has_chunks(&[]).await, Ok(vec![]));
+}
+
+#[wasm_bindgen_test]
+async fn chunk_ids_and_bytes_count_what_is_stored() {
+    let (store, _) = fresh("ids").await;
+    assert_eq!(store.chunk_ids().await, Ok(vec![]));
+    assert_eq!(store.chunk_bytes().await, Ok(0));
+    let chunks = vec![chunk("one"), chunk("three"), chunk("")];
+    store.put_chunks(chunks.clone()).await.expect("written");
+    store.put_chunks(vec![chunk("one")]).await.expect("putting the same chunk again replaces it");
+    let mut ids = store.chunk_ids().await.expect("listed");
+    ids.sort();
+    let mut expected: Vec<Cid> = chunks.iter().map(|(cid, _)| *cid).collect();
+    expected.sort();
+    assert_eq!(ids, expected);
+    assert_eq!(store.chunk_bytes().await, Ok(3 + 5));
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_batch_keeps_nothing() {
+    let (store, _) = fresh("atomic").await;
+    let kept = chunk("kept from before");
+    store.put_chunks(vec![kept.clone()]).await.expect("written");
+    let batch = vec![chunk("first"), chunk("second"), chunk("third")];
+    // The hook makes the last request of the transaction fail, after every put of the batch succeeded.
+    let failed = store.put_chunks_then_fail(batch.clone()).await;
+    assert!(
+        matches!(&failed, Err(StoreError::Unavailable(message)) if message.contains("ConstraintError")),
+        "{failed:?}"
+    );
+    let cids: Vec<Cid> = batch.iter().map(|(cid, _)| *cid).collect();
+    assert_eq!(store.has_chunks(&cids).await, Ok(vec![false, false, false]));
+    assert_eq!(store.chunk_ids().await, Ok(vec![kept.0]));
+    assert_eq!(store.get_chunk(&kept.0).await, Ok(Some(kept.1)));
+}
+
+#[wasm_bindgen_test]
+fn quota_errors_map_to_quota_exceeded() {
+    let quota =
+        web_sys::DomException::new_with_message_and_name("no room left", "QuotaExceededError").expect("a DOMException");
+    assert_eq!(js_store_error(&quota), StoreError::QuotaExceeded);
+    let other = web_sys::DomException::new_with_message_and_name("gone", "InvalidStateError").expect("a DOMException");
+    assert_eq!(js_store_error(&other), StoreError::Unavailable("InvalidStateError: gone".into()));
+    assert!(matches!(js_store_error(&"odd".into()), StoreError::Unavailable(_)));
+}
+
+#[wasm_bindgen_test]
+async fn a_16_mib_chunk_round_trips_byte_for_byte() {
+    let (store, _) = fresh("large").await;
+    let bytes: Vec<u8> = (0..16 * 1024 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let cid = Cid::of(&bytes);
+    store.put_chunks(vec![(cid, bytes.clone())]).await.expect("written");
+    let back = store.get_chunk(&cid).await.expect("read").expect("present");
+    assert!(back == bytes, "the bytes read back differ");
+    assert_eq!(store.chunk_bytes().await, Ok(16 * 1024 * 1024));
+}
+
+#[wasm_bindgen_test]
+async fn data_persists_after_close_and_reopen() {
+    let (store, name) = fresh("reopen").await;
+    let a = chunk("persistent");
+    store.put_chunks(vec![a.clone()]).await.expect("written");
+    store.put_manifest(manifest("physique-3e", 2, "{}")).await.expect("written");
+    store.close();
+    let store = IdbStore::open_named(&name).await.expect("reopens");
+    assert_eq!(store.get_chunk(&a.0).await, Ok(Some(a.1)));
+    assert_eq!(store.get_manifest("physique-3e").await, Ok(Some(manifest("physique-3e", 2, "{}"))));
+}
+
+#[wasm_bindgen_test]
+async fn manifests_are_put_replaced_and_listed() {
+    let (store, _) = fresh("manifests").await;
+    assert_eq!(store.get_manifest("physique-3e").await, Ok(None));
+    let first = manifest("physique-3e", 1, r#"{"v":1}"#);
+    store.put_manifest(first.clone()).await.expect("written");
+    assert_eq!(store.get_manifest("physique-3e").await, Ok(Some(first)));
+    // Versions and dates beyond 2^53 must come back exactly.
+    let newer = StoredManifest { stored_at: -(1 << 60), ..manifest("physique-3e", u64::MAX, r#"{"v":2}"#) };
+    store.put_manifest(newer.clone()).await.expect("replaced");
+    assert_eq!(store.get_manifest("physique-3e").await, Ok(Some(newer.clone())));
+    let other = manifest("svt-4e", 7, "{}");
+    store.put_manifest(other.clone()).await.expect("written");
+    let mut all = store.manifests().await.expect("listed");
+    all.sort_by(|a, b| a.course_id.cmp(&b.course_id));
+    assert_eq!(all, vec![newer, other]);
+}
+
+#[wasm_bindgen_test]
+async fn shell_files_are_kept_per_build() {
+    let (store, _) = fresh("shell").await;
+    assert_eq!(store.get_shell("b1/index.html").await, Ok(None));
+    let entry =
+        |key: &str, body: &str, media_type: &str| (key.to_string(), body.as_bytes().to_vec(), media_type.into());
+    store
+        .put_shell(vec![
+            entry("b1/index.html", "old page", "text/html"),
+            entry("b1/app.js", "old script", "text/javascript"),
+            entry("a/stray", "x", "text/plain"),
+            entry("b2", "no slash", "text/plain"),
+            entry("b20/index.html", "other build", "text/html"),
+            entry("b2/index.html", "new page", "text/html"),
+            entry("b2/z\u{FFFF}", "edge of the range", "application/octet-stream"),
+        ])
+        .await
+        .expect("written in one transaction");
+    assert_eq!(store.get_shell("b1/app.js").await, Ok(Some((b"old script".to_vec(), "text/javascript".into()))));
+    store.delete_shell_except("b2/").await.expect("old builds deleted");
+    for gone in ["b1/index.html", "b1/app.js", "a/stray", "b2", "b20/index.html"] {
+        assert_eq!(store.get_shell(gone).await, Ok(None), "{gone} should be deleted");
+    }
+    assert_eq!(store.get_shell("b2/index.html").await, Ok(Some((b"new page".to_vec(), "text/html".into()))));
+    assert!(matches!(store.get_shell("b2/z\u{FFFF}").await, Ok(Some(_))));
+}
+
+#[wasm_bindgen_test]
+async fn the_default_database_opens() {
+    let store = IdbStore::open().await.expect("the cartable database opens");
+    assert!(store.chunk_bytes().await.is_ok(), "{DATABASE} has its chunks store");
+    store.close();
+}

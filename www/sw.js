@@ -1,0 +1,57 @@
+// cartable's service worker. Listeners are registered synchronously, as browsers require; the work inside
+// each waits for the Rust side (pkg/cartable_sw.js), loaded once per worker start.
+import init, { install, activate, respond } from './pkg/cartable_sw.js';
+import { BUILD, SHELL } from './pkg/build.js';
+
+const scope = self.registration.scope;
+const WASM = new URL('pkg/cartable_sw_bg.wasm', scope).href;
+const WASM_CACHE = `cartable-sw-${BUILD}`;
+
+// The worker's own wasm is kept in the Cache API: a worker restarted offline must still start.
+async function loadWasm() {
+  const cache = await caches.open(WASM_CACHE);
+  let wasm = await cache.match(WASM);
+  if (!wasm) {
+    wasm = await fetch(WASM, { cache: 'reload' });
+    if (!wasm.ok) throw new Error(`cannot fetch ${WASM}: HTTP ${wasm.status}`);
+    await cache.put(WASM, wasm.clone());
+  }
+  await init({ module_or_path: wasm });
+}
+
+let ready = null;
+function rust() {
+  ready ??= loadWasm().catch((error) => { ready = null; throw error; });
+  return ready;
+}
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(rust().then(() => install(BUILD, SHELL.map((path) => new URL(path, scope).href))));
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    await rust();
+    await activate(BUILD);
+    for (const name of await caches.keys()) {
+      if (name.startsWith('cartable-sw-') && name !== WASM_CACHE) await caches.delete(name);
+    }
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  if (request.method !== 'GET' || new URL(request.url).origin !== self.location.origin) return;
+  event.respondWith(
+    rust()
+      .then(() => respond(request, BUILD))
+      .then((answer) => answer ?? fetch(request))
+      .catch(() => fetch(request)),
+  );
+});
+
+// The page asks a waiting new version to take over once the pupil chose to reload.
+self.addEventListener('message', (event) => {
+  if (event.data === 'cartable:activate-new-version') self.skipWaiting();
+});
