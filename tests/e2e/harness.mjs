@@ -22,13 +22,18 @@ export function scratch(t) {
   return dir;
 }
 
-/** Packs the bundled sample course with a new key; returns the paths and the parsed manifest. */
-export function packSample(dir) {
+/** Packs the course folder `source` (the bundled sample by default) with a new key into `dir/course`. */
+export function packSample(dir, source = join(root, 'sample/physique-3e')) {
   cartable('keygen', join(dir, 'school'));
-  const courseDir = join(dir, 'course');
-  cartable('pack', join(root, 'sample/physique-3e'), '--key', join(dir, 'school.secret'), '--out', courseDir);
-  const manifest = JSON.parse(readFileSync(join(courseDir, 'manifest.json'), 'utf8')).manifest;
-  return { courseDir, pubkey: join(dir, 'school.pub'), manifest };
+  const course = { dir, source, courseDir: join(dir, 'course'), pubkey: join(dir, 'school.pub') };
+  return repack(course);
+}
+
+/** Packs `course.source` again, with the same key and into the same folder: a new version. */
+export function repack(course) {
+  cartable('pack', course.source, '--key', join(course.dir, 'school.secret'), '--out', course.courseDir);
+  const manifest = JSON.parse(readFileSync(join(course.courseDir, 'manifest.json'), 'utf8')).manifest;
+  return { ...course, manifest };
 }
 
 /** The chunk file holding chunk `index` of the course file `path`. */
@@ -45,14 +50,26 @@ export function tamper(file, marker, offset = 64) {
   writeFileSync(file, bytes);
 }
 
-/** Starts `cartable serve` for `course` on a free port; stops it when the test ends. */
-export async function serve(t, course) {
-  const child = spawn(bin, ['serve', '--course', course.courseDir, '--pubkey', course.pubkey, '--port', '0'], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
+/**
+ * Starts `cartable serve` for `course` on a free port, with its access log on; stops it when the test ends.
+ * `extra` are more arguments (e.g. `['--latency', '200']`). `requests` lists what it answered so far, as
+ * `{ method, path, status }`.
+ */
+export async function serve(t, course, extra = []) {
+  const args = ['serve', '--course', course.courseDir, '--pubkey', course.pubkey, '--port', '0', '--access-log'];
+  const child = spawn(bin, [...args, ...extra], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = ''; // what is not an access-log line: the server's own messages
+  let pending = '';
+  const requests = [];
+  child.stderr.on('data', (data) => {
+    const lines = (pending + data).split('\n');
+    pending = lines.pop();
+    for (const line of lines) {
+      const match = line.match(/^([A-Z]+) (\S+) (\d{3})$/);
+      if (match) requests.push({ method: match[1], path: match[2], status: Number(match[3]) });
+      else stderr += `${line}\n`;
+    }
   });
-  let stderr = '';
-  child.stderr.on('data', (data) => { stderr += data; });
   const exited = new Promise((done) => child.once('exit', done));
   const stop = async () => { if (child.exitCode === null) { child.kill('SIGTERM'); await exited; } };
   t.after(stop);
@@ -66,7 +83,18 @@ export async function serve(t, course) {
     });
     child.once('exit', () => failed(new Error(`cartable serve exited: ${stderr}`)));
   });
-  return { url, stop };
+  const chunkRequests = () => requests.filter((r) => r.path.includes('/ipfs/')).map((r) => r.path.split('/').pop());
+  return { url, stop, requests, chunkRequests };
+}
+
+/** Waits until a service worker controls `page` (the first visit installs it and it claims the page). */
+export async function controlledByWorker(page) {
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30_000 });
+}
+
+/** Distinct CIDs of a manifest, in order. */
+export function chunksOf(manifest) {
+  return [...new Set(manifest.files.flatMap((file) => file.chunks))];
 }
 
 /** Launches headless Chromium; closes it when the test ends. */

@@ -35,6 +35,8 @@ pub fn run(host: &str, port: u16, work: Option<PathBuf>) -> anyhow::Result<()> {
         port,
         www: None,
         pkg: None,
+        faults: Default::default(),
+        access_log: false,
     };
     serve::run(&options, Some(|base| format!("open {base} in a browser; press Ctrl-C to stop")))
 }

@@ -86,6 +86,12 @@ struct ServeArgs {
     /// Folder of the built app (cartable.js, cartable_bg.wasm) [default: <root>/pkg].
     #[arg(long)]
     pkg: Option<PathBuf>,
+    /// Fault injection: milliseconds added before every answer under /courses/ (a slow origin).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    latency: u64,
+    /// Print one line per request (`GET /path 200`) on standard error.
+    #[arg(long)]
+    access_log: bool,
 }
 
 #[derive(clap::Args)]
@@ -137,5 +143,7 @@ fn serve_options(args: ServeArgs) -> serve::Options {
         port: args.listen.port,
         www: args.www,
         pkg: args.pkg,
+        faults: site::Faults { latency: std::time::Duration::from_millis(args.latency) },
+        access_log: args.access_log,
     }
 }

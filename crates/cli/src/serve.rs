@@ -26,6 +26,10 @@ pub struct Options {
     pub www: Option<PathBuf>,
     /// Built app folder; `<root>/pkg` by default.
     pub pkg: Option<PathBuf>,
+    /// Faults to inject into course answers.
+    pub faults: crate::site::Faults,
+    /// Log each request on standard error.
+    pub access_log: bool,
 }
 
 /// The project folder: the current one if it holds `www/index.html`, else the source checkout this
@@ -133,7 +137,8 @@ fn open_site(options: &Options) -> anyhow::Result<(Site, Vec<Manifest>)> {
     if config.is_some() {
         check_config_block(&www)?;
     }
-    Ok((Site { www, pkg, config, courses }, manifests))
+    let (faults, access_log) = (options.faults.clone(), options.access_log);
+    Ok((Site { www, pkg, config, courses, faults, access_log }, manifests))
 }
 
 fn open_courses(

@@ -26,19 +26,36 @@ pub struct Site {
     pub config: Option<String>,
     /// Packed course folders by course id.
     pub courses: BTreeMap<String, PathBuf>,
+    /// Faults injected into course answers, to rehearse a slow or overloaded origin.
+    pub faults: Faults,
+    /// Print one line per request (`GET /path 200`) on standard error.
+    pub access_log: bool,
+}
+
+/// Faults `cartable serve` injects into answers under `/courses/`.
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    /// Delay added before each course answer.
+    pub latency: std::time::Duration,
 }
 
 impl Site {
     /// The answer to `method path` (the raw, undecoded request path).
     pub async fn answer(&self, method: &Method, path: &str) -> Response<Body> {
         let mut response = match path.strip_prefix("/courses/") {
-            Some(rest) => with_cors(self.course(method, rest).await),
+            Some(rest) => {
+                tokio::time::sleep(self.faults.latency).await;
+                with_cors(self.course(method, rest).await)
+            }
             None if !matches!(*method, Method::GET | Method::HEAD) => {
                 plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
             }
             None => self.app(path).await,
         };
         response.headers_mut().insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+        if self.access_log {
+            eprintln!("{method} {path} {}", response.status().as_u16());
+        }
         response
     }
 

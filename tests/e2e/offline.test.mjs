@@ -1,0 +1,162 @@
+// Offline first: the service worker keeps the app and the course in IndexedDB, so a visited course opens
+// with no network, saving resumes after a reload, updates fetch only new chunks, and media seek offline.
+// See: issue 3
+import assert from 'node:assert/strict';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import {
+  chunksOf, controlledByWorker, launch, openPage, packSample, repack, root, scratch, serve,
+} from './harness.mjs';
+
+const LESSON_ONE_TEXT = 'Pendant la fermeture du collège';
+const SAVE = /Enregistrer pour consulter hors ligne|Reprendre l'enregistrement/;
+const SAVED = 'Ce cours est disponible hors ligne.';
+
+async function saveForOffline(page) {
+  await page.getByRole('button', { name: SAVE }).click();
+  await page.getByText(SAVED).waitFor({ timeout: 60_000 });
+}
+
+test('a visited lesson opens with no network, with the date of its copy', async (t) => {
+  const course = packSample(scratch(t));
+  const server = await serve(t, course);
+  const browser = await launch(t);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${server.url}#/lecon/1`);
+  await controlledByWorker(page);
+  await page.getByText(LESSON_ONE_TEXT).waitFor();
+
+  await context.setOffline(true);
+  await page.reload();
+  await page.getByText(LESSON_ONE_TEXT).waitFor();
+  assert.match(await page.getByRole('status').filter({ hasText: 'Hors ligne' }).innerText(), /Hors ligne : copie du \w+ \d+ \w+ \d{4}/);
+  await page.locator('article img').first().waitFor();
+
+  // The origin itself going away is the same to the pupil.
+  await context.setOffline(false);
+  await server.stop();
+  await page.reload();
+  await page.getByText(LESSON_ONE_TEXT).waitFor();
+  await page.getByText('Hors ligne : copie du').waitFor();
+});
+
+test('saving for offline resumes after a reload and fetches no chunk twice', async (t) => {
+  const course = packSample(scratch(t));
+  // A slow origin, so that the reload lands in the middle of saving.
+  const server = await serve(t, course, ['--latency', '250']);
+  const browser = await launch(t);
+  const page = await openPage(browser, server.url);
+  await controlledByWorker(page);
+
+  await page.getByRole('button', { name: 'Enregistrer pour consulter hors ligne' }).click();
+  await page.waitForFunction(() => {
+    const bar = document.querySelector('.save-progress progress');
+    return bar && Number(bar.value) > 0 && Number(bar.value) < Number(bar.max) / 2;
+  });
+  await page.reload();
+  await page.getByRole('button', { name: "Reprendre l'enregistrement" }).waitFor();
+  const partly = await page.locator('.save-progress progress').evaluate((bar) => Number(bar.value));
+  assert.ok(partly > 0, 'what was saved before the reload is still saved');
+  await saveForOffline(page);
+
+  const requested = server.chunkRequests();
+  const all = chunksOf(course.manifest);
+  assert.deepEqual(new Set(requested), new Set(all), 'every chunk was fetched');
+  // Saving asks for one chunk at a time: at most the one in flight at the reload is asked for again.
+  assert.ok(requested.length - all.length <= 1, `${requested.length - all.length} chunks fetched twice`);
+  assert.deepEqual(page.errors, []);
+});
+
+test('an update fetches only the chunks whose CIDs are new, and the course stays whole offline', async (t) => {
+  const dir = scratch(t);
+  const source = join(dir, 'source');
+  cpSync(join(root, 'sample/physique-3e'), source, { recursive: true });
+  const v1 = packSample(dir, source);
+  const server = await serve(t, v1);
+  const browser = await launch(t);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(server.url);
+  await controlledByWorker(page);
+  await saveForOffline(page);
+
+  // The teacher changes one lesson and publishes again.
+  const lesson = join(source, 'lessons/02-loi-d-ohm.md');
+  writeFileSync(lesson, `${readFileSync(lesson, 'utf8')}\n## Complément\n\nUne nouvelle remarque sur la loi d'Ohm.\n`);
+  const v2 = repack(v1);
+  const before = server.chunkRequests().length;
+  await page.reload();
+  await page.getByText(SAVED).waitFor({ timeout: 30_000 });
+
+  const fresh = chunksOf(v2.manifest).filter((cid) => !chunksOf(v1.manifest).includes(cid));
+  assert.equal(fresh.length, 2, 'the lesson and its published tree changed');
+  assert.deepEqual(server.chunkRequests().slice(before).sort(), fresh.sort());
+
+  await context.setOffline(true);
+  await page.goto(`${server.url}#/lecon/2`);
+  await page.getByText('Une nouvelle remarque sur la loi').waitFor();
+});
+
+test('a new version of the app installs in the background and the page offers to reload into it', async (t) => {
+  const dir = scratch(t);
+  const course = packSample(dir);
+  const [www, pkg] = [join(dir, 'www'), join(dir, 'pkg')];
+  cpSync(join(root, 'www'), www, { recursive: true });
+  cpSync(join(root, 'pkg'), pkg, { recursive: true });
+  const server = await serve(t, course, ['--www', www, '--pkg', pkg]);
+  const browser = await launch(t);
+  const page = await openPage(browser, server.url);
+  await controlledByWorker(page);
+  await page.getByRole('heading', { level: 1, name: course.manifest.course.title }).waitFor();
+
+  // A new build is published: new styles and a new build id.
+  writeFileSync(join(www, 'style.css'), `${readFileSync(join(www, 'style.css'), 'utf8')}\n/* version 2 */\n`);
+  const build = join(pkg, 'build.js');
+  writeFileSync(build, readFileSync(build, 'utf8').replace(/BUILD = '([0-9a-f]+)'/, "BUILD = '$1-v2'"));
+  await page.reload();
+  const offer = page.getByRole('status').filter({ hasText: 'Une nouvelle version de cartable est prête.' });
+  await offer.waitFor({ timeout: 30_000 });
+  // Until the pupil chooses, the page keeps running the old version as a whole.
+  const styles = () => page.evaluate(() => fetch('style.css').then((r) => r.text()));
+  assert.ok(!(await styles()).includes('version 2'));
+
+  await offer.getByRole('button', { name: 'Recharger' }).click();
+  await page.waitForEvent('load');
+  await page.getByRole('heading', { level: 1, name: course.manifest.course.title }).waitFor();
+  assert.ok((await styles()).includes('version 2'), 'the new version runs after the reload');
+  assert.equal(await page.getByText('Une nouvelle version de cartable est prête.').count(), 0);
+});
+
+test('an audio file plays and seeks from stored chunks with no network', async (t) => {
+  const course = packSample(scratch(t));
+  const server = await serve(t, course);
+  const browser = await launch(t);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(server.url);
+  await controlledByWorker(page);
+  await saveForOffline(page);
+
+  await context.setOffline(true);
+  await page.goto(`${server.url}#/lecon/1`);
+  await page.getByText(LESSON_ONE_TEXT).waitFor();
+  const seek = await page.locator('audio').evaluate(async (audio) => {
+    if (audio.readyState < 1) await new Promise((ok, ko) => { audio.onloadedmetadata = ok; audio.onerror = ko; });
+    const seeked = new Promise((ok, ko) => { audio.onseeked = ok; audio.onerror = ko; });
+    audio.currentTime = 15;
+    await seeked;
+    return { duration: audio.duration, time: audio.currentTime, error: audio.error && audio.error.code };
+  });
+  assert.ok(seek.duration > 20, `duration ${seek.duration}`);
+  assert.ok(Math.abs(seek.time - 15) < 0.5, `at ${seek.time}`);
+  assert.equal(seek.error, null);
+  // The worker answered byte ranges: a 206 with a Content-Range, from storage.
+  const range = await page.evaluate(async (src) => {
+    const response = await fetch(src, { headers: { Range: 'bytes=100-199' } });
+    return { status: response.status, range: response.headers.get('content-range'), length: (await response.arrayBuffer()).byteLength };
+  }, await page.locator('audio').getAttribute('src'));
+  const wav = course.manifest.files.find((f) => f.path.endsWith('.wav'));
+  assert.deepEqual(range, { status: 206, range: `bytes 100-199/${wav.size}`, length: 100 });
+});
