@@ -171,3 +171,28 @@ fn demo_packs_the_sample_and_serves_it_with_a_stable_key() {
     assert_eq!(again, key, "the demo key is kept across runs");
     assert!(dir.path().join("work/courses/essai/manifest.json").is_file());
 }
+
+// See: issue 3 (a slow origin, and request counts, for the offline end-to-end tests)
+#[test]
+#[allow(clippy::disallowed_methods)] // a native test timing a real server: the clock is the point
+fn latency_delays_course_answers_and_the_access_log_lists_requests() {
+    let dir = TempDir::new().unwrap();
+    site(dir.path());
+    let log = dir.path().join("access.log");
+    let args = ["serve", "--port", "0", "--www", "www", "--pkg", "pkg", "--course", "out", "--pubkey", "school.pub"];
+    let args = [&args[..], &["--latency", "300", "--access-log"]].concat();
+    let stderr = std::fs::File::create(&log).unwrap();
+    let server = Server::spawn_with_stderr(dir.path(), &args, stderr.into());
+    let cid = chunk_names(&dir.path().join("out")).remove(0);
+    let chunk = format!("/courses/essai/ipfs/{cid}");
+
+    let started = std::time::Instant::now();
+    assert_eq!(server.get(&chunk).status, 200);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300), "{:?}", started.elapsed());
+    assert_eq!(server.get("/courses/essai/ipfs/not-a-cid").status, 404);
+    assert_eq!(server.get("/style.css").status, 200);
+
+    let logged = std::fs::read_to_string(&log).unwrap();
+    let expected = format!("GET {chunk} 200\nGET /courses/essai/ipfs/not-a-cid 404\nGET /style.css 200\n");
+    assert_eq!(logged, expected);
+}

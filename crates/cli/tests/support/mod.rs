@@ -108,11 +108,16 @@ impl Server {
 
     /// Starts `cartable args...` in `dir` and reads its output up to the `cartable serve:` line.
     pub fn spawn(dir: &Path, args: &[&str]) -> Server {
+        Server::spawn_with_stderr(dir, args, Stdio::inherit())
+    }
+
+    /// Like [`Server::spawn`], with the server's standard error sent to `stderr`.
+    pub fn spawn_with_stderr(dir: &Path, args: &[&str], stderr: Stdio) -> Server {
         let mut child = cartable()
             .current_dir(dir)
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("the cartable binary starts");
         let stdout = BufReader::new(child.stdout.take().unwrap());
