@@ -1,0 +1,241 @@
+// Benchmark (not a test): how fast a pupil sees a lesson, on a slow machine, online from nothing and offline
+// from the service worker's copy; and how many bytes the app and its worker weigh gzipped.
+//
+//   node bench/offline-start.mjs [--runs N] [--rate R]     (or ./scripts/bench-offline.sh, which builds first)
+//
+// Chromium's CPU is throttled R times (default 6) through the DevTools protocol. Each timing is read from the
+// page's own clock: `performance.now()` counts from the navigation's start, and an init script notes the
+// moment the lesson's text first appears in the DOM, visible. Prints a table, writes the same figures to
+// target/bench/offline-start.json, and exits 0 whether or not a target is met; non-zero only when a
+// measurement failed (an error in the page, a timeout, a run that was not really offline).
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { launch, packSample, root, scratch, serve } from '../tests/e2e/harness.mjs';
+
+const LESSON = '#/lecon/1';
+const LESSON_TEXT = 'Pendant la fermeture du collège';
+const SAVE_BUTTON = 'Enregistrer pour consulter hors ligne';
+const SAVED_TEXT = 'Ce cours est disponible hors ligne.';
+const OFFLINE_BANNER = /^Hors ligne : copie du /;
+const TIMEOUT = 60_000;
+const TARGET_OFFLINE_MS = 500;
+const TARGET_WORKER_BYTES = 100_000; // 1 KB = 1000 bytes throughout
+
+function options(argv) {
+  const opts = { runs: 5, rate: 6 };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split('=', 2);
+    const value = () => Number(inline ?? argv[++i]);
+    if (flag === '--runs') opts.runs = value();
+    else if (flag === '--rate') opts.rate = value();
+    else if (flag === '--help' || flag === '-h') {
+      console.log('usage: node bench/offline-start.mjs [--runs N (default 5)] [--rate CPU_THROTTLE (default 6)]');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${argv[i]} (try --help)`);
+  }
+  if (!Number.isInteger(opts.runs) || opts.runs < 1) throw new Error('--runs wants a whole number >= 1');
+  if (!(opts.rate >= 1)) throw new Error('--rate wants a number >= 1');
+  return opts;
+}
+
+// Runs in the page before its scripts: notes performance.now() when the lesson text first shows.
+function watchForLesson(text) {
+  const check = () => {
+    if (window.__benchLessonAt !== undefined || !document.body) return;
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node.data.includes(text) && node.parentElement?.checkVisibility()) {
+        window.__benchLessonAt = performance.now();
+        observer.disconnect();
+        return;
+      }
+    }
+  };
+  const observer = new MutationObserver(check);
+  observer.observe(document, { childList: true, subtree: true, characterData: true });
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** A new page in `context`, CPU throttled, recording uncaught errors; the lesson watcher installed. */
+async function throttledPage(context, rate) {
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (error) => page.errors.push(error.message));
+  await page.addInitScript(watchForLesson, LESSON_TEXT);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate });
+  page.cdp = cdp;
+  return page;
+}
+
+/** Navigates `page` to the lesson and returns milliseconds from navigation start to the lesson text shown. */
+async function timeLesson(page, url, what) {
+  try {
+    await page.goto(url + LESSON, { timeout: TIMEOUT });
+    await page.getByText(LESSON_TEXT).waitFor({ state: 'visible', timeout: TIMEOUT });
+    const handle = await page.waitForFunction(() => window.__benchLessonAt, null, { timeout: TIMEOUT });
+    const ms = await handle.jsonValue();
+    if (page.errors.length) throw new Error(`error in the page: ${page.errors.join('; ')}`);
+    return Math.round(ms * 10) / 10;
+  } catch (error) {
+    const body = await page.locator('body').innerText({ timeout: 5_000 }).catch(() => '(unreadable)');
+    throw new Error(`${what}: ${error.message.split('\n')[0]}\n  page text: ${body.slice(0, 400)}`);
+  }
+}
+
+/** Stops every service worker of the browser and waits until DevTools reports them all stopped. */
+async function stopWorkers(cdp, what) {
+  const status = new Map();
+  cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }) => {
+    for (const v of versions) status.set(v.versionId, v.runningStatus);
+  });
+  await cdp.send('ServiceWorker.enable');
+  await cdp.send('ServiceWorker.stopAllWorkers');
+  const deadline = Date.now() + 10_000;
+  while ([...status.values()].some((s) => s !== 'stopped') || status.size === 0) {
+    if (Date.now() > deadline) {
+      throw new Error(`${what}: the service worker did not stop (${JSON.stringify([...status])})`);
+    }
+    await new Promise((done) => setTimeout(done, 50));
+  }
+  await cdp.send('ServiceWorker.disable');
+}
+
+async function coldOnline(browser, url, opts) {
+  const values = [];
+  for (let run = 1; run <= opts.runs; run++) {
+    const context = await browser.newContext();
+    try {
+      const page = await throttledPage(context, opts.rate);
+      values.push(await timeLesson(page, url, `cold online start, run ${run}`));
+    } finally {
+      await context.close();
+    }
+  }
+  return values;
+}
+
+async function warmOffline(browser, url, opts) {
+  const context = await browser.newContext();
+  try {
+    // Online, unthrottled: let the worker take control, then save the course for offline.
+    const setup = await context.newPage();
+    setup.errors = [];
+    setup.on('pageerror', (error) => setup.errors.push(error.message));
+    await setup.goto(url, { timeout: TIMEOUT });
+    await setup.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: TIMEOUT })
+      .catch(() => { throw new Error('warm offline start: no service worker took control of the page online'); });
+    await setup.getByRole('button', { name: SAVE_BUTTON }).click({ timeout: TIMEOUT });
+    await setup.getByText(SAVED_TEXT).waitFor({ state: 'visible', timeout: TIMEOUT })
+      .catch(() => { throw new Error(`warm offline start: "${SAVED_TEXT}" never appeared after saving`); });
+    if (setup.errors.length) throw new Error(`warm offline start, setup: error in the page: ${setup.errors.join('; ')}`);
+    await setup.close();
+
+    await context.setOffline(true);
+    const kept = [], restarted = [];
+    for (let run = 1; run <= opts.runs; run++) {
+      for (const [values, stopWorker] of [[kept, false], [restarted, true]]) {
+        const what = `warm offline start${stopWorker ? ' (worker stopped first)' : ''}, run ${run}`;
+        const page = await throttledPage(context, opts.rate);
+        if (stopWorker) await stopWorkers(page.cdp, what);
+        values.push(await timeLesson(page, url, what));
+        const controlled = await page.evaluate(() => navigator.serviceWorker.controller !== null);
+        if (!controlled) throw new Error(`${what}: the page was not served by the service worker`);
+        await page.getByText(OFFLINE_BANNER).waitFor({ state: 'visible', timeout: 10_000 })
+          .catch(() => { throw new Error(`${what}: the lesson showed but the "Hors ligne" banner did not`); });
+        await page.close();
+      }
+    }
+    return { kept, restarted };
+  } finally {
+    await context.close();
+  }
+}
+
+function gzipSizes(files) {
+  const sizes = files.map((file) => {
+    const bytes = readFileSync(join(root, file));
+    return { file, bytes: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+  });
+  return { total: sizes.reduce((sum, s) => sum + s.gzip, 0), raw: sizes.reduce((sum, s) => sum + s.bytes, 0), files: sizes };
+}
+
+const navigatorCores = () => availableParallelism();
+const kb = (bytes) => (bytes / 1000).toFixed(1);
+const ms = (value) => Math.round(value);
+const list = (values) => `[${values.map(ms).join(', ')}]`;
+
+async function main() {
+  const opts = options(process.argv.slice(2));
+  const bin = process.env.CARTABLE_BIN ?? join(root, 'target/debug/cartable');
+  if (!existsSync(bin)) throw new Error(`the cartable binary ${bin} is missing: cargo build -p cartable-cli (or set CARTABLE_BIN)`);
+  for (const file of ['pkg/cartable_bg.wasm', 'pkg/cartable_sw_bg.wasm', 'pkg/build.js']) {
+    if (!existsSync(join(root, file))) throw new Error(`${file} is missing: build the app first (./scripts/setup.sh)`);
+  }
+  const worker = gzipSizes(['www/sw.js', 'pkg/build.js', 'pkg/cartable_sw.js', 'pkg/cartable_sw_bg.wasm']);
+  const app = gzipSizes(['www/index.html', 'www/app.js', 'www/style.css', 'pkg/cartable.js', 'pkg/cartable_bg.wasm']);
+
+  const loadBefore = loadavg()[0];
+  const cleanups = [];
+  const t = { after: (fn) => cleanups.push(fn) };
+  let cold, warm;
+  try {
+    const course = packSample(scratch(t));
+    const { url } = await serve(t, course);
+    const browser = await launch(t);
+    cold = await coldOnline(browser, url, opts);
+    warm = await warmOffline(browser, url, opts);
+  } finally {
+    for (const fn of cleanups.reverse()) await Promise.resolve().then(fn).catch(() => {});
+  }
+
+  const warmMedian = median(warm.kept);
+  const results = {
+    date: new Date().toISOString(),
+    cpu_throttle: opts.rate,
+    runs: opts.runs,
+    load_average_1min: { before: loadBefore, after: loadavg()[0] },
+    cold_online_ms: { median: median(cold), values: cold },
+    warm_offline_ms: { median: warmMedian, values: warm.kept },
+    warm_offline_worker_stopped_ms: { median: median(warm.restarted), values: warm.restarted },
+    service_worker_gzip_bytes: worker,
+    app_gzip_bytes: app,
+    targets: {
+      warm_offline_ms_max: TARGET_OFFLINE_MS,
+      warm_offline_met: warmMedian <= TARGET_OFFLINE_MS,
+      service_worker_gzip_bytes_max: TARGET_WORKER_BYTES,
+      service_worker_met: worker.total <= TARGET_WORKER_BYTES,
+    },
+  };
+
+  const name = (file) => file.split('/').pop();
+  const parts = (sizes) => sizes.files.map((s) => `${name(s.file)} ${kb(s.gzip)}`).join(', ');
+  const row = (label, value, detail) => console.log(`${label.padEnd(52)}${value.padStart(14)}   ${detail}`);
+  console.log(`cartable offline start, CPU throttled ${opts.rate}x, ${opts.runs} run${opts.runs > 1 ? 's' : ''} each`);
+  row('cold online start  (navigation → lesson text)', `median ${ms(median(cold))} ms`, list(cold));
+  row('warm offline start (navigation → lesson text)', `median ${ms(warmMedian)} ms`, list(warm.kept));
+  row('warm offline start, service worker stopped first', `median ${ms(median(warm.restarted))} ms`, list(warm.restarted));
+  row('service worker bundle (gzip)', `${kb(worker.total)} KB`, `(${parts(worker)})`);
+  row('app (gzip)', `${kb(app.total)} KB`, `(${parts(app)})`);
+  const yes = (met) => (met ? 'yes' : 'no');
+  console.log(`targets: warm offline start <= ${TARGET_OFFLINE_MS} ms: ${yes(results.targets.warm_offline_met)}; ` +
+    `service worker <= ${TARGET_WORKER_BYTES / 1000} KB gzip: ${yes(results.targets.service_worker_met)}`);
+
+  const out = join(root, 'target/bench');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'offline-start.json'), JSON.stringify(results, null, 2) + '\n');
+  console.log(`(1 KB = 1000 bytes; load average ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after, ` +
+    `on ${navigatorCores()} cores; written to target/bench/offline-start.json)`);
+}
+
+main().catch((error) => {
+  console.error(`bench/offline-start: measurement failed: ${error.message}`);
+  process.exit(1);
+});

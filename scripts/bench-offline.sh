@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Benchmark: cold online and warm offline start of a lesson with Chromium's CPU throttled 6x, and the gzip size
+# of the app and its service worker. Prints a table and writes target/bench/offline-start.json.
+# Arguments go to bench/offline-start.mjs: --runs N (default 5), --rate R (CPU throttle, default 6).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+cargo build --quiet -p cartable-cli
+CARTABLE_BIN=target/debug/cartable node bench/offline-start.mjs "$@"
