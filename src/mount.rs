@@ -4,10 +4,8 @@ use wasm_bindgen::prelude::*;
 use yew::AttrValue;
 
 use crate::i18n;
-use crate::view::{
-    self,
-    app::{App, AppProps},
-};
+use crate::view;
+use crate::view::app::{App, AppProps, Opening};
 
 /// What the embedding page passes to [`mount`]: `{ manifest, key, lang? }`.
 #[derive(serde::Deserialize)]
@@ -38,7 +36,9 @@ pub fn mount(element: web_sys::Element, options: JsValue) -> Result<(), JsError>
     let key = options.key.parse().map_err(|error| JsError::new(&format!("cartable key: {error}")))?;
     let lang = i18n::Lang::choose(options.lang.as_deref());
     let service_worker = options.service_worker.map(AttrValue::from);
-    let props = AppProps { manifest_url: options.manifest.into(), key, lang, service_worker };
+    // Opening the course waits on storage and the network: start it now, while Yew renders the first frame.
+    let opening = Opening::start(options.manifest.clone(), key);
+    let props = AppProps { manifest_url: options.manifest.into(), key, lang, service_worker, opening };
     element.set_inner_html("");
     yew::Renderer::<App>::with_root_and_props(element, props).render();
     Ok(())

@@ -15,6 +15,7 @@ use idb::{
 use js_sys::{Array, BigInt, Object, Reflect, Uint8Array};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{IdbRequest, IdbTransaction};
 
 /// The database [`IdbStore::open`] opens.
 pub const DATABASE: &str = "cartable";
@@ -49,7 +50,8 @@ impl IdbStore {
                 }
             }
         });
-        let value = outcome(request).await?;
+        // Opening is always awaited to the end, so the request's own callbacks live long enough.
+        let value = opened(request).await?;
         let raw: web_sys::IdbDatabase = value.clone().unchecked_into();
         let mut database = Database::try_from(value).map_err(idb_error)?;
         // A newer page wants to upgrade the schema: step aside instead of blocking it.
@@ -131,12 +133,13 @@ impl IdbStore {
         store: &str,
         fill: impl FnOnce(&ObjectStore) -> Result<(), idb::Error>,
     ) -> Result<(), StoreError> {
-        let (mut transaction, objects) = self.objects(store, TransactionMode::ReadWrite)?;
+        let (transaction, objects) = self.objects(store, TransactionMode::ReadWrite)?;
+        let transaction = IdbTransaction::from(transaction);
         let (sender, receiver) = oneshot::channel();
         let sender = Rc::new(Cell::new(Some(sender)));
         let aborted = Rc::clone(&sender);
-        transaction.on_complete(move |_| settle(&sender, true));
-        transaction.on_abort(move |_| settle(&aborted, false));
+        transaction.set_oncomplete(Some(js_once(move || settle(&sender, true)).unchecked_ref()));
+        transaction.set_onabort(Some(js_once(move || settle(&aborted, false)).unchecked_ref()));
         let filled = fill(&objects);
         if filled.is_err() {
             // A request that throws (rather than fails later) leaves the transaction running: end it here.
@@ -270,9 +273,9 @@ fn put_chunks_into(store: &ObjectStore, chunks: &[(Cid, Vec<u8>)]) -> Result<(),
     Ok(())
 }
 
-/// Waits for `request` to succeed or fail and returns its result. The request owns its callbacks, so it
-/// is kept alive until then.
-async fn outcome<R: Request>(mut request: R) -> Result<JsValue, StoreError> {
+/// Waits for the open `request` to succeed or fail and returns its result. The request owns its callbacks,
+/// so it must be awaited to the end (opening always is).
+async fn opened<R: Request>(mut request: R) -> Result<JsValue, StoreError> {
     let (sender, receiver) = oneshot::channel();
     let sender = Rc::new(Cell::new(Some(sender)));
     let failed = Rc::clone(&sender);
@@ -286,6 +289,31 @@ async fn outcome<R: Request>(mut request: R) -> Result<JsValue, StoreError> {
         }),
         Err(_) => Err(StoreError::Unavailable("the request was dropped".into())),
     }
+}
+
+/// Waits for `request` to succeed or fail and returns its result. Its callbacks belong to JavaScript:
+/// if the caller stops waiting (a dropped future), the browser can still call them safely.
+async fn outcome(request: impl Into<IdbRequest>) -> Result<JsValue, StoreError> {
+    let request: IdbRequest = request.into();
+    let (sender, receiver) = oneshot::channel();
+    let sender = Rc::new(Cell::new(Some(sender)));
+    let failed = Rc::clone(&sender);
+    request.set_onsuccess(Some(js_once(move || settle(&sender, true)).unchecked_ref()));
+    request.set_onerror(Some(js_once(move || settle(&failed, false)).unchecked_ref()));
+    match receiver.await {
+        Ok(true) => request.result().map_err(|error| js_store_error(&error)),
+        Ok(false) => Err(match request.error() {
+            Ok(Some(error)) => js_store_error(&error),
+            _ => StoreError::Unavailable("the request failed".into()),
+        }),
+        Err(_) => Err(StoreError::Unavailable("the request was dropped".into())),
+    }
+}
+
+/// A one-shot callback owned by JavaScript: it frees itself once called, and stays valid until then even
+/// when the Rust side that waited for it is gone (a dropped `Closure` would throw when called).
+fn js_once(callback: impl FnOnce() + 'static) -> JsValue {
+    Closure::once_into_js(callback)
 }
 
 fn settle(sender: &Cell<Option<oneshot::Sender<bool>>>, succeeded: bool) {
@@ -322,8 +350,9 @@ async fn sum_lengths(request: web_sys::IdbRequest) -> Result<u64, StoreError> {
         let error = error_request.error().ok().flatten().map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
         send_once(&failed, Err(js_store_error(&error)));
     });
-    request.set_onsuccess(Some(on_success.as_ref().unchecked_ref()));
-    request.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    // Owned by JavaScript, so that a dropped caller leaves no dangling handler behind.
+    request.set_onsuccess(Some(on_success.into_js_value().unchecked_ref()));
+    request.set_onerror(Some(on_error.into_js_value().unchecked_ref()));
     let total = receiver.await.unwrap_or_else(|_| Err(StoreError::Unavailable("the cursor was dropped".into())));
     request.set_onsuccess(None);
     request.set_onerror(None);

@@ -165,3 +165,41 @@ async fn the_default_database_opens() {
     assert!(store.chunk_bytes().await.is_ok(), "{DATABASE} has its chunks store");
     store.close();
 }
+
+/// Errors thrown by event handlers that nobody catches: the page sees them as `window.onerror`.
+fn record_uncaught_errors() -> js_sys::Array {
+    let errors = js_sys::Array::new();
+    let sink = errors.clone();
+    let handler = wasm_bindgen::closure::Closure::<dyn Fn(wasm_bindgen::JsValue)>::new(move |message| {
+        sink.push(&message);
+    });
+    let window = web_sys::window().expect("a window");
+    window.set_onerror(Some(wasm_bindgen::JsCast::unchecked_ref(handler.as_ref())));
+    handler.forget(); // lives as long as the test page
+    errors
+}
+
+async fn pause(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let window = web_sys::window().expect("a window");
+        window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).expect("a timer");
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.expect("the timer fires");
+}
+
+#[wasm_bindgen_test]
+async fn a_caller_that_stops_waiting_leaves_no_broken_callback() {
+    use futures::FutureExt as _;
+    let (store, _) = fresh("dropped").await;
+    let (cid, bytes) = chunk("gamma");
+    store.put_chunks(vec![(cid, bytes.clone())]).await.expect("written");
+    let errors = record_uncaught_errors();
+    // Started, then dropped before IndexedDB answers: as when one chunk of a file fails verification and
+    // the reads of its other chunks are abandoned.
+    assert!(store.get_chunk(&cid).now_or_never().is_none(), "the read is still pending");
+    assert!(store.put_chunks(vec![chunk("delta")]).now_or_never().is_none(), "the write is still pending");
+    assert!(store.chunk_bytes().now_or_never().is_none(), "the cursor is still pending");
+    pause(100).await;
+    assert_eq!(errors.length(), 0, "uncaught: {:?}", errors.to_vec());
+    assert_eq!(store.get_chunk(&cid).await, Ok(Some(bytes)), "the store still works");
+}

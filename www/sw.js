@@ -19,6 +19,11 @@ async function loadWasm() {
   await init({ module_or_path: wasm });
 }
 
+// What the worker answers from storage: the app shell, chunks, and whole course files. Everything else
+// (manifests above all, which must be fresh) goes to the network without a detour through the worker.
+const shellPaths = new Set(['index.html', ...SHELL].map((path) => new URL(path, scope).pathname));
+const answered = (path) => shellPaths.has(path) || path.includes('/ipfs/') || path.includes('/cartable-files/');
+
 let ready = null;
 function rust() {
   ready ??= loadWasm().catch((error) => { ready = null; throw error; });
@@ -42,7 +47,8 @@ self.addEventListener('activate', (event) => {
 
 self.addEventListener('fetch', (event) => {
   const request = event.request;
-  if (request.method !== 'GET' || new URL(request.url).origin !== self.location.origin) return;
+  const url = new URL(request.url);
+  if (request.method !== 'GET' || url.origin !== self.location.origin || !answered(url.pathname)) return;
   event.respondWith(
     rust()
       .then(() => respond(request, BUILD))

@@ -1,13 +1,16 @@
 //! The root component: opens the course, then shows the page the URL fragment names.
 
+use std::cell::RefCell;
 use std::rc::Rc;
+
+use futures::channel::oneshot;
 
 use cartable_core::PublicKey;
 use yew::prelude::*;
 
 use cartable_core::date::Date;
 
-use crate::course::{Course, Freshness};
+use crate::course::{Course, Freshness, LoadError};
 use crate::i18n::long_date;
 use crate::i18n::Lang;
 use crate::view::agenda::AgendaPage;
@@ -30,6 +33,44 @@ pub struct AppProps {
     pub lang: Lang,
     /// The service worker script to register, if any.
     pub service_worker: Option<AttrValue>,
+    /// The course being opened since `mount`, used for the first attempt.
+    #[prop_or_default]
+    pub opening: Opening,
+}
+
+type Opened = Result<Rc<Course>, LoadError>;
+
+/// A course opening started before the app's first render; taken once, by the first attempt.
+#[derive(Clone, Default)]
+pub struct Opening(Rc<RefCell<Option<oneshot::Receiver<Opened>>>>);
+
+impl Opening {
+    /// Starts opening the course at `manifest_url` now.
+    pub fn start(manifest_url: String, key: PublicKey) -> Opening {
+        let (sender, receiver) = oneshot::channel();
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = sender.send(Course::open(&manifest_url, key).await.map(Rc::new));
+        });
+        Opening(Rc::new(RefCell::new(Some(receiver))))
+    }
+
+    /// The result of the opening started before, if not taken yet; else opens the course again.
+    async fn take_or_open(self, manifest_url: &str, key: PublicKey) -> Opened {
+        let started = self.0.borrow_mut().take();
+        match started {
+            Some(receiver) => match receiver.await {
+                Ok(opened) => opened,
+                Err(_) => Course::open(manifest_url, key).await.map(Rc::new),
+            },
+            None => Course::open(manifest_url, key).await.map(Rc::new),
+        }
+    }
+}
+
+impl PartialEq for Opening {
+    fn eq(&self, other: &Opening) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// The whole app.
@@ -37,8 +78,9 @@ pub struct AppProps {
 pub fn App(props: &AppProps) -> Html {
     let lang = use_state(|| props.lang);
     let attempt = use_state(|| 0u32);
-    let course = use_load((props.manifest_url.clone(), props.key, *attempt), |(url, key, _)| async move {
-        Course::open(&url, key).await.map(Rc::new)
+    let opening = props.opening.clone();
+    let course = use_load((props.manifest_url.clone(), props.key, *attempt), move |(url, key, _)| async move {
+        opening.take_or_open(&url, key).await
     });
     let switch_lang = {
         let lang = lang.clone();

@@ -1,7 +1,6 @@
 //! Whole course files served from stored chunks, with byte ranges, so audio and video play and seek
 //! offline. A chunk not yet stored is fetched, checked against its CID and kept.
 
-use cartable::store::IdbStore;
 use cartable::{digest, net};
 use cartable_core::manifest::SignedManifest;
 use cartable_core::store::Store as _;
@@ -34,7 +33,7 @@ pub async fn answer(origin: &str, base: &str, rest: &str, range: Option<&str>) -
 async fn serve(origin: &str, base: &str, rest: &str, range: Option<&str>) -> Result<Response, Failure> {
     let (course_id, encoded) = rest.split_once('/').ok_or(Failure::NotFound)?;
     let file_path = path::percent_decode(encoded).ok_or(Failure::NotFound)?;
-    let store = IdbStore::open().await.map_err(|_| Failure::Unavailable)?;
+    let store = crate::connection::store().await.map_err(|_| Failure::Unavailable)?;
     let stored = store.get_manifest(course_id).await.ok().flatten().ok_or(Failure::NotFound)?;
     // The page verified this manifest before it stored it.
     let manifest = serde_json::from_slice::<SignedManifest>(&stored.json).map_err(|_| Failure::NotFound)?.manifest;
@@ -56,7 +55,7 @@ async fn serve(origin: &str, base: &str, rest: &str, range: Option<&str>) -> Res
     http::bytes(status, body, &file.media_type, &headers).map_err(|_| Failure::Unavailable)
 }
 
-async fn chunk(store: &IdbStore, url: &str, cid: Cid) -> Result<Vec<u8>, Failure> {
+async fn chunk(store: &cartable::store::IdbStore, url: &str, cid: Cid) -> Result<Vec<u8>, Failure> {
     if let Some(bytes) = store.get_chunk(&cid).await.ok().flatten() {
         return Ok(bytes);
     }

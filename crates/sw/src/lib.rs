@@ -5,11 +5,11 @@
 
 #![deny(missing_docs)]
 
+mod connection;
 mod files;
 mod http;
 mod shell;
 
-use cartable::store::IdbStore;
 use cartable_core::store::Store as _;
 use cartable_core::Cid;
 use wasm_bindgen::prelude::*;
@@ -28,7 +28,7 @@ pub async fn install(build: String, shell: Vec<String>) -> Result<(), JsError> {
 /// Activate: drops app shell snapshots of other builds.
 #[wasm_bindgen]
 pub async fn activate(build: String) -> Result<(), JsError> {
-    let store = IdbStore::open().await.map_err(|error| JsError::new(&error.to_string()))?;
+    let store = connection::store().await.map_err(|error| JsError::new(&error.to_string()))?;
     store.delete_shell_except(&format!("{build}/")).await.map_err(|error| JsError::new(&error.to_string()))
 }
 
@@ -45,7 +45,7 @@ pub async fn respond(request: web_sys::Request, build: String) -> Option<web_sys
         return Some(files::answer(&url.origin(), base, rest, range.as_deref()).await);
     }
     let cid = path.rsplit_once("/ipfs/").and_then(|(_, name)| name.parse::<Cid>().ok())?;
-    let store = IdbStore::open().await.ok()?;
+    let store = connection::store().await.ok()?;
     let bytes = store.get_chunk(&cid).await.ok()??;
     http::bytes(200, bytes, "application/octet-stream", &[]).ok()
 }

@@ -1,7 +1,6 @@
 //! The app shell: one snapshot of the page, its script, styles and wasm per build, stored at install and
 //! served as a whole, so a page never runs old and new files mixed.
 
-use cartable::store::IdbStore;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
@@ -14,13 +13,13 @@ pub async fn install(build: &str, shell: &[String]) -> Result<(), String> {
         let path = web_sys::Url::new(url).map(|u| u.pathname()).map_err(|_| format!("bad shell URL {url}"))?;
         entries.push((key(build, &scope, &path), bytes, media_type));
     }
-    let store = IdbStore::open().await.map_err(|error| error.to_string())?;
+    let store = crate::connection::store().await.map_err(|error| error.to_string())?;
     store.put_shell(entries).await.map_err(|error| error.to_string())
 }
 
 /// The stored shell file for `path` in the snapshot of `build`, if `path` is part of the shell.
 pub async fn answer(build: &str, path: &str) -> Option<web_sys::Response> {
-    let store = IdbStore::open().await.ok()?;
+    let store = crate::connection::store().await.ok()?;
     let (bytes, media_type) = store.get_shell(&key(build, &scope_path(), path)).await.ok()??;
     crate::http::bytes(200, bytes, &media_type, &[("cache-control", "no-cache".into())]).ok()
 }
