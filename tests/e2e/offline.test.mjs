@@ -31,7 +31,7 @@ test('a visited lesson opens with no network, with the date of its copy', async 
   await context.setOffline(true);
   await page.reload();
   await page.getByText(LESSON_ONE_TEXT).waitFor();
-  assert.match(await page.getByRole('status').filter({ hasText: 'Hors ligne' }).innerText(), /Hors ligne : copie du \w+ \d+ \w+ \d{4}/);
+  assert.match(await page.getByRole('status').filter({ hasText: 'Hors ligne' }).innerText(), /Hors ligne : copie du \w+ \d+(er)? \S+ \d{4}\./);
   await page.locator('article img').first().waitFor();
 
   // The origin itself going away is the same to the pupil.

@@ -34,6 +34,24 @@ impl Date {
         (self.year, self.month, self.day)
     }
 
+    /// Days since 1970-01-01 (negative before).
+    pub fn days_since_epoch(&self) -> i64 {
+        // Howard Hinnant's days-from-civil algorithm, the inverse of `from_unix`.
+        let (month, day) = (i64::from(self.month), i64::from(self.day));
+        let year = i64::from(self.year) - i64::from(month <= 2);
+        let era = year.div_euclid(400);
+        let year_of_era = year - era * 400;
+        let day_of_year = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + day - 1;
+        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+        era * 146_097 + day_of_era - 719_468
+    }
+
+    /// Day of the week, 0 for Monday to 6 for Sunday.
+    pub fn weekday(&self) -> u8 {
+        // 1970-01-01 was a Thursday (3).
+        (self.days_since_epoch() + 3).rem_euclid(7) as u8
+    }
+
     /// The day that contains the unix time `seconds` (UTC).
     pub fn from_unix(seconds: i64) -> Date {
         // Howard Hinnant's days-to-civil algorithm.
@@ -133,6 +151,19 @@ mod tests {
         let a: Date = "2026-12-31".parse().unwrap();
         let b: Date = "2027-01-01".parse().unwrap();
         assert!(a < b);
+    }
+
+    #[test]
+    fn knows_the_day_of_the_week() {
+        let weekday = |text: &str| text.parse::<Date>().unwrap().weekday();
+        assert_eq!(weekday("1970-01-01"), 3, "a Thursday");
+        assert_eq!(weekday("2021-04-06"), 1, "a Tuesday");
+        assert_eq!(weekday("2026-12-03"), 3, "a Thursday");
+        assert_eq!(weekday("2000-02-29"), 1, "a Tuesday");
+        assert_eq!(weekday("1969-12-31"), 2, "a Wednesday");
+        for days in [-700_000, -1, 0, 59, 11_016, 20_789, 2_900_000] {
+            assert_eq!(Date::from_unix(days * 86_400).days_since_epoch(), days);
+        }
     }
 
     #[test]
