@@ -9,6 +9,7 @@ pub mod load;
 pub mod nodes;
 pub mod offline;
 pub mod panic;
+pub mod prerender;
 pub mod route;
 
 use std::rc::Rc;

@@ -2,11 +2,15 @@
 import init, { mount } from './pkg/cartable.js';
 
 const root = document.getElementById('cartable');
+// A stored lesson shown early (prerender.js) gets the main thread first; the wasm waits for it, 1 s at most.
+await Promise.race([window.cartableEarlyLesson, new Promise((done) => setTimeout(done, 1000))]);
 try {
   const config = JSON.parse(document.getElementById('cartable-config').textContent);
   await init();
   mount(root, config);
 } catch (error) {
+  for (const early of document.querySelectorAll('.cartable-prerender')) early.remove();
+  root.hidden = false;
   root.textContent = "cartable n'a pas pu démarrer : " + error.message +
     '. Rechargez la page ; si cela continue, prévenez votre établissement.';
   root.classList.add('fatal');

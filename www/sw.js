@@ -22,7 +22,8 @@ async function loadWasm() {
 // What the worker answers from storage: the app shell, chunks, and whole course files. Everything else
 // (manifests above all, which must be fresh) goes to the network without a detour through the worker.
 const shellPaths = new Set(['index.html', ...SHELL].map((path) => new URL(path, scope).pathname));
-const answered = (path) => shellPaths.has(path) || path.includes('/ipfs/') || path.includes('/cartable-files/');
+const answered = (path) => shellPaths.has(path) || path.includes('/ipfs/') || path.includes('/cartable-files/')
+  || path.includes('/cartable-prerender/');
 
 let ready = null;
 function rust() {

@@ -26,6 +26,7 @@ pub struct AgendaProps {
 /// The agenda page.
 #[function_component]
 pub fn AgendaPage(props: &AgendaProps) -> Html {
+    crate::view::prerender::use_retire_early_lesson();
     let (manifest, lang) = (&props.ctx.course.manifest, props.ctx.lang);
     let text = lang.text();
     let assets = use_load(props.ctx.clone(), |ctx| async move {

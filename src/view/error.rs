@@ -40,6 +40,7 @@ pub struct ErrorProps {
 /// A failure as an alert the pupil can act on.
 #[function_component]
 pub fn ErrorPanel(props: &ErrorProps) -> Html {
+    crate::view::prerender::use_retire_early_lesson();
     let (title, body) = describe(&props.error, props.lang);
     let kind = match props.error {
         LoadError::Corrupted { .. } => "corrupted",

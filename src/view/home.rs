@@ -22,6 +22,7 @@ pub struct HomeProps {
 /// The course home page.
 #[function_component]
 pub fn HomePage(props: &HomeProps) -> Html {
+    crate::view::prerender::use_retire_early_lesson();
     let (manifest, lang) = (&props.ctx.course.manifest, props.ctx.lang);
     let text = lang.text();
     let lessons = manifest.lessons.iter().enumerate().map(|(index, lesson)| {

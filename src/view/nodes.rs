@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+pub use cartable_core::markdown::course_files;
 use cartable_core::markdown::{Kind, Node, Target};
 use yew::prelude::*;
 
@@ -15,26 +16,6 @@ pub type Asset = Result<(String, String), LoadError>;
 
 /// Course files referenced by a lesson, by course path.
 pub type Assets = HashMap<String, Asset>;
-
-/// The course paths a tree refers to (pictures and links to course files), in order, without repeats.
-pub fn course_files(nodes: &[Node]) -> Vec<String> {
-    let mut paths = Vec::new();
-    collect(nodes, &mut paths);
-    paths
-}
-
-fn collect(nodes: &[Node], paths: &mut Vec<String>) {
-    for node in nodes {
-        if let Node::Element(kind, children) = node {
-            if let Kind::Image { path, .. } | Kind::Link(Target::CourseFile(path)) = kind {
-                if !paths.contains(path) {
-                    paths.push(path.clone());
-                }
-            }
-            collect(children, paths);
-        }
-    }
-}
 
 /// Properties of [`LessonBody`].
 #[derive(Properties, PartialEq)]
@@ -51,6 +32,7 @@ pub struct LessonBodyProps {
 /// The body of a lesson.
 #[function_component]
 pub fn LessonBody(props: &LessonBodyProps) -> Html {
+    crate::view::prerender::use_retire_early_lesson();
     let render = Render { assets: &props.assets, lang: props.lang };
     html! { <article class="lesson-body">{ render.nodes(&props.nodes) }</article> }
 }

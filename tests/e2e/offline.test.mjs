@@ -160,3 +160,43 @@ test('an audio file plays and seeks from stored chunks with no network', async (
   const wav = course.manifest.files.find((f) => f.path.endsWith('.wav'));
   assert.deepEqual(range, { status: 206, range: `bytes 100-199/${wav.size}`, length: 100 });
 });
+
+test('a stored lesson shows at once from the worker, then the app takes over', async (t) => {
+  const course = packSample(scratch(t));
+  const server = await serve(t, course);
+  const browser = await launch(t);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${server.url}#/lecon/1`);
+  await controlledByWorker(page);
+  await page.getByText(LESSON_ONE_TEXT).waitFor();
+
+  // The worker builds a lesson only from what it stores whole: lesson 1 was visited, lesson 3 was not.
+  const early = (n) => page.evaluate(async (url) => {
+    const response = await fetch(url);
+    return { status: response.status, type: response.headers.get('content-type'), html: await response.text() };
+  }, `${server.url}courses/${course.manifest.course.id}/cartable-prerender/${course.manifest.course.id}/${n}`);
+  const one = await early(1);
+  assert.equal(one.status, 200);
+  assert.match(one.type, /^text\/html/);
+  assert.ok(one.html.startsWith('<article class="lesson-body">') && one.html.includes(LESSON_ONE_TEXT));
+  assert.match(one.html, /<img src="\/courses\/[^"]+\/cartable-files\/[^"]+\/images\/circuit-mesures\.svg"/);
+  assert.equal((await early(3)).status, 404);
+
+  await context.setOffline(true);
+  const fresh = await context.newPage();
+  await fresh.addInitScript(() => {
+    window.__shownEarly = false;
+    new MutationObserver(() => {
+      if (document.querySelector('.cartable-prerender article')) window.__shownEarly = true;
+    }).observe(document, { childList: true, subtree: true });
+  });
+  await fresh.goto(`${server.url}#/lecon/1`);
+  await fresh.getByRole('status').filter({ hasText: 'Hors ligne' }).waitFor();
+  assert.equal(await fresh.evaluate(() => window.__shownEarly), true, 'the early lesson was shown');
+  assert.equal(await fresh.locator('.cartable-prerender').count(), 0, 'and removed once the app rendered');
+  assert.equal(await fresh.locator('article.lesson-body').count(), 1);
+  assert.equal(await fresh.locator('#cartable').isVisible(), true);
+  await fresh.getByRole('link', { name: 'Cahier de textes', exact: true }).click();
+  await fresh.locator('.agenda time').first().waitFor();
+});

@@ -9,6 +9,7 @@
 pub mod cid;
 pub mod course;
 pub mod date;
+pub mod html;
 pub mod key;
 pub mod manifest;
 pub mod markdown;

@@ -277,6 +277,26 @@ impl Builder<'_> {
     }
 }
 
+/// The course paths a tree refers to (pictures and links to course files), in order, without repeats.
+pub fn course_files(nodes: &[Node]) -> Vec<String> {
+    let mut paths = Vec::new();
+    collect_course_files(nodes, &mut paths);
+    paths
+}
+
+fn collect_course_files(nodes: &[Node], paths: &mut Vec<String>) {
+    for node in nodes {
+        if let Node::Element(kind, children) = node {
+            if let Kind::Image { path, .. } | Kind::Link(Target::CourseFile(path)) = kind {
+                if !paths.contains(path) {
+                    paths.push(path.clone());
+                }
+            }
+            collect_course_files(children, paths);
+        }
+    }
+}
+
 /// The text content of `nodes`, as a screen reader would read it.
 pub fn plain_text(nodes: &[Node]) -> String {
     let mut out = String::new();

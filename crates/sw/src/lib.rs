@@ -8,6 +8,7 @@
 mod connection;
 mod files;
 mod http;
+mod prerender;
 mod shell;
 
 use cartable_core::store::Store as _;
@@ -17,6 +18,10 @@ use wasm_bindgen::prelude::*;
 /// Path segment under which the service worker serves whole course files: `<base>/cartable-files/<course
 /// id>/<path>`, where `<base>ipfs/<cid>` is where the course's chunks are published.
 pub const FILES_SEGMENT: &str = "/cartable-files/";
+
+/// Path segment under which the service worker serves a stored lesson as HTML, for the page to show
+/// while the app starts: `<base>/cartable-prerender/<course id>/<lesson number>`.
+pub const PRERENDER_SEGMENT: &str = "/cartable-prerender/";
 
 /// Install: fetches every file of the app shell (`shell`, absolute URLs) and stores them as the snapshot of
 /// `build`, in one transaction. Fails, and so fails the install, if any file cannot be fetched.
@@ -39,6 +44,9 @@ pub async fn respond(request: web_sys::Request, build: String) -> Option<web_sys
     let path = url.pathname();
     if let Some(answer) = shell::answer(&build, &path).await {
         return Some(answer);
+    }
+    if let Some((base, rest)) = path.split_once(PRERENDER_SEGMENT) {
+        return Some(prerender::answer(base, rest).await);
     }
     if let Some((base, rest)) = path.split_once(FILES_SEGMENT) {
         let range = request.headers().get("range").ok().flatten();

@@ -192,3 +192,9 @@ fn a_hostile_published_tree_is_disarmed_on_reading() {
     assert!(from_json(br#"[{"Element":["Script",[]]}]"#).is_err(), "no such element kind");
     assert!(from_json(br#"[{"Html":"<script>"}]"#).is_err(), "no raw HTML node");
 }
+
+#[test]
+fn course_files_are_listed_once_in_order() {
+    let source = "![a](../images/a.svg) [b](../docs/b.pdf) ![a again](../images/a.svg) [web](https://x.example/)";
+    assert_eq!(course_files(&parse(LESSON, source).nodes), ["images/a.svg", "docs/b.pdf"]);
+}

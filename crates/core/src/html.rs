@@ -1,0 +1,193 @@
+//! A lesson tree as escaped HTML, so that the service worker can show a stored lesson before the app has
+//! started. Same closed list of elements as the app's renderer; every text and attribute value is escaped;
+//! only addresses the core accepted, and file URLs the caller gives, become links or pictures.
+//! Pure: nodes in, a string out.
+
+use crate::markdown::{Kind, Node, Target};
+
+/// The lesson as `<article class="lesson-body">…</article>`. `file_url` gives the URL of a course file
+/// (by course path), or `None` to leave it out: a picture is then replaced by its alternative text and a
+/// link by its text.
+pub fn lesson(nodes: &[Node], file_url: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut out = String::from(r#"<article class="lesson-body">"#);
+    Writer { out: &mut out, file_url }.nodes(nodes);
+    out.push_str("</article>");
+    out
+}
+
+struct Writer<'a> {
+    out: &'a mut String,
+    file_url: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Writer<'_> {
+    fn nodes(&mut self, nodes: &[Node]) {
+        for node in nodes {
+            match node {
+                Node::Text(text) => escape_into(self.out, text),
+                Node::Element(kind, children) => self.element(kind, children),
+            }
+        }
+    }
+
+    fn wrap(&mut self, open: &str, children: &[Node], close: &str) {
+        self.out.push_str(open);
+        self.nodes(children);
+        self.out.push_str(close);
+    }
+
+    fn element(&mut self, kind: &Kind, children: &[Node]) {
+        match kind {
+            Kind::Paragraph => self.wrap("<p>", children, "</p>"),
+            Kind::Heading(level) => {
+                let level = level.clamp(&1, &6);
+                self.wrap(&format!("<h{level}>"), children, &format!("</h{level}>"));
+            }
+            Kind::BlockQuote => self.wrap("<blockquote>", children, "</blockquote>"),
+            Kind::CodeBlock => self.wrap("<pre><code>", children, "</code></pre>"),
+            Kind::List(Some(start)) => self.wrap(&format!(r#"<ol start="{start}">"#), children, "</ol>"),
+            Kind::List(None) => self.wrap("<ul>", children, "</ul>"),
+            Kind::Item => self.wrap("<li>", children, "</li>"),
+            Kind::Emphasis => self.wrap("<em>", children, "</em>"),
+            Kind::Strong => self.wrap("<strong>", children, "</strong>"),
+            Kind::Strikethrough => self.wrap("<del>", children, "</del>"),
+            Kind::Code => self.wrap("<code>", children, "</code>"),
+            Kind::Rule => self.out.push_str("<hr>"),
+            Kind::LineBreak => self.out.push_str("<br>"),
+            Kind::Table => self.table(children),
+            Kind::TableHead | Kind::TableRow => self.wrap("<tr>", children, "</tr>"),
+            Kind::TableCell => self.wrap("<td>", children, "</td>"),
+            Kind::Link(Target::External(url)) => {
+                let open = format!(r#"<a href="{}" target="_blank" rel="noopener noreferrer">"#, escape(url));
+                self.wrap(&open, children, "</a>");
+            }
+            Kind::Link(Target::CourseFile(path)) => match (self.file_url)(path) {
+                Some(url) => self.wrap(&format!(r#"<a href="{}">"#, escape(&url)), children, "</a>"),
+                None => self.nodes(children),
+            },
+            Kind::Image { path, alt } => match (self.file_url)(path) {
+                Some(url) => {
+                    let image = format!(r#"<img src="{}" alt="{}" loading="lazy">"#, escape(&url), escape(alt));
+                    self.out.push_str(&image);
+                }
+                None => escape_into(self.out, alt),
+            },
+        }
+    }
+
+    fn table(&mut self, rows: &[Node]) {
+        self.out.push_str(r#"<div class="table-scroll"><table>"#);
+        let body = match rows.split_first() {
+            Some((Node::Element(Kind::TableHead, cells), body)) => {
+                self.out.push_str("<thead><tr>");
+                for cell in cells {
+                    match cell {
+                        Node::Element(Kind::TableCell, inner) => self.wrap(r#"<th scope="col">"#, inner, "</th>"),
+                        other => self.nodes(std::slice::from_ref(other)),
+                    }
+                }
+                self.out.push_str("</tr></thead>");
+                body
+            }
+            _ => rows,
+        };
+        self.wrap("<tbody>", body, "</tbody></table></div>");
+    }
+}
+
+/// `text` with `& < > " '` escaped, safe in element content and in quoted attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    escape_into(&mut out, text);
+    out
+}
+
+fn escape_into(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::markdown;
+
+    fn render(source: &str) -> String {
+        let nodes = markdown::parse("lessons/01.md", source).nodes;
+        lesson(&nodes, &|path| (path != "images/absent.png").then(|| format!("/files/{path}")))
+    }
+
+    #[test]
+    fn renders_the_lesson_structure() {
+        let html = render("# Titre\n\nUn *texte* et `U = R × I`.\n\n| U | I |\n|---|---|\n| 6 V | 0,2 A |\n");
+        let expected = concat!(
+            r#"<article class="lesson-body"><h1>Titre</h1><p>Un <em>texte</em> et <code>U = R × I</code>.</p>"#,
+            r#"<div class="table-scroll"><table><thead><tr><th scope="col">U</th><th scope="col">I</th></tr></thead>"#,
+            r#"<tbody><tr><td>6 V</td><td>0,2 A</td></tr></tbody></table></div></article>"#,
+        );
+        assert_eq!(html, expected);
+    }
+
+    #[test]
+    fn pictures_and_links_use_the_urls_given() {
+        let html = render("![Le circuit](../images/c.svg) [fiche](../docs/f.pdf) ![absente](../images/absent.png)");
+        assert!(html.contains(r#"<img src="/files/images/c.svg" alt="Le circuit" loading="lazy">"#), "{html}");
+        assert!(html.contains(r#"<a href="/files/docs/f.pdf">fiche</a>"#), "{html}");
+        assert!(html.contains("absente") && !html.contains("absent.png"), "{html}");
+    }
+
+    #[test]
+    fn nothing_hostile_survives() {
+        for source in [
+            "<script>alert(1)</script> <img src=x onerror=alert(1)>",
+            "Texte <b onmouseover=\"alert(1)\">gras</b> &lt;script&gt;",
+            "[x](javascript:alert(1)) [y](data:text/html,<script>alert(1)</script>)",
+            "![a\" onerror=\"alert(1)](../images/c.svg)",
+            "[lien](https://a.example/\"onmouseover=alert(1)) ",
+            "`</code><script>alert(1)</script>`",
+            "```\n</pre><img src=x onerror=alert(1)>\n```",
+        ] {
+            let html = render(source);
+            for tag in tags(&html) {
+                let mut words = tag.split_whitespace();
+                let name = words.next().unwrap_or_default().trim_start_matches('/');
+                assert!(ALLOWED.contains(&name), "element {name} from {source}: {html}");
+                for attribute in words {
+                    let attribute = attribute.split('=').next().unwrap_or_default();
+                    assert!(ATTRIBUTES.contains(&attribute), "attribute {attribute} from {source}: {html}");
+                }
+            }
+            let lower = html.to_ascii_lowercase();
+            assert!(!lower.contains("javascript:") && !lower.contains("data:text"), "{source}: {html}");
+        }
+    }
+
+    const ALLOWED: &[&str] = &[
+        "article", "p", "h1", "em", "strong", "code", "pre", "a", "img", "div", "table", "thead", "tbody", "tr", "th",
+        "td",
+    ];
+    const ATTRIBUTES: &[&str] = &["class", "href", "src", "alt", "loading", "target", "rel", "scope"];
+
+    /// The inside of every tag, with quoted values emptied: content quotes are escaped, so a `"` in the
+    /// output can only delimit an attribute value.
+    fn tags(html: &str) -> Vec<String> {
+        let mut unquoted = String::new();
+        for (index, part) in html.split('"').enumerate() {
+            unquoted.push_str(if index % 2 == 0 { part } else { "" });
+        }
+        unquoted.split('<').skip(1).map(|tag| tag.split('>').next().unwrap_or_default().to_owned()).collect()
+    }
+
+    #[test]
+    fn escapes_every_special_character() {
+        assert_eq!(escape(r#"<a href="x">&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
+    }
+}
