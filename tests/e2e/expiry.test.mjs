@@ -2,16 +2,10 @@
 // See: issue 3
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { controlledByWorker, launch, packSample, scratch, serve } from './harness.mjs';
+import { visitWithWorker } from './harness.mjs';
 
 test('an expired course is shown as expired, online and from the stored copy', async (t) => {
-  const course = packSample(scratch(t));
-  const server = await serve(t, course);
-  const browser = await launch(t);
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(`${server.url}#/lecon/1`);
-  await controlledByWorker(page);
+  const { course, context, page } = await visitWithWorker(t, { hash: '#/lecon/1' });
   await page.getByText('Pendant la fermeture du collège').waitFor();
 
   // The sample course is valid 60 days: 61 days later, neither copy may be used.

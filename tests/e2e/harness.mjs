@@ -87,6 +87,22 @@ export async function serve(t, course, extra = []) {
   return { url, stop, requests, chunkRequests };
 }
 
+/**
+ * Serves `course` (the sample course, packed anew, by default) with `extra` server arguments, and opens
+ * `hash` in a fresh browser context once a service worker controls the page. For offline scenarios.
+ */
+export async function visitWithWorker(t, { course, hash = '', extra = [] } = {}) {
+  const packed = course ?? packSample(scratch(t));
+  const server = await serve(t, packed, extra);
+  const context = await (await launch(t)).newContext();
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (error) => page.errors.push(error.message));
+  await page.goto(server.url + hash);
+  await controlledByWorker(page);
+  return { course: packed, server, context, page };
+}
+
 /** Waits until a service worker controls `page` (the first visit installs it and it claims the page). */
 export async function controlledByWorker(page) {
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30_000 });

@@ -5,9 +5,7 @@ import assert from 'node:assert/strict';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import {
-  chunksOf, controlledByWorker, launch, openPage, packSample, repack, root, scratch, serve,
-} from './harness.mjs';
+import { chunksOf, packSample, repack, root, scratch, visitWithWorker } from './harness.mjs';
 
 const LESSON_ONE_TEXT = 'Pendant la fermeture du collège';
 const SAVE = /Enregistrer pour consulter hors ligne|Reprendre l'enregistrement/;
@@ -19,13 +17,7 @@ async function saveForOffline(page) {
 }
 
 test('a visited lesson opens with no network, with the date of its copy', async (t) => {
-  const course = packSample(scratch(t));
-  const server = await serve(t, course);
-  const browser = await launch(t);
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(`${server.url}#/lecon/1`);
-  await controlledByWorker(page);
+  const { server, context, page } = await visitWithWorker(t, { hash: '#/lecon/1' });
   await page.getByText(LESSON_ONE_TEXT).waitFor();
 
   await context.setOffline(true);
@@ -43,12 +35,8 @@ test('a visited lesson opens with no network, with the date of its copy', async 
 });
 
 test('saving for offline resumes after a reload and fetches no chunk twice', async (t) => {
-  const course = packSample(scratch(t));
   // A slow origin, so that the reload lands in the middle of saving.
-  const server = await serve(t, course, ['--latency', '250']);
-  const browser = await launch(t);
-  const page = await openPage(browser, server.url);
-  await controlledByWorker(page);
+  const { course, server, page } = await visitWithWorker(t, { extra: ['--latency', '250'] });
 
   await page.getByRole('button', { name: 'Enregistrer pour consulter hors ligne' }).click();
   await page.waitForFunction(() => {
@@ -74,12 +62,7 @@ test('an update fetches only the chunks whose CIDs are new, and the course stays
   const source = join(dir, 'source');
   cpSync(join(root, 'sample/physique-3e'), source, { recursive: true });
   const v1 = packSample(dir, source);
-  const server = await serve(t, v1);
-  const browser = await launch(t);
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(server.url);
-  await controlledByWorker(page);
+  const { server, context, page } = await visitWithWorker(t, { course: v1 });
   await saveForOffline(page);
 
   // The teacher changes one lesson and publishes again.
@@ -105,10 +88,7 @@ test('a new version of the app installs in the background and the page offers to
   const [www, pkg] = [join(dir, 'www'), join(dir, 'pkg')];
   cpSync(join(root, 'www'), www, { recursive: true });
   cpSync(join(root, 'pkg'), pkg, { recursive: true });
-  const server = await serve(t, course, ['--www', www, '--pkg', pkg]);
-  const browser = await launch(t);
-  const page = await openPage(browser, server.url);
-  await controlledByWorker(page);
+  const { server, page } = await visitWithWorker(t, { course, extra: ['--www', www, '--pkg', pkg] });
   await page.getByRole('heading', { level: 1, name: course.manifest.course.title }).waitFor();
 
   // A new build is published: new styles and a new build id.
@@ -130,13 +110,7 @@ test('a new version of the app installs in the background and the page offers to
 });
 
 test('an audio file plays and seeks from stored chunks with no network', async (t) => {
-  const course = packSample(scratch(t));
-  const server = await serve(t, course);
-  const browser = await launch(t);
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(server.url);
-  await controlledByWorker(page);
+  const { course, server, context, page } = await visitWithWorker(t);
   await saveForOffline(page);
 
   await context.setOffline(true);
@@ -162,13 +136,7 @@ test('an audio file plays and seeks from stored chunks with no network', async (
 });
 
 test('a stored lesson shows at once from the worker, then the app takes over', async (t) => {
-  const course = packSample(scratch(t));
-  const server = await serve(t, course);
-  const browser = await launch(t);
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(`${server.url}#/lecon/1`);
-  await controlledByWorker(page);
+  const { course, server, context, page } = await visitWithWorker(t, { hash: '#/lecon/1' });
   await page.getByText(LESSON_ONE_TEXT).waitFor();
 
   // The worker builds a lesson only from what it stores whole: lesson 1 was visited, lesson 3 was not.
