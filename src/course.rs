@@ -43,6 +43,9 @@ pub enum LoadError {
     /// Storage is full: what was stored before is intact, the rest was not saved.
     #[error("storage is full")]
     StorageFull,
+    /// The browser refuses storage (private browsing, blocked): the course can only be read online.
+    #[error("storage is unavailable")]
+    StorageUnavailable,
 }
 
 /// Where the manifest in use came from.
@@ -248,7 +251,7 @@ async fn stored_copy(
 fn store_error(error: StoreError) -> LoadError {
     match error {
         StoreError::QuotaExceeded => LoadError::StorageFull,
-        StoreError::Unavailable(message) => LoadError::Unreachable(FetchError::NoAnswer { url: message }),
+        StoreError::Unavailable(_) => LoadError::StorageUnavailable,
     }
 }
 

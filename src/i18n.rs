@@ -102,7 +102,7 @@ pub struct Text {
     pub offline_section: &'static str,
     pub new_version: &'static str,
     pub reload_now: &'static str,
-    pub update_saved: &'static str,
+    pub storage_unavailable_title: &'static str,
 }
 
 const FR: Text = Text {
@@ -151,7 +151,7 @@ const FR: Text = Text {
     offline_section: "Hors ligne",
     new_version: "Une nouvelle version de cartable est prête.",
     reload_now: "Recharger",
-    update_saved: "Le cours a été mis à jour.",
+    storage_unavailable_title: "Impossible d'enregistrer le cours",
 };
 
 const EN: Text = Text {
@@ -202,7 +202,7 @@ const EN: Text = Text {
     offline_section: "Offline",
     new_version: "A new version of cartable is ready.",
     reload_now: "Reload",
-    update_saved: "The course was updated.",
+    storage_unavailable_title: "The course cannot be saved",
 };
 
 /// A calendar date in the reader's language, such as "jeudi 3 décembre 2026" or "Thursday 3 December 2026".

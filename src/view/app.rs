@@ -18,6 +18,7 @@ use crate::view::error::ErrorPanel;
 use crate::view::home::HomePage;
 use crate::view::lesson::LessonPage;
 use crate::view::load::{use_load, Load};
+use crate::view::offline::use_offline;
 use crate::view::route::{use_route, Route};
 use crate::view::Ctx;
 use crate::worker;
@@ -127,9 +128,10 @@ fn CourseView(props: &CourseProps) -> Html {
     let route = use_route();
     let (course, text) = (&props.ctx.course.manifest.course, props.ctx.lang.text());
     use_page_title(&props.ctx, route);
+    let offline = use_offline(&props.ctx);
     let current = |target: Route| (route == target).then_some("page");
     let page = match route {
-        Route::Home => html! { <HomePage ctx={props.ctx.clone()} /> },
+        Route::Home => html! { <HomePage ctx={props.ctx.clone()} {offline} /> },
         Route::Lesson(index) => html! { <LessonPage ctx={props.ctx.clone()} {index} /> },
         Route::Agenda => html! { <AgendaPage ctx={props.ctx.clone()} /> },
     };

@@ -22,6 +22,7 @@ pub fn describe(error: &LoadError, lang: Lang) -> (&'static str, String) {
         LoadError::NotInCourse { path } => (text.missing_title, path.clone()),
         LoadError::NoWebCrypto => (text.no_webcrypto_title, text.no_webcrypto_body.into()),
         LoadError::StorageFull => (text.storage_full_title, text.storage_full_body.into()),
+        LoadError::StorageUnavailable => (text.storage_unavailable_title, text.storage_unavailable.into()),
     }
 }
 

@@ -5,7 +5,7 @@ use yew::prelude::*;
 
 use crate::i18n::long_date;
 use crate::view::agenda::sorted_agenda;
-use crate::view::offline::OfflinePanel;
+use crate::view::offline::{Offline, OfflinePanel};
 use crate::view::route::Route;
 use crate::view::Ctx;
 
@@ -17,6 +17,8 @@ const NEXT_HOMEWORK: usize = 3;
 pub struct HomeProps {
     /// The course.
     pub ctx: Ctx,
+    /// Its offline state.
+    pub offline: Offline,
 }
 
 /// The course home page.
@@ -53,7 +55,7 @@ pub fn HomePage(props: &HomeProps) -> Html {
                 if upcoming.is_empty() { <p>{ text.no_homework }</p> } else { <ul class="next-homework">{ for upcoming }</ul> }
                 <p><a href={Route::Agenda.href()}>{ text.agenda }{ " →" }</a></p>
             </section>
-            <OfflinePanel ctx={props.ctx.clone()} />
+            <OfflinePanel offline={props.offline.clone()} {lang} />
         </div>
     }
 }

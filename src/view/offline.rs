@@ -17,21 +17,24 @@ enum Status {
     Failed(LoadError),
 }
 
-/// Properties of [`OfflinePanel`].
-#[derive(Properties, PartialEq)]
-pub struct OfflineProps {
-    /// The course.
-    pub ctx: Ctx,
+/// The course's offline state, kept by the course view (always mounted) and shown by [`OfflinePanel`].
+#[derive(Clone, PartialEq)]
+pub struct Offline {
+    progress: Option<Progress>,
+    status: Status,
+    space: Option<Space>,
+    save: Callback<()>,
 }
 
-/// The offline section of the course home.
-#[function_component]
-pub fn OfflinePanel(props: &OfflineProps) -> Html {
+/// Tracks how much of the course is stored and runs "save for offline". When this visit brought a new
+/// version of a course the pupil had saved, saves its new chunks in the background, whatever the page.
+#[hook]
+pub fn use_offline(ctx: &Ctx) -> Offline {
     let progress = use_state(|| None::<Progress>);
     let status = use_state(|| Status::Idle);
     let space = use_state(|| None::<Space>);
     let save = {
-        let (ctx, progress, status, space) = (props.ctx.clone(), progress.clone(), status.clone(), space.clone());
+        let (ctx, progress, status, space) = (ctx.clone(), progress.clone(), status.clone(), space.clone());
         Callback::from(move |_: ()| {
             let (ctx, progress, status, space) = (ctx.clone(), progress.clone(), status.clone(), space.clone());
             status.set(Status::Saving);
@@ -48,8 +51,8 @@ pub fn OfflinePanel(props: &OfflineProps) -> Html {
         })
     };
     {
-        let (ctx, progress, space, save) = (props.ctx.clone(), progress.clone(), space.clone(), save.clone());
-        use_effect_with(props.ctx.clone(), move |_| {
+        let (ctx, progress, space, save) = (ctx.clone(), progress.clone(), space.clone(), save.clone());
+        use_effect_with(ctx.clone(), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
                 if ctx.course.updated_from.is_some() {
                     // A new version arrived: keep a saved course whole (only its new chunks are missing).
@@ -64,7 +67,23 @@ pub fn OfflinePanel(props: &OfflineProps) -> Html {
             });
         });
     }
-    let lang = props.ctx.lang;
+    Offline { progress: (*progress).clone(), status: (*status).clone(), space: (*space).clone(), save }
+}
+
+/// Properties of [`OfflinePanel`].
+#[derive(Properties, PartialEq)]
+pub struct OfflineProps {
+    /// The course's offline state.
+    pub offline: Offline,
+    /// Interface language.
+    pub lang: Lang,
+}
+
+/// The offline section of the course home.
+#[function_component]
+pub fn OfflinePanel(props: &OfflineProps) -> Html {
+    let Offline { progress, status, space, save } = &props.offline;
+    let lang = props.lang;
     let text = lang.text();
     let complete = progress.as_ref().is_some_and(|p| p.chunks_missing.is_empty());
     let started = progress.as_ref().is_some_and(|p| p.bytes_stored > 0);
@@ -84,10 +103,10 @@ pub fn OfflinePanel(props: &OfflineProps) -> Html {
             if let Some(progress) = progress.as_ref().filter(|_| !complete || *status == Status::Saving) {
                 { progress_bar(progress, lang) }
             }
-            if let Status::Failed(error) = &*status {
+            if let Status::Failed(error) = status {
                 <ErrorPanel error={error.clone()} {lang} />
             }
-            if let Some(space) = &*space {
+            if let Some(space) = space {
                 <p class="space">{ space.describe(lang) }</p>
             }
         </section>

@@ -168,3 +168,30 @@ test('a stored lesson shows at once from the worker, then the app takes over', a
   await fresh.getByRole('link', { name: 'Cahier de textes', exact: true }).click();
   await fresh.locator('.agenda time').first().waitFor();
 });
+
+test('a saved course is brought up to date in the background even when a lesson is opened directly', async (t) => {
+  const dir = scratch(t);
+  const source = join(dir, 'source');
+  cpSync(join(root, 'sample/physique-3e'), source, { recursive: true });
+  const v1 = packSample(dir, source);
+  const { server, context, page } = await visitWithWorker(t, { course: v1 });
+  await saveForOffline(page);
+
+  const lesson = join(source, 'lessons/04-securite-electrique.md');
+  writeFileSync(lesson, `${readFileSync(lesson, 'utf8')}\n## Rappel\n\nNe jamais toucher une prise avec les mains mouillées.\n`);
+  const v2 = repack(v1);
+  const fresh = chunksOf(v2.manifest).filter((cid) => !chunksOf(v1.manifest).includes(cid));
+  await page.goto(`${server.url}#/lecon/1`);
+  await page.reload();
+  await page.getByText(LESSON_ONE_TEXT).waitFor();
+  // Lesson 4 is not on screen: its new chunks arrive all the same.
+  const deadline = Date.now() + 30_000;
+  while (!fresh.every((cid) => server.chunkRequests().includes(cid)) && Date.now() < deadline) {
+    await page.waitForTimeout(200);
+  }
+  assert.ok(fresh.every((cid) => server.chunkRequests().includes(cid)), 'the new chunks were fetched');
+
+  await context.setOffline(true);
+  await page.goto(`${server.url}#/lecon/4`);
+  await page.getByText('Ne jamais toucher une prise avec les mains mouillées.').waitFor();
+});
