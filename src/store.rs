@@ -445,8 +445,7 @@ fn idb_error(error: idb::Error) -> StoreError {
         | E::ObjectStoreCreateFailed(value) => Some(value),
         _ => None,
     };
-    match thrown.map(js_store_error) {
-        Some(StoreError::QuotaExceeded) => StoreError::QuotaExceeded,
-        _ => StoreError::Unavailable(error.to_string()),
-    }
+    // The browser's own exception names the failure; idb's `Display` would pull formatting code for every
+    // kind of JS value into the wasm (15 KB for floats alone), paid for by every pupil.
+    thrown.map(js_store_error).unwrap_or_else(|| StoreError::Unavailable("an IndexedDB operation failed".into()))
 }

@@ -195,6 +195,37 @@ impl FileEntry {
     }
 }
 
+/// The parts of a stored manifest that serving files needs, read without verifying: for the service
+/// worker, which serves copies the page verified before storing them. Other fields are skipped, so the
+/// worker carries no code to decode them.
+#[derive(Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct StoredContents {
+    /// See [`Manifest::expires_at`].
+    pub expires_at: i64,
+    /// See [`Manifest::chunk_size`].
+    pub chunk_size: u32,
+    /// See [`Manifest::lessons`].
+    pub lessons: Vec<Lesson>,
+    /// See [`Manifest::files`].
+    pub files: Vec<FileEntry>,
+}
+
+impl StoredContents {
+    /// Reads them from `manifest.json` bytes (`{"manifest": {...}, ...}`).
+    pub fn read(json: &[u8]) -> Result<StoredContents, serde_json::Error> {
+        #[derive(Deserialize)]
+        struct Envelope {
+            manifest: StoredContents,
+        }
+        serde_json::from_slice::<Envelope>(json).map(|envelope| envelope.manifest)
+    }
+
+    /// The file at `path`, if the course has one.
+    pub fn file(&self, path: &str) -> Option<&FileEntry> {
+        self.files.iter().find(|file| file.path == path)
+    }
+}
+
 /// What a client trusts when it checks a manifest.
 #[derive(Clone, Debug)]
 pub struct Trust<'a> {

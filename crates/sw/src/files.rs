@@ -2,7 +2,7 @@
 //! offline. A chunk not yet stored is fetched, checked against its CID and kept.
 
 use cartable::{digest, net};
-use cartable_core::manifest::SignedManifest;
+use cartable_core::manifest::StoredContents;
 use cartable_core::store::Store as _;
 use cartable_core::{path, range, Cid};
 use web_sys::Response;
@@ -36,7 +36,7 @@ async fn serve(origin: &str, base: &str, rest: &str, range: Option<&str>) -> Res
     let store = crate::connection::store().await.map_err(|_| Failure::Unavailable)?;
     let stored = store.get_manifest(course_id).await.ok().flatten().ok_or(Failure::NotFound)?;
     // The page verified this manifest before it stored it.
-    let manifest = serde_json::from_slice::<SignedManifest>(&stored.json).map_err(|_| Failure::NotFound)?.manifest;
+    let manifest = StoredContents::read(&stored.json).map_err(|_| Failure::NotFound)?;
     let file = manifest.file(&file_path).ok_or(Failure::NotFound)?;
     let span = range::parse(range, file.size).map_err(|_| Failure::Unsatisfiable(file.size))?;
     let mut body = Vec::with_capacity(span.len() as usize);

@@ -2,7 +2,7 @@
 //! id>/<lesson number>`. Built only from the stored manifest and stored chunks, never the network; an
 //! expired copy, or a lesson not wholly stored, gets a 404 and the app shows what it must.
 
-use cartable_core::manifest::{Manifest, SignedManifest};
+use cartable_core::manifest::StoredContents;
 use cartable_core::markdown;
 use cartable_core::store::Store as _;
 use web_sys::Response;
@@ -26,7 +26,7 @@ async fn lesson_html(base: &str, rest: &str) -> Option<String> {
     let store = connection::store().await.ok()?;
     let stored = store.get_manifest(course_id).await.ok()??;
     // The page verified this manifest before it stored it; its expiry is checked again here.
-    let manifest = serde_json::from_slice::<SignedManifest>(&stored.json).ok()?.manifest;
+    let manifest = StoredContents::read(&stored.json).ok()?;
     if (js_sys::Date::now() / 1000.0) as i64 >= manifest.expires_at {
         return None;
     }
@@ -42,7 +42,11 @@ async fn lesson_html(base: &str, rest: &str) -> Option<String> {
 }
 
 /// The course files the lesson refers to whose chunks are all stored (the others would not load offline).
-async fn stored_files(store: &cartable::store::IdbStore, manifest: &Manifest, nodes: &[markdown::Node]) -> Vec<String> {
+async fn stored_files(
+    store: &cartable::store::IdbStore,
+    manifest: &StoredContents,
+    nodes: &[markdown::Node],
+) -> Vec<String> {
     let mut stored = Vec::new();
     for path in markdown::course_files(nodes) {
         let Some(file) = manifest.file(&path) else { continue };

@@ -119,3 +119,13 @@ fn chunk_lengths_follow_the_chunk_size() {
     let file = &manifest().files[0];
     assert_eq!((file.chunk_len(0, 4), file.chunk_len(1, 4), file.chunk_len(2, 4)), (4, 2, 0));
 }
+
+#[test]
+fn stored_contents_read_the_parts_a_worker_serves_from() {
+    let json = published(manifest());
+    let contents = StoredContents::read(&json).unwrap();
+    assert_eq!((contents.expires_at, contents.chunk_size), (2_000, 4));
+    assert_eq!(contents.lessons, manifest().lessons);
+    assert_eq!(contents.file("lessons/01.md"), manifest().file("lessons/01.md"));
+    assert!(StoredContents::read(b"{}").is_err());
+}
