@@ -1,11 +1,11 @@
 // Starts cartable on the standalone page: reads the pinned course and key, loads the wasm, mounts.
-import init, { mount } from './pkg/cartable.js';
-
 const root = document.getElementById('cartable');
-// A stored lesson shown early (prerender.js) gets the main thread first; the wasm waits for it, 1 s at most.
+// A stored lesson shown early (prerender.js) gets the main thread first: the app's script and wasm are
+// loaded once it is in, 1 s at most after this point.
 await Promise.race([window.cartableEarlyLesson, new Promise((done) => setTimeout(done, 1000))]);
 try {
   const config = JSON.parse(document.getElementById('cartable-config').textContent);
+  const { default: init, mount } = await import('./pkg/cartable.js');
   await init();
   mount(root, config);
 } catch (error) {
