@@ -19,6 +19,8 @@ async function saveForOffline(page) {
 test('a visited lesson opens with no network, with the date of its copy', async (t) => {
   const { server, context, page } = await visitWithWorker(t, { hash: '#/lecon/1' });
   await page.getByText(LESSON_ONE_TEXT).waitFor();
+  // A picture is shown once its chunks are verified and stored.
+  await page.locator('article img').first().waitFor();
 
   await context.setOffline(true);
   await page.reload();
@@ -138,6 +140,8 @@ test('an audio file plays and seeks from stored chunks with no network', async (
 test('a stored lesson shows at once from the worker, then the app takes over', async (t) => {
   const { course, server, context, page } = await visitWithWorker(t, { hash: '#/lecon/1' });
   await page.getByText(LESSON_ONE_TEXT).waitFor();
+  // A picture is shown once its chunks are verified and stored.
+  await page.locator('article img').first().waitFor();
 
   // The worker builds a lesson only from what it stores whole: lesson 1 was visited, lesson 3 was not.
   const early = (n) => page.evaluate(async (url) => {
