@@ -11,6 +11,24 @@ const LESSON_ONE_TEXT = 'Pendant la fermeture du collège';
 const SAVE = /Enregistrer pour consulter hors ligne|Reprendre l'enregistrement/;
 const SAVED = 'Ce cours est disponible hors ligne.';
 
+/**
+ * A course saved for offline use, whose teacher then adds `addition` to the lesson file `name` and
+ * publishes again (not yet seen by the page). `fresh` lists the CIDs the new version adds.
+ */
+async function savedThenEdited(t, name, addition) {
+  const dir = scratch(t);
+  const source = join(dir, 'source');
+  cpSync(join(root, 'sample/physique-3e'), source, { recursive: true });
+  const v1 = packSample(dir, source);
+  const visit = await visitWithWorker(t, { course: v1 });
+  await saveForOffline(visit.page);
+  const lesson = join(source, 'lessons', name);
+  writeFileSync(lesson, `${readFileSync(lesson, 'utf8')}\n${addition}\n`);
+  const v2 = repack(v1);
+  const fresh = chunksOf(v2.manifest).filter((cid) => !chunksOf(v1.manifest).includes(cid));
+  return { ...visit, fresh };
+}
+
 async function saveForOffline(page) {
   await page.getByRole('button', { name: SAVE }).click();
   await page.getByText(SAVED).waitFor({ timeout: 60_000 });
@@ -60,22 +78,13 @@ test('saving for offline resumes after a reload and fetches no chunk twice', asy
 });
 
 test('an update fetches only the chunks whose CIDs are new, and the course stays whole offline', async (t) => {
-  const dir = scratch(t);
-  const source = join(dir, 'source');
-  cpSync(join(root, 'sample/physique-3e'), source, { recursive: true });
-  const v1 = packSample(dir, source);
-  const { server, context, page } = await visitWithWorker(t, { course: v1 });
-  await saveForOffline(page);
-
   // The teacher changes one lesson and publishes again.
-  const lesson = join(source, 'lessons/02-loi-d-ohm.md');
-  writeFileSync(lesson, `${readFileSync(lesson, 'utf8')}\n## Complément\n\nUne nouvelle remarque sur la loi d'Ohm.\n`);
-  const v2 = repack(v1);
+  const addition = "## Complément\n\nUne nouvelle remarque sur la loi d'Ohm.";
+  const { server, context, page, fresh } = await savedThenEdited(t, '02-loi-d-ohm.md', addition);
   const before = server.chunkRequests().length;
   await page.reload();
   await page.getByText(SAVED).waitFor({ timeout: 30_000 });
 
-  const fresh = chunksOf(v2.manifest).filter((cid) => !chunksOf(v1.manifest).includes(cid));
   assert.equal(fresh.length, 2, 'the lesson and its published tree changed');
   assert.deepEqual(server.chunkRequests().slice(before).sort(), fresh.sort());
 
@@ -174,17 +183,8 @@ test('a stored lesson shows at once from the worker, then the app takes over', a
 });
 
 test('a saved course is brought up to date in the background even when a lesson is opened directly', async (t) => {
-  const dir = scratch(t);
-  const source = join(dir, 'source');
-  cpSync(join(root, 'sample/physique-3e'), source, { recursive: true });
-  const v1 = packSample(dir, source);
-  const { server, context, page } = await visitWithWorker(t, { course: v1 });
-  await saveForOffline(page);
-
-  const lesson = join(source, 'lessons/04-securite-electrique.md');
-  writeFileSync(lesson, `${readFileSync(lesson, 'utf8')}\n## Rappel\n\nNe jamais toucher une prise avec les mains mouillées.\n`);
-  const v2 = repack(v1);
-  const fresh = chunksOf(v2.manifest).filter((cid) => !chunksOf(v1.manifest).includes(cid));
+  const addition = '## Rappel\n\nNe jamais toucher une prise avec les mains mouillées.';
+  const { server, context, page, fresh } = await savedThenEdited(t, '04-securite-electrique.md', addition);
   await page.goto(`${server.url}#/lecon/1`);
   await page.reload();
   await page.getByText(LESSON_ONE_TEXT).waitFor();
