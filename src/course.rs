@@ -148,7 +148,7 @@ impl Course {
             let Some(&(entry, index)) = paths.get(&need.cid) else { continue };
             let bytes = self.fetch_verified(entry, index, need.cid).await?;
             self.store.put_chunks(vec![(need.cid, bytes)]).await.map_err(store_error)?;
-            progress = self.progress().await?;
+            progress.record(&need.cid, &self.manifest);
             on_progress(&progress);
         }
         Ok(())

@@ -131,8 +131,7 @@ pub async fn progress<S: Store + ?Sized>(store: &S, manifest: &Manifest) -> Resu
     let answers = store.has_chunks(&cids).await?;
     // A store that answers fewer flags than asked leaves the rest counted as missing.
     let present: BTreeSet<Cid> = cids.iter().zip(answers).filter(|(_, has)| *has).map(|(cid, _)| *cid).collect();
-    let files_complete =
-        manifest.files.iter().filter(|file| file.chunks.iter().all(|cid| present.contains(cid))).count();
+    let files_complete = files_complete(manifest, |cid| present.contains(cid));
     let (stored, missing): (Vec<ChunkNeed>, Vec<ChunkNeed>) =
         needs.into_iter().partition(|need| present.contains(&need.cid));
     let bytes_stored: u64 = stored.iter().map(|need| need.size).sum();
@@ -173,6 +172,23 @@ pub fn new_chunks(old: &Manifest, new: &Manifest) -> Vec<Cid> {
 }
 
 /// Each distinct chunk of `manifest` once, in manifest order, with its length and first file.
+impl Progress {
+    /// Updates this progress of `manifest` for chunk `cid`, just stored, without asking the store again:
+    /// what a download does after each chunk.
+    pub fn record(&mut self, cid: &Cid, manifest: &Manifest) {
+        let Some(position) = self.chunks_missing.iter().position(|need| need.cid == *cid) else { return };
+        let need = self.chunks_missing.remove(position);
+        self.bytes_stored += need.size;
+        let missing: BTreeSet<Cid> = self.chunks_missing.iter().map(|need| need.cid).collect();
+        self.files_complete = files_complete(manifest, |cid| !missing.contains(cid));
+    }
+}
+
+/// How many files of `manifest` have every chunk stored (an empty file is complete).
+fn files_complete(manifest: &Manifest, stored: impl Fn(&Cid) -> bool) -> usize {
+    manifest.files.iter().filter(|file| file.chunks.iter().all(&stored)).count()
+}
+
 fn distinct_needs(manifest: &Manifest) -> Vec<ChunkNeed> {
     let mut seen = BTreeSet::new();
     let mut needs = Vec::new();

@@ -188,6 +188,24 @@ fn progress_counts_what_is_already_stored() {
 }
 
 #[test]
+fn recording_each_stored_chunk_matches_asking_the_store_again() {
+    let manifest = course("physique", 1, &[("a.txt", b"abcdef"), ("b.txt", b"abcdxyz"), ("empty", b"")]);
+    let store = MemoryStore::new();
+    let mut recorded = block_on(progress(&store, &manifest)).unwrap();
+    for need in recorded.chunks_missing.clone() {
+        let bytes =
+            [b"abcdef".as_slice(), b"abcdxyz"].iter().flat_map(|b| chunks_of(b)).find(|(cid, _)| *cid == need.cid);
+        block_on(store.put_chunks(vec![bytes.unwrap()])).unwrap();
+        recorded.record(&need.cid, &manifest);
+        assert_eq!(recorded, block_on(progress(&store, &manifest)).unwrap());
+    }
+    assert!(recorded.chunks_missing.is_empty());
+    let before = recorded.clone();
+    recorded.record(&Cid::of(b"abcd"), &manifest);
+    assert_eq!(recorded, before, "recording a chunk twice counts it once");
+}
+
+#[test]
 fn garbage_collection_keeps_what_kept_manifests_reference_across_courses() {
     let store = MemoryStore::new();
     accept_at(&store, &published(course("physique", 1, &[("a.txt", b"abcdef")])), 1_100).unwrap();
