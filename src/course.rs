@@ -127,9 +127,7 @@ impl Course {
     /// ranges (for audio and video, which seek). Only meaningful when a worker controls the page.
     pub fn worker_url(&self, path: &str) -> Result<String, LoadError> {
         let entry = self.entry(path)?;
-        let encoded: Vec<String> =
-            entry.path.split('/').map(|part| js_sys::encode_uri_component(part).into()).collect();
-        let relative = format!("cartable-files/{}/{}", self.manifest.course.id, encoded.join("/"));
+        let relative = cartable_core::path::worker_file(&self.manifest.course.id, &entry.path);
         net::resolve(&relative, &self.manifest_url).ok_or_else(|| LoadError::NotInCourse { path: path.to_owned() })
     }
 

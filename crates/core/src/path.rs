@@ -21,6 +21,31 @@ pub fn resolve(base: &str, reference: &str) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("/"))
 }
 
+/// Where the service worker serves whole course files, relative to the base URL a course is published
+/// under: `cartable-files/<course id>/<course path>`.
+pub const WORKER_FILES: &str = "cartable-files/";
+
+/// The address of the course file `path` as the service worker serves it, relative to the course's base
+/// URL; each segment of `path` is percent-encoded (the worker reads it back with [`percent_decode`]).
+pub fn worker_file(course_id: &str, path: &str) -> String {
+    let encoded: Vec<String> = path.split('/').map(percent_encode).collect();
+    format!("{WORKER_FILES}{course_id}/{}", encoded.join("/"))
+}
+
+/// `text` with every byte outside `A-Z a-z 0-9 - _ . ~` written as `%XX`, so it can stand in a URL path
+/// segment.
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// Decodes `%XX` escapes (as in `mon%20image.png`). `None` when an escape is broken or not UTF-8.
 pub fn percent_decode(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
@@ -62,6 +87,17 @@ mod tests {
         check("lessons/01.md", "/etc/passwd", None);
         check("lessons/01.md", "..\\..\\x", None);
         check("lessons/01.md", "..", None);
+    }
+
+    #[test]
+    fn worker_files_are_addressed_segment_by_segment() {
+        assert_eq!(
+            worker_file("physique-3e", "audio/résumé 1.wav"),
+            "cartable-files/physique-3e/audio/r%C3%A9sum%C3%A9%201.wav"
+        );
+        for text in ["mon schéma (1).svg", "a%b#c?d", "", "déjà/vu"] {
+            assert_eq!(percent_decode(&percent_encode(text)).as_deref(), Some(text));
+        }
     }
 
     #[test]

@@ -15,10 +15,6 @@ use cartable_core::store::Store as _;
 use cartable_core::Cid;
 use wasm_bindgen::prelude::*;
 
-/// Path segment under which the service worker serves whole course files: `<base>/cartable-files/<course
-/// id>/<path>`, where `<base>ipfs/<cid>` is where the course's chunks are published.
-pub const FILES_SEGMENT: &str = "/cartable-files/";
-
 /// Path segment under which the service worker serves a stored lesson as HTML, for the page to show
 /// while the app starts: `<base>/cartable-prerender/<course id>/<lesson number>`.
 pub const PRERENDER_SEGMENT: &str = "/cartable-prerender/";
@@ -48,7 +44,8 @@ pub async fn respond(request: web_sys::Request, build: String) -> Option<web_sys
     if let Some((base, rest)) = path.split_once(PRERENDER_SEGMENT) {
         return Some(prerender::answer(base, rest).await);
     }
-    if let Some((base, rest)) = path.split_once(FILES_SEGMENT) {
+    // Whole course files: `<base>/cartable-files/<course id>/<path>` (see `cartable_core::path::worker_file`).
+    if let Some((base, rest)) = path.split_once(&format!("/{}", cartable_core::path::WORKER_FILES)) {
         let range = request.headers().get("range").ok().flatten();
         return Some(files::answer(&url.origin(), base, rest, range.as_deref()).await);
     }

@@ -3,11 +3,11 @@
 //! expired copy, or a lesson not wholly stored, gets a 404 and the app shows what it must.
 
 use cartable_core::manifest::StoredContents;
-use cartable_core::markdown;
 use cartable_core::store::Store as _;
+use cartable_core::{markdown, path};
 use web_sys::Response;
 
-use crate::{connection, http, FILES_SEGMENT};
+use crate::{connection, http};
 
 /// The answer for `<base>/cartable-prerender/<rest>`, `rest` being `<course id>/<lesson number>`.
 pub async fn answer(base: &str, rest: &str) -> Response {
@@ -37,7 +37,9 @@ async fn lesson_html(base: &str, rest: &str) -> Option<String> {
     }
     let nodes = markdown::from_json(&json).ok()?;
     let stored_files = stored_files(&store, &manifest, &nodes).await;
-    let file_url = |path: &str| stored_files.contains(&path.to_owned()).then(|| file_url(base, course_id, path));
+    let file_url = |path: &str| {
+        stored_files.contains(&path.to_owned()).then(|| format!("{base}/{}", path::worker_file(course_id, path)))
+    };
     Some(cartable_core::html::lesson(&nodes, &file_url))
 }
 
@@ -55,9 +57,4 @@ async fn stored_files(
         }
     }
     stored
-}
-
-fn file_url(base: &str, course_id: &str, path: &str) -> String {
-    let encoded: Vec<String> = path.split('/').map(|part| js_sys::encode_uri_component(part).into()).collect();
-    format!("{base}{FILES_SEGMENT}{course_id}/{}", encoded.join("/"))
 }
