@@ -12,7 +12,7 @@ use cartable_core::store::{MemoryStore, Store, StoreError};
 use cartable_core::{Cid, Manifest, ManifestError, PublicKey};
 use futures::future::try_join_all;
 
-use crate::digest;
+use crate::digest::{self, Mismatch};
 use crate::net::{self, FetchError};
 use crate::store::IdbStore;
 
@@ -191,14 +191,10 @@ impl Course {
     async fn fetch_verified(&self, entry: &FileEntry, index: usize, cid: Cid) -> Result<Vec<u8>, LoadError> {
         let url = net::resolve(&format!("ipfs/{cid}"), &self.manifest_url).unwrap_or_default();
         let bytes = net::get(&url).await?;
-        let corrupted = || LoadError::Corrupted { path: entry.path.clone() };
-        if bytes.len() as u64 != entry.chunk_len(index, self.manifest.chunk_size) {
-            return Err(corrupted());
-        }
-        match digest::cid_of(&bytes).await {
-            Some(actual) if actual == cid => Ok(bytes),
-            Some(_) => Err(corrupted()),
-            None => Err(LoadError::NoWebCrypto),
+        match digest::check_chunk(&bytes, cid, entry.chunk_len(index, self.manifest.chunk_size)).await {
+            Ok(()) => Ok(bytes),
+            Err(Mismatch::Bytes) => Err(LoadError::Corrupted { path: entry.path.clone() }),
+            Err(Mismatch::NoWebCrypto) => Err(LoadError::NoWebCrypto),
         }
     }
 }

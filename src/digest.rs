@@ -1,5 +1,5 @@
 //! Chunk hashing with WebCrypto (`crypto.subtle.digest`), several times faster than sha2 compiled to wasm.
-//! Only computes digests: deciding whether bytes are trusted stays with `cartable_core::Cid`.
+//! Computes digests and compares them with the CID the signed manifest names; nothing else decides trust.
 
 use cartable_core::Cid;
 use wasm_bindgen::JsCast;
@@ -13,6 +13,28 @@ pub async fn cid_of(bytes: &[u8]) -> Option<Cid> {
     let buffer = JsFuture::from(promise).await.ok()?;
     let digest: [u8; 32] = js_sys::Uint8Array::new(&buffer).to_vec().try_into().ok()?;
     Some(Cid::from_sha256(digest))
+}
+
+/// Why fetched bytes are not the chunk asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mismatch {
+    /// Wrong length or wrong hash: the bytes must be thrown away.
+    Bytes,
+    /// The browser cannot hash, so nothing can be checked.
+    NoWebCrypto,
+}
+
+/// Checks that `bytes` are chunk `cid`, `len` bytes long: the test every fetched chunk passes before it is
+/// used, stored or passed on. The length is compared first, which costs nothing.
+pub async fn check_chunk(bytes: &[u8], cid: Cid, len: u64) -> Result<(), Mismatch> {
+    if bytes.len() as u64 != len {
+        return Err(Mismatch::Bytes);
+    }
+    match cid_of(bytes).await {
+        Some(actual) if actual == cid => Ok(()),
+        Some(_) => Err(Mismatch::Bytes),
+        None => Err(Mismatch::NoWebCrypto),
+    }
 }
 
 fn subtle() -> Option<web_sys::SubtleCrypto> {
