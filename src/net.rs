@@ -1,7 +1,17 @@
 //! HTTP fetches for the browser. Turns every failure into a [`FetchError`] at the call site; knows
 //! nothing of trust (callers verify what comes back).
 
-use gloo_net::http::Request;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Request, RequestCache, RequestInit, Response};
+
+#[wasm_bindgen]
+extern "C" {
+    // The global `fetch`, the same in a page and in a worker.
+    #[wasm_bindgen(js_name = fetch)]
+    fn fetch_request(request: &Request) -> js_sys::Promise;
+}
 
 /// Why bytes could not be fetched.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -24,12 +34,27 @@ pub enum FetchError {
 
 /// GETs `url` and returns its body; anything but a 200 is an error.
 pub async fn get(url: &str) -> Result<Vec<u8>, FetchError> {
+    fetch(url, RequestCache::Default).await.map(|(body, _)| body)
+}
+
+/// GETs `url` bypassing the HTTP cache, and returns its body and media type; anything but a 200 is an
+/// error.
+pub async fn get_fresh(url: &str) -> Result<(Vec<u8>, String), FetchError> {
+    fetch(url, RequestCache::Reload).await
+}
+
+async fn fetch(url: &str, cache: RequestCache) -> Result<(Vec<u8>, String), FetchError> {
     let no_answer = || FetchError::NoAnswer { url: url.to_owned() };
-    let response = Request::get(url).send().await.map_err(|_| no_answer())?;
+    let init = RequestInit::new();
+    init.set_cache(cache);
+    let request = Request::new_with_str_and_init(url, &init).map_err(|_| no_answer())?;
+    let response: Response = JsFuture::from(fetch_request(&request)).await.map_err(|_| no_answer())?.unchecked_into();
     if response.status() != 200 {
         return Err(FetchError::Status { url: url.to_owned(), status: response.status() });
     }
-    response.binary().await.map_err(|_| no_answer())
+    let media_type = response.headers().get("content-type").ok().flatten().unwrap_or_default();
+    let body = JsFuture::from(response.array_buffer().map_err(|_| no_answer())?).await.map_err(|_| no_answer())?;
+    Ok((js_sys::Uint8Array::new(&body).to_vec(), media_type))
 }
 
 /// `reference` resolved against `base`, as the browser resolves a link.
