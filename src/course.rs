@@ -81,9 +81,8 @@ impl Course {
         let store = open_store().await;
         let now = now();
         let (manifest, freshness, updated_from) = match net::get(&manifest_url).await {
-            Ok(json) => match offline::accept(&*store, &json, &[key], now).await {
+            Ok(json) => match offline::accept(&*store, &manifest_url, &json, &[key], now).await {
                 Ok(accepted) => {
-                    known_course::save(&manifest_url, &accepted.manifest.course.id);
                     let updated_from = accepted.previous_version.filter(|_| accepted.updated);
                     (accepted.manifest, Freshness::Fresh, updated_from)
                 }
@@ -222,8 +221,7 @@ async fn stored_copy(
     key: PublicKey,
     now: i64,
 ) -> Result<Option<(Manifest, i64)>, LoadError> {
-    let Some(course_id) = known_course::load(manifest_url) else { return Ok(None) };
-    match offline::stored(store, &course_id, &[key], now).await {
+    match offline::stored(store, manifest_url, &[key], now).await {
         Ok(copy) => Ok(copy.map(|copy| (copy.manifest, copy.stored_at))),
         // An expired or otherwise refused copy is said so, never silently used.
         Err(OfflineError::Manifest(error)) => Err(error.into()),
@@ -244,26 +242,4 @@ fn object_url(bytes: &[u8], media_type: &str) -> Option<String> {
     options.set_type(media_type);
     let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).ok()?;
     web_sys::Url::create_object_url_with_blob(&blob).ok()
-}
-
-/// Which course a manifest URL published last time, so its stored copy can be found with no network.
-mod known_course {
-    fn storage() -> Option<web_sys::Storage> {
-        web_sys::window()?.local_storage().ok()?
-    }
-
-    fn key(manifest_url: &str) -> String {
-        format!("cartable.course-of.{manifest_url}")
-    }
-
-    pub fn load(manifest_url: &str) -> Option<String> {
-        storage()?.get_item(&key(manifest_url)).ok()?
-    }
-
-    pub fn save(manifest_url: &str, course_id: &str) {
-        // Without localStorage the stored copy cannot be found offline; online use is unaffected.
-        if let Some(storage) = storage() {
-            let _ = storage.set_item(&key(manifest_url), course_id);
-        }
-    }
 }

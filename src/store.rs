@@ -240,6 +240,7 @@ impl Store for IdbStore {
                 ("version", BigInt::from(manifest.version).into()),
                 ("stored_at", BigInt::from(manifest.stored_at).into()),
                 ("json", Uint8Array::from(&manifest.json[..]).into()),
+                ("source", manifest.source.as_str().into()),
             ]);
             let key = JsValue::from(manifest.course_id.as_str());
             self.write(MANIFESTS, |store| store.put(&value, Some(&key)).map(drop)).await
@@ -374,6 +375,8 @@ fn manifest_from(value: &JsValue) -> Result<StoredManifest, StoreError> {
         version: version.ok_or_else(|| corrupt("manifest version"))?,
         json: bytes_field(value, "json")?,
         stored_at: stored_at.ok_or_else(|| corrupt("manifest date"))?,
+        // Copies kept before sources were recorded have none: they are found again once fetched online.
+        source: field(value, "source")?.as_string().unwrap_or_default(),
     })
 }
 

@@ -22,7 +22,13 @@ fn chunk(text: &str) -> (Cid, Vec<u8>) {
 }
 
 fn manifest(course_id: &str, version: u64, json: &str) -> StoredManifest {
-    StoredManifest { course_id: course_id.into(), version, json: json.as_bytes().to_vec(), stored_at: 1_764_288_000 }
+    StoredManifest {
+        course_id: course_id.into(),
+        version,
+        json: json.as_bytes().to_vec(),
+        stored_at: 1_764_288_000,
+        source: format!("https://college.example/courses/{course_id}/manifest.json"),
+    }
 }
 
 #[wasm_bindgen_test]

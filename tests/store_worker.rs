@@ -17,8 +17,13 @@ async fn the_store_works_in_a_service_worker() {
     let cid = Cid::of(&bytes);
     store.put_chunks(vec![(cid, bytes.clone())]).await.expect("written");
     assert_eq!(store.get_chunk(&cid).await, Ok(Some(bytes)));
-    let manifest =
-        StoredManifest { course_id: "physique-3e".into(), version: 3, json: b"{}".to_vec(), stored_at: 1_764_288_000 };
+    let manifest = StoredManifest {
+        course_id: "physique-3e".into(),
+        version: 3,
+        json: b"{}".to_vec(),
+        stored_at: 1_764_288_000,
+        source: String::new(),
+    };
     store.put_manifest(manifest.clone()).await.expect("written");
     assert_eq!(store.get_manifest("physique-3e").await, Ok(Some(manifest)));
     store.close();

@@ -66,13 +66,16 @@ pub struct ChunkNeed {
     pub path: String,
 }
 
-/// Verifies `json` (a published `manifest.json`) against the pinned `keys` at time `now`, refusing any
-/// version older than the one stored for its course, and stores it if it is newer (or the first).
+/// Verifies `json` (a published `manifest.json`, fetched from the absolute URL `source`) against the
+/// pinned `keys` at time `now`, refusing any version older than the one stored for its course, and stores
+/// it if it is newer (or the first).
 ///
-/// The same version again is accepted but not rewritten (`updated: false`). Nothing is stored unless
+/// The same version again is accepted but not rewritten (`updated: false`), unless it now comes from
+/// another URL: the copy then records its new source, keeping its date. Nothing is stored unless
 /// verification succeeds.
 pub async fn accept<S: Store + ?Sized>(
     store: &S,
+    source: &str,
     json: &[u8],
     keys: &[PublicKey],
     now: i64,
@@ -82,7 +85,7 @@ pub async fn accept<S: Store + ?Sized>(
         Some(id) => store.get_manifest(id).await?,
         None => None,
     };
-    let previous_version = previous.map(|copy| copy.version);
+    let previous_version = previous.as_ref().map(|copy| copy.version);
     let manifest = SignedManifest::verify(json, &Trust { keys, now, accepted_version: previous_version })?;
     if course_id.as_deref() != Some(manifest.course.id.as_str()) {
         // Cannot happen for JSON that verifies, but the rollback check must have used this course's copy.
@@ -95,32 +98,42 @@ pub async fn accept<S: Store + ?Sized>(
             version: manifest.version,
             json: json.to_vec(),
             stored_at: now,
+            source: source.to_owned(),
         };
         store.put_manifest(copy).await?;
+    } else if let Some(copy) = previous.filter(|copy| copy.source != source) {
+        store.put_manifest(StoredManifest { source: source.to_owned(), ..copy }).await?;
     }
     Ok(Accepted { manifest, updated, previous_version })
 }
 
-/// The copy of `course_id` kept in `store`, verified again (signature, pinned key, expiry) at time `now`;
-/// `None` when nothing is kept.
+/// The copy kept in `store` of the manifest last fetched from `source` (an absolute URL), verified again
+/// (signature, pinned key, expiry) at time `now`; `None` when nothing from `source` is kept.
 ///
 /// An expired copy is an error ([`ManifestError::Expired`]), never silently used; so is a copy whose
-/// course id is not `course_id`.
+/// course id is not the one it is kept under.
 pub async fn stored<S: Store + ?Sized>(
     store: &S,
-    course_id: &str,
+    source: &str,
     keys: &[PublicKey],
     now: i64,
 ) -> Result<Option<Offline>, OfflineError> {
-    let Some(copy) = store.get_manifest(course_id).await? else {
+    let Some(copy) = published_at(store, source).await? else {
         return Ok(None);
     };
     let manifest = SignedManifest::verify(&copy.json, &Trust { keys, now, accepted_version: None })?;
-    if manifest.course.id != course_id {
-        let message = format!("the copy kept for {course_id} is a manifest of {}", manifest.course.id);
+    if manifest.course.id != copy.course_id {
+        let message = format!("the copy kept for {} is a manifest of {}", copy.course_id, manifest.course.id);
         return Err(ManifestError::Malformed(message).into());
     }
     Ok(Some(Offline { manifest, stored_at: copy.stored_at }))
+}
+
+/// The kept manifest last fetched from `source`, not verified: the newest stored when a URL published
+/// several courses over time.
+pub async fn published_at<S: Store + ?Sized>(store: &S, source: &str) -> Result<Option<StoredManifest>, StoreError> {
+    let copies = store.manifests().await?;
+    Ok(copies.into_iter().filter(|copy| copy.source == source).max_by_key(|copy| copy.stored_at))
 }
 
 /// How much of `manifest` is in `store`, and which chunks are missing. Asks the store once

@@ -38,6 +38,8 @@ pub struct StoredManifest {
     pub json: Vec<u8>,
     /// Unix time (seconds) at which this copy was stored: "copie du <date>".
     pub stored_at: i64,
+    /// The absolute URL it was fetched from, so that a page pinned to that URL finds it with no network.
+    pub source: String,
 }
 
 /// Keeps verified chunks (by CID) and the newest verified manifest of each course.

@@ -67,8 +67,10 @@ fn stored_version(store: &MemoryStore, id: &str) -> Option<u64> {
     block_on(store.get_manifest(id)).unwrap().map(|copy| copy.version)
 }
 
+const SOURCE: &str = "https://college.example/courses/physique/manifest.json";
+
 fn accept_at(store: &MemoryStore, json: &[u8], now: i64) -> Result<Accepted, OfflineError> {
-    block_on(accept(store, json, &keys(), now))
+    block_on(accept(store, SOURCE, json, &keys(), now))
 }
 
 #[test]
@@ -78,7 +80,7 @@ fn accept_stores_a_first_manifest() {
     let accepted = accept_at(&store, &published(manifest.clone()), 1_500).unwrap();
     assert_eq!(accepted, Accepted { manifest, updated: true, previous_version: None });
     let copy = block_on(store.get_manifest("physique")).unwrap().unwrap();
-    assert_eq!((copy.version, copy.stored_at), (3, 1_500));
+    assert_eq!((copy.version, copy.stored_at, copy.source.as_str()), (3, 1_500, SOURCE));
 }
 
 #[test]
@@ -97,6 +99,20 @@ fn accept_does_not_rewrite_the_same_version() {
     let accepted = accept_at(&store, &published(course("physique", 3, &[])), 1_200).unwrap();
     assert_eq!((accepted.updated, accepted.previous_version), (false, Some(3)));
     assert_eq!(block_on(store.get_manifest("physique")).unwrap().unwrap().stored_at, 1_100);
+}
+
+#[test]
+fn accept_records_a_new_source_for_the_same_version_and_keeps_its_date() {
+    let store = MemoryStore::new();
+    let json = published(course("physique", 3, &[]));
+    accept_at(&store, &json, 1_100).unwrap();
+    let moved = "https://miroir.example/physique/manifest.json";
+    let accepted = block_on(accept(&store, moved, &json, &keys(), 1_200)).unwrap();
+    assert!(!accepted.updated);
+    let copy = block_on(store.get_manifest("physique")).unwrap().unwrap();
+    assert_eq!((copy.source.as_str(), copy.stored_at), (moved, 1_100));
+    assert_eq!(block_on(stored(&store, SOURCE, &keys(), 1_500)), Ok(None));
+    assert!(block_on(stored(&store, moved, &keys(), 1_500)).unwrap().is_some());
 }
 
 #[test]
@@ -128,16 +144,27 @@ fn stored_returns_the_verified_copy_and_its_date() {
     let store = MemoryStore::new();
     let manifest = course("physique", 3, &[("a.txt", b"hello")]);
     accept_at(&store, &published(manifest.clone()), 1_100).unwrap();
-    let offline = block_on(stored(&store, "physique", &keys(), 1_500)).unwrap();
+    let offline = block_on(stored(&store, SOURCE, &keys(), 1_500)).unwrap();
     assert_eq!(offline, Some(Offline { manifest, stored_at: 1_100 }));
-    assert_eq!(block_on(stored(&store, "chimie", &keys(), 1_500)), Ok(None));
+    let elsewhere = "https://college.example/courses/chimie/manifest.json";
+    assert_eq!(block_on(stored(&store, elsewhere, &keys(), 1_500)), Ok(None));
+}
+
+#[test]
+fn stored_finds_the_course_a_url_published_last() {
+    let store = MemoryStore::new();
+    accept_at(&store, &published(course("physique", 3, &[])), 1_100).unwrap();
+    // The school replaced the course behind the same URL.
+    accept_at(&store, &published(course("physique-2026", 1, &[])), 1_200).unwrap();
+    let offline = block_on(stored(&store, SOURCE, &keys(), 1_500)).unwrap().unwrap();
+    assert_eq!(offline.manifest.course.id, "physique-2026");
 }
 
 #[test]
 fn stored_reports_an_expired_copy_as_expired() {
     let store = MemoryStore::new();
     accept_at(&store, &published(course("physique", 3, &[])), 1_100).unwrap();
-    let expired = block_on(stored(&store, "physique", &keys(), 2_000));
+    let expired = block_on(stored(&store, SOURCE, &keys(), 2_000));
     assert_eq!(expired, Err(OfflineError::Manifest(ManifestError::Expired { expired_at: 2_000 })));
 }
 
@@ -146,7 +173,7 @@ fn stored_refuses_a_copy_whose_key_is_no_longer_pinned() {
     let store = MemoryStore::new();
     accept_at(&store, &published(course("physique", 3, &[])), 1_100).unwrap();
     let other = [SecretKey::from_seed([9; 32]).public()];
-    let refused = block_on(stored(&store, "physique", &other, 1_500));
+    let refused = block_on(stored(&store, SOURCE, &other, 1_500));
     assert!(matches!(refused, Err(OfflineError::Manifest(ManifestError::UnknownKey(_)))));
 }
 
@@ -236,7 +263,13 @@ fn garbage_collection_drops_the_chunks_of_an_older_version_after_an_update() {
 #[test]
 fn garbage_collection_treats_an_unreadable_manifest_as_referencing_nothing() {
     let store = MemoryStore::new();
-    let copy = StoredManifest { course_id: "physique".into(), version: 1, json: b"not json".to_vec(), stored_at: 0 };
+    let copy = StoredManifest {
+        course_id: "physique".into(),
+        version: 1,
+        json: b"not json".to_vec(),
+        stored_at: 0,
+        source: SOURCE.into(),
+    };
     block_on(store.put_manifest(copy)).unwrap();
     block_on(store.put_chunks(chunks_of(b"abcd"))).unwrap();
     assert_eq!(block_on(collect_garbage(&store)), Ok(1));
