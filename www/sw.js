@@ -19,11 +19,11 @@ async function loadWasm() {
   await init({ module_or_path: wasm });
 }
 
-// What the worker answers from storage: the app shell, chunks, and whole course files. Everything else
+// What the worker answers from storage: the app shell (its page with the stored lessons put in), chunks,
+// and whole course files. Everything else
 // (manifests above all, which must be fresh) goes to the network without a detour through the worker.
 const shellPaths = new Set(['index.html', ...SHELL].map((path) => new URL(path, scope).pathname));
-const answered = (path) => shellPaths.has(path) || path.includes('/ipfs/') || path.includes('/cartable-files/')
-  || path.includes('/cartable-prerender/');
+const answered = (path) => shellPaths.has(path) || path.includes('/ipfs/') || path.includes('/cartable-files/');
 
 let ready = null;
 function rust() {

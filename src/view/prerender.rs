@@ -1,29 +1,21 @@
-//! The stored lesson that `www/prerender.js` may show before the app starts is removed, and the app
-//! shown, once the app has rendered a page of its own.
+//! The stored lessons the service worker puts in the page (`cartable_core::html::page_with_lessons`) are
+//! removed once the app has rendered a page of its own; the app's root shows again by itself.
 
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
-/// Removes the early lesson, if any, and shows the app's root. Safe to call any number of times.
+/// Removes the early lessons, if any. Safe to call any number of times.
 pub fn retire() {
     let Some(document) = web_sys::window().and_then(|window| window.document()) else { return };
-    if let Some(html) = document.document_element() {
-        // Tells a late early-lesson fetch not to show anything any more.
-        let _ = html.set_attribute("data-cartable-ready", "1");
-    }
     let Ok(early) = document.query_selector_all(".cartable-prerender") else { return };
     for index in 0..early.length() {
-        let Some(holder) = early.item(index).and_then(|node| node.dyn_into::<web_sys::Element>().ok()) else {
-            continue;
-        };
-        if let Some(root) = holder.next_element_sibling() {
-            let _ = root.remove_attribute("hidden");
+        if let Some(holder) = early.item(index).and_then(|node| node.dyn_into::<web_sys::Element>().ok()) {
+            holder.remove();
         }
-        holder.remove();
     }
 }
 
-/// Retires the early lesson once the calling component has rendered.
+/// Retires the early lessons once the calling component has rendered.
 #[hook]
 pub fn use_retire_early_lesson() {
     use_effect_with((), |_| retire());

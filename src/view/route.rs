@@ -33,7 +33,7 @@ impl Route {
     pub fn href(self) -> String {
         match self {
             Route::Home => "#/".into(),
-            Route::Lesson(index) => format!("#/lecon/{}", index + 1),
+            Route::Lesson(index) => format!("#{}", cartable_core::html::lesson_fragment(index)),
             Route::Agenda => "#/cahier-de-textes".into(),
         }
     }

@@ -146,36 +146,39 @@ test('an audio file plays and seeks from stored chunks with no network', async (
   assert.deepEqual(range, { status: 206, range: `bytes 100-199/${wav.size}`, length: 100 });
 });
 
-test('a stored lesson shows at once from the worker, then the app takes over', async (t) => {
-  const { course, server, context, page } = await visitWithWorker(t, { hash: '#/lecon/1' });
+test('the worker puts stored lessons in the page, shown before any script, then the app takes over', async (t) => {
+  const { server, context, page } = await visitWithWorker(t, { hash: '#/lecon/1' });
   await page.getByText(LESSON_ONE_TEXT).waitFor();
   // A picture is shown once its chunks are verified and stored.
   await page.locator('article img').first().waitFor();
 
-  // The worker builds a lesson only from what it stores whole: lesson 1 was visited, lesson 3 was not.
-  const early = (n) => page.evaluate(async (url) => {
-    const response = await fetch(url);
-    return { status: response.status, type: response.headers.get('content-type'), html: await response.text() };
-  }, `${server.url}courses/${course.manifest.course.id}/cartable-prerender/${course.manifest.course.id}/${n}`);
-  const one = await early(1);
-  assert.equal(one.status, 200);
-  assert.match(one.type, /^text\/html/);
-  assert.ok(one.html.startsWith('<article class="lesson-body">') && one.html.includes(LESSON_ONE_TEXT));
-  assert.match(one.html, /<img src="\/courses\/[^"]+\/cartable-files\/[^"]+\/images\/circuit-mesures\.svg"/);
-  assert.equal((await early(3)).status, 404);
-
   await context.setOffline(true);
   const fresh = await context.newPage();
-  await fresh.addInitScript(() => {
-    window.__shownEarly = false;
-    new MutationObserver(() => {
-      if (document.querySelector('.cartable-prerender article')) window.__shownEarly = true;
-    }).observe(document, { childList: true, subtree: true });
-  });
+  // What the page holds once parsed, before app.js (a deferred module) has run.
+  await fresh.addInitScript((text) => {
+    document.addEventListener('DOMContentLoaded', () => {
+      const shown = (element) => element && getComputedStyle(element).display !== 'none';
+      const sections = [...document.querySelectorAll('.cartable-prerender > section')];
+      window.__parsed = {
+        sections: sections.map((section) => section.id),
+        shown: sections.filter(shown).map((section) => section.id),
+        text: sections.some((section) => shown(section) && section.textContent.includes(text)),
+        picture: document.querySelector('.cartable-prerender img')?.getAttribute('src') ?? null,
+        rootShown: shown(document.getElementById('cartable')),
+      };
+    }, { once: true });
+  }, LESSON_ONE_TEXT);
   await fresh.goto(`${server.url}#/lecon/1`);
   await fresh.getByRole('status').filter({ hasText: 'Hors ligne' }).waitFor();
-  assert.equal(await fresh.evaluate(() => window.__shownEarly), true, 'the early lesson was shown');
-  assert.equal(await fresh.locator('.cartable-prerender').count(), 0, 'and removed once the app rendered');
+  const parsed = await fresh.evaluate(() => window.__parsed);
+  // Built only from what the worker stores whole: lesson 1 was visited, lesson 3 was not.
+  assert.ok(parsed.sections.includes('/lecon/1') && !parsed.sections.includes('/lecon/3'), parsed.sections.join());
+  assert.deepEqual(parsed.shown, ['/lecon/1'], 'only the lesson the address names is shown');
+  assert.equal(parsed.text, true, "with the lesson's text");
+  assert.match(parsed.picture, /^\/courses\/[^"]+\/cartable-files\/[^"]+\/images\/circuit-mesures\.svg$/);
+  assert.equal(parsed.rootShown, false, "the app's root waits hidden");
+
+  assert.equal(await fresh.locator('.cartable-prerender').count(), 0, 'the early lessons are removed once the app rendered');
   assert.equal(await fresh.locator('article.lesson-body').count(), 1);
   assert.equal(await fresh.locator('#cartable').isVisible(), true);
   await fresh.getByRole('link', { name: 'Cahier de textes', exact: true }).click();

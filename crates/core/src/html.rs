@@ -115,6 +115,49 @@ fn escape_into(out: &mut String, text: &str) {
     }
 }
 
+/// The address fragment of lesson `index` (0-based) without its `#`: `/lecon/1` is the first lesson.
+/// The app routes on it, and the early lessons of [`page_with_lessons`] carry it as their `id`.
+pub fn lesson_fragment(index: usize) -> String {
+    format!("/lecon/{}", index + 1)
+}
+
+/// The manifest URL, as written (relative to the page), in the page's config block
+/// `<script type="application/json" id="cartable-config">{"manifest": …}</script>`.
+pub fn config_manifest(page: &str) -> Option<String> {
+    let block = &page[page.find(r#"id="cartable-config""#)?..];
+    let json = &block[block.find('>')? + 1..block.find("</script>")?];
+    // Typed, not `serde_json::Value`: the service worker, which reads it, stays small.
+    #[derive(serde::Deserialize)]
+    struct Config {
+        manifest: String,
+    }
+    Some(serde_json::from_str::<Config>(json).ok()?.manifest)
+}
+
+/// `page` with `lessons` (lesson index, its [`lesson`] HTML) put just before the app's root
+/// `<main id="cartable"`, so that the browser shows the lesson the address names (`#/lecon/2`) as soon
+/// as it is parsed, long before the app starts: each is a hidden section whose `id` is its fragment, and
+/// a short inline script, run as the parser reaches it, unhides the one the address names (CSS `:target`
+/// would wait for the whole page to load). The app's root is hidden meanwhile. The app removes them once
+/// it has rendered. `None` when the page has no such root.
+pub fn page_with_lessons(page: &str, lessons: &[(usize, String)]) -> Option<String> {
+    let root = page.find(r#"<main id="cartable""#)?;
+    let mut early = String::from(concat!(
+        r#"<div class="cartable-prerender"><style>"#,
+        "body:has(.cartable-prerender>section:not([hidden])) #cartable{display:none}",
+        "</style>"
+    ));
+    for (index, html) in lessons {
+        early.push_str(&format!(r#"<section id="{}" hidden>{html}</section>"#, escape(&lesson_fragment(*index))));
+    }
+    early.push_str(concat!(
+        "<script>try{var s=document.getElementById(decodeURIComponent(location.hash.slice(1)));",
+        r#"if(s&&s.parentNode.className==="cartable-prerender")s.hidden=false}catch(e){}</script>"#,
+        "</div>\n  "
+    ));
+    Some(format!("{}{early}{}", &page[..root], &page[root..]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,5 +232,31 @@ mod tests {
     #[test]
     fn escapes_every_special_character() {
         assert_eq!(escape(r#"<a href="x">&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
+    }
+
+    const PAGE: &str = concat!(
+        "<head><script type=\"application/json\" id=\"cartable-config\">\n",
+        "  {\"manifest\": \"courses/physique-3e/manifest.json\", \"key\": \"ed25519:AAAA\"}\n",
+        "</script></head><body><main id=\"cartable\" aria-live=\"polite\"></main></body>"
+    );
+
+    #[test]
+    fn the_config_block_names_the_manifest() {
+        assert_eq!(config_manifest(PAGE).as_deref(), Some("courses/physique-3e/manifest.json"));
+        assert_eq!(config_manifest("<main id=\"cartable\"></main>"), None);
+        let broken = PAGE.replace("\"key\"", "key");
+        assert_eq!(config_manifest(&broken), None);
+    }
+
+    #[test]
+    fn early_lessons_go_before_the_root_each_under_its_fragment() {
+        let lessons = [(0, lesson(&[], &|_| None)), (2, "<article>trois</article>".to_owned())];
+        let page = page_with_lessons(PAGE, &lessons).unwrap();
+        let early = page.find(r#"<div class="cartable-prerender">"#).unwrap();
+        assert!(early > page.find("<body>").unwrap() && early < page.find(r#"<main id="cartable""#).unwrap());
+        assert!(page.contains(r#"<section id="/lecon/1" hidden><article class="lesson-body"></article></section>"#));
+        assert!(page.contains(r#"<section id="/lecon/3" hidden><article>trois</article></section>"#));
+        assert!(page.contains("location.hash"));
+        assert_eq!(page_with_lessons("<body></body>", &lessons), None);
     }
 }

@@ -1,6 +1,7 @@
 //! cartable's service worker, in Rust. The JavaScript shim (`www/sw.js`) registers the listeners
 //! synchronously and calls these exports once the wasm is loaded. It answers from IndexedDB: the app shell
-//! snapshot of its build, stored chunks, and course files (with byte ranges) built from stored chunks.
+//! snapshot of its build (its page with the stored lessons put in), stored chunks, and course files (with
+//! byte ranges) built from stored chunks.
 //! It stores only bytes it verified against a manifest the page verified and stored; it decides no trust.
 
 #![deny(missing_docs)]
@@ -14,10 +15,6 @@ mod shell;
 use cartable_core::store::Store as _;
 use cartable_core::Cid;
 use wasm_bindgen::prelude::*;
-
-/// Path segment under which the service worker serves a stored lesson as HTML, for the page to show
-/// while the app starts: `<base>/cartable-prerender/<course id>/<lesson number>`.
-pub const PRERENDER_SEGMENT: &str = "/cartable-prerender/";
 
 /// Install: fetches every file of the app shell (`shell`, absolute URLs) and stores them as the snapshot of
 /// `build`, in one transaction. Fails, and so fails the install, if any file cannot be fetched.
@@ -38,11 +35,12 @@ pub async fn activate(build: String) -> Result<(), JsError> {
 pub async fn respond(request: web_sys::Request, build: String) -> Option<web_sys::Response> {
     let url = web_sys::Url::new(&request.url()).ok()?;
     let path = url.pathname();
-    if let Some(answer) = shell::answer(&build, &path).await {
-        return Some(answer);
-    }
-    if let Some((base, rest)) = path.split_once(PRERENDER_SEGMENT) {
-        return Some(prerender::answer(base, rest).await);
+    if let Some((mut bytes, media_type)) = shell::file(&build, &path).await {
+        // The app's page, opened by the pupil: with the stored lessons in it, to show before any script.
+        if request.mode() == web_sys::RequestMode::Navigate && shell::is_page(&path) {
+            bytes = prerender::page(&url.href(), &bytes).await.unwrap_or(bytes);
+        }
+        return http::bytes(200, bytes, &media_type, &[("cache-control", "no-cache".into())]).ok();
     }
     // Whole course files: `<base>/cartable-files/<course id>/<path>` (see `cartable_core::path::worker_file`).
     if let Some((base, rest)) = path.split_once(&format!("/{}", cartable_core::path::WORKER_FILES)) {

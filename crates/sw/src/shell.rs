@@ -2,14 +2,14 @@
 //! served as a whole, so a page never runs old and new files mixed.
 
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 /// Fetches every URL of `shell` (bypassing the HTTP cache) and stores them as the snapshot of `build`.
 pub async fn install(build: &str, shell: &[String]) -> Result<(), String> {
     let scope = scope_path();
     let mut entries = Vec::with_capacity(shell.len());
     for url in shell {
-        let (bytes, media_type) = fetch_fresh(url).await?;
+        let (bytes, media_type) =
+            cartable::net::get_fresh(url).await.map_err(|error| format!("cannot fetch the app shell: {error}"))?;
         let path = web_sys::Url::new(url).map(|u| u.pathname()).map_err(|_| format!("bad shell URL {url}"))?;
         entries.push((key(build, &scope, &path), bytes, media_type));
     }
@@ -17,18 +17,31 @@ pub async fn install(build: &str, shell: &[String]) -> Result<(), String> {
     store.put_shell(entries).await.map_err(|error| error.to_string())
 }
 
-/// The stored shell file for `path` in the snapshot of `build`, if `path` is part of the shell.
-pub async fn answer(build: &str, path: &str) -> Option<web_sys::Response> {
+/// The stored shell file for `path` (its bytes and media type) in the snapshot of `build`, if `path` is
+/// part of the shell.
+pub async fn file(build: &str, path: &str) -> Option<(Vec<u8>, String)> {
     let store = crate::connection::store().await.ok()?;
-    let (bytes, media_type) = store.get_shell(&key(build, &scope_path(), path)).await.ok()??;
-    crate::http::bytes(200, bytes, &media_type, &[("cache-control", "no-cache".into())]).ok()
+    store.get_shell(&key(build, &scope_path(), path)).await.ok()?
+}
+
+/// Whether `path` is the app's page: the scope's root, or its `index.html`.
+pub fn is_page(path: &str) -> bool {
+    relative(&scope_path(), path).is_empty()
 }
 
 /// `<build>/<path relative to the worker's scope>`: `""` is the scope's root page.
 fn key(build: &str, scope: &str, path: &str) -> String {
+    format!("{build}/{}", relative(scope, path))
+}
+
+/// `path` relative to the worker's `scope`; `""` for the scope's root page, however it is named.
+fn relative<'a>(scope: &str, path: &'a str) -> &'a str {
     let relative = path.strip_prefix(scope).unwrap_or(path);
-    let relative = if relative == "index.html" { "" } else { relative };
-    format!("{build}/{relative}")
+    if relative == "index.html" {
+        ""
+    } else {
+        relative
+    }
 }
 
 /// The path of the worker's scope, such as `/` or `/cartable/`.
@@ -38,21 +51,4 @@ fn scope_path() -> String {
         .map(|global| global.registration().scope())
         .unwrap_or_default();
     web_sys::Url::new(&scope).map(|url| url.pathname()).unwrap_or_else(|_| "/".into())
-}
-
-async fn fetch_fresh(url: &str) -> Result<(Vec<u8>, String), String> {
-    let failed = |what: &str| format!("cannot fetch {url} for the app shell: {what}");
-    let init = web_sys::RequestInit::new();
-    init.set_cache(web_sys::RequestCache::Reload);
-    let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(|_| failed("bad request"))?;
-    let global = js_sys::global().unchecked_into::<web_sys::WorkerGlobalScope>();
-    let response: web_sys::Response =
-        JsFuture::from(global.fetch_with_request(&request)).await.map_err(|_| failed("no answer"))?.unchecked_into();
-    if !response.ok() {
-        return Err(failed(&format!("HTTP {}", response.status())));
-    }
-    let media_type = response.headers().get("content-type").ok().flatten().unwrap_or_default();
-    let buffer =
-        JsFuture::from(response.array_buffer().map_err(|_| failed("no body"))?).await.map_err(|_| failed("body"))?;
-    Ok((js_sys::Uint8Array::new(&buffer).to_vec(), media_type))
 }
