@@ -68,6 +68,41 @@ impl Date {
     }
 }
 
+/// The unix time (seconds) of an HTTP-date in its preferred form, IMF-fixdate
+/// (`Wed, 21 Oct 2015 07:28:00 GMT`, RFC 9110 §5.6.7), or `None` for anything else. The day name is
+/// checked for form only, as HTTP recipients do.
+pub fn http_date_unix(text: &str) -> Option<i64> {
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    let (day_name, rest) = text.trim().split_once(", ")?;
+    let parts: Vec<&str> = rest.split(' ').collect();
+    let [day, month, year, time, "GMT"] = parts[..] else { return None };
+    if !DAYS.contains(&day_name) || day.len() != 2 || year.len() != 4 || time.len() != 8 {
+        return None;
+    }
+    let month = MONTHS.iter().position(|name| *name == month)? as u8 + 1;
+    let date = Date::new(digits(year)?, month, digits(day)? as u8)?;
+    let clock: Vec<&str> = time.split(':').collect();
+    let [hours, minutes, seconds] = clock[..] else { return None };
+    if [hours, minutes, seconds].iter().any(|part| part.len() != 2) {
+        return None;
+    }
+    let (hours, minutes, seconds) = (digits(hours)?, digits(minutes)?, digits(seconds)?);
+    if hours > 23 || minutes > 59 || seconds > 60 {
+        return None;
+    }
+    let clock = i64::from(hours) * 3600 + i64::from(minutes) * 60 + i64::from(seconds);
+    Some(date.days_since_epoch() * 86_400 + clock)
+}
+
+/// A short run of ASCII digits (no sign, no spaces) as a number.
+fn digits(text: &str) -> Option<u16> {
+    if text.is_empty() || text.len() > 4 || !text.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
 fn is_leap(year: u16) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }

@@ -8,6 +8,7 @@
 
 pub mod cid;
 pub mod course;
+pub mod fetch;
 pub mod date;
 pub mod html;
 pub mod key;
