@@ -8,8 +8,8 @@
 
 pub mod cid;
 pub mod course;
-pub mod fetch;
 pub mod date;
+pub mod fetch;
 pub mod html;
 pub mod key;
 pub mod manifest;

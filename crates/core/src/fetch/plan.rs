@@ -17,8 +17,9 @@ impl Scheduler {
             source.settle(now, random, &self.config);
         }
         self.settle_chunks(now, random);
-        let mut start = self.start_chunks(now);
-        start.extend(self.hedge(now));
+        // Hedges first: a late attempt holds up its whole file, a chunk not started yet holds up nothing.
+        let mut start = self.hedge(now);
+        start.extend(self.start_chunks(now));
         Plan { start, cancel, wake_at: self.wake_at(now) }
     }
 

@@ -30,8 +30,13 @@ impl Failure {
 enum BreakerState {
     Closed,
     /// `until` is drawn (with jitter) at the next poll, as `finish` has no random numbers.
-    Open { since: Millis, until: Option<Millis> },
-    HalfOpen { probe: Option<AttemptId> },
+    Open {
+        since: Millis,
+        until: Option<Millis>,
+    },
+    HalfOpen {
+        probe: Option<AttemptId>,
+    },
 }
 
 /// A `Retry-After` wait; its jitter is drawn at the next poll too.
@@ -146,7 +151,8 @@ impl SourceState {
         self.successes += 1;
         self.bytes = self.bytes.saturating_add(bytes);
         self.error_rate = ewma(self.error_rate, 0.0, config.ewma_weight);
-        self.latency_ewma = Some(self.latency_ewma.map_or(latency as f64, |old| ewma(old, latency as f64, config.ewma_weight)));
+        self.latency_ewma =
+            Some(self.latency_ewma.map_or(latency as f64, |old| ewma(old, latency as f64, config.ewma_weight)));
         self.window.push_back(latency);
         while self.window.len() > config.latency_window.max(1) {
             self.window.pop_front();

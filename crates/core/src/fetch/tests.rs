@@ -191,3 +191,174 @@ fn an_attempt_past_the_request_timeout_is_cancelled() {
     assert_eq!(s.poll(15_000, &mut || 0.5).cancel, [attempt.id]);
     assert_eq!(s.report()[0].failures, 1);
 }
+
+#[test]
+fn corrupt_bytes_ban_the_source_and_the_chunk_is_fetched_elsewhere() {
+    let mut drive = Drive::new(&[SourceKind::Mirror, SourceKind::Mirror], Config::default(), 12);
+    let liar = cid(3);
+    drive.run_until(60_000, &mut |attempt, _| match attempt.source {
+        SourceId(0) if attempt.cid == liar => Some((50, Outcome::Corrupt)),
+        _ => ok(100),
+    });
+    assert!(drive.scheduler.done());
+    let report = drive.scheduler.report();
+    assert!(report[0].banned && !report[1].banned);
+    let banned_at = drive.started.iter().find(|(_, a)| a.cid == liar).map(|(at, _)| at + 50).unwrap();
+    assert!(drive.to(0).iter().all(|&at| at < banned_at), "never asked again once banned");
+    let from: Vec<SourceId> = drive.started.iter().filter(|(_, a)| a.cid == liar).map(|(_, a)| a.source).collect();
+    assert_eq!(from, [SourceId(0), SourceId(1)], "retried on the other mirror");
+    assert_eq!(report[0].bytes + report[1].bytes, 12_000, "the corrupt answer counted no bytes");
+}
+
+#[test]
+fn hedges_go_to_mirrors_only_and_stay_within_five_percent() {
+    let config = Config::default();
+    let mut drive = Drive::new(&[SourceKind::Origin, SourceKind::Mirror, SourceKind::Peer], config, 400);
+    let mut count = 0u64;
+    drive.run_until(3_600_000, &mut |attempt, _| {
+        count += 1;
+        // One answer in forty is very slow, from any source: a tail past the p95, worth hedging.
+        let slow = count % 40 == 0 && !attempt.hedge;
+        ok(if slow { 3000 } else { 100 + count % 7 * 10 })
+    });
+    assert!(drive.scheduler.done());
+    let hedges: Vec<&Attempt> = drive.started.iter().map(|(_, a)| a).filter(|a| a.hedge).collect();
+    let (hedged, started) = drive.scheduler.hedges();
+    assert_eq!(hedged, hedges.len() as u64);
+    assert!(hedged >= 5, "slow answers were hedged: {hedged}");
+    assert!(hedged as f64 <= 0.05 * started as f64, "{hedged} hedges of {started} attempts");
+    assert!(hedges.iter().all(|a| a.source != SourceId(0)), "never towards the origin");
+    assert!(!drive.cancelled.is_empty(), "a losing twin is cancelled");
+}
+
+#[test]
+fn no_hedge_towards_a_source_whose_breaker_is_open() {
+    let mut drive = Drive::new(&[SourceKind::Mirror, SourceKind::Mirror], Config::default(), 200);
+    let mut count = 0u64;
+    drive.run_until(3_600_000, &mut |attempt, now| {
+        count += 1;
+        match attempt.source {
+            // The second mirror fails its first answers and stays failed (its probes fail too).
+            SourceId(1) => status(20, 502, None),
+            _ if count % 10 == 0 && now > 1000 => ok(3000),
+            _ => ok(100),
+        }
+    });
+    assert!(drive.scheduler.done());
+    assert_eq!(drive.scheduler.report()[1].breaker, Breaker::Open);
+    let late = drive.started.iter().filter(|(at, a)| a.source == SourceId(1) && *at > 1000).count();
+    assert!(late <= 8, "only half-open probes reach the failing mirror ({late})");
+    assert!(drive.started.iter().all(|(_, a)| !a.hedge || a.source != SourceId(1)), "no hedge towards it");
+}
+
+#[test]
+fn the_origin_gets_traffic_back_once_it_recovers() {
+    let mut drive = Drive::new(&[SourceKind::Origin, SourceKind::Mirror], Config::default(), 600);
+    let mut down_seen = false;
+    let recovery = 20_000;
+    let mut answer = |attempt: &Attempt, now| match attempt.source {
+        SourceId(0) if now < recovery => Some((30, Outcome::NetworkError)),
+        SourceId(0) => ok(100),
+        _ => ok(400),
+    };
+    while drive.now < recovery {
+        drive.step(&mut answer);
+        down_seen |= drive.scheduler.origin_state() == OriginState::Down;
+    }
+    assert!(down_seen);
+    let during = drive.to(0).len();
+    assert!(during <= 12, "the origin gets only probes while down: {during}");
+    drive.run_until(3_600_000, &mut answer);
+    assert!(drive.scheduler.done());
+    assert_eq!(drive.scheduler.origin_state(), OriginState::Healthy);
+    let report = drive.scheduler.report();
+    assert_eq!(report[0].breaker, Breaker::Closed);
+    let after = drive.to(0).len() - during;
+    assert!(after > 100, "traffic returned to the origin: {after} attempts");
+}
+
+#[test]
+fn the_better_mirror_is_preferred() {
+    let config = Config { max_in_flight: 1, ..Config::default() };
+    let mut drive = Drive::new(&[SourceKind::Mirror, SourceKind::Mirror, SourceKind::Mirror], config, 100);
+    let mut count = 0u64;
+    drive.run_until(3_600_000, &mut |attempt, _| {
+        count += 1;
+        match attempt.source {
+            SourceId(0) if count % 3 == 0 => status(100, 500, None),
+            SourceId(0) | SourceId(2) => ok(100),
+            _ => ok(300),
+        }
+    });
+    assert!(drive.scheduler.done());
+    let requests: Vec<u64> = drive.scheduler.report().iter().map(|r| r.requests).collect();
+    assert!(requests[2] > 80, "the fast, reliable mirror takes most requests: {requests:?}");
+    let health = drive.scheduler.health(SourceId(0)).unwrap();
+    assert!(health.score < drive.scheduler.health(SourceId(2)).unwrap().score);
+}
+
+#[test]
+fn retry_after_keeps_every_request_away_from_the_origin_until_it_elapses() {
+    let mut drive = Drive::new(&[SourceKind::Origin, SourceKind::Mirror], Config::default(), 2000);
+    let mut refusals: Vec<Millis> = Vec::new();
+    let wait = 10_000;
+    let storm_ends = 60_000;
+    drive.run_until(3_600_000, &mut |attempt, now| match attempt.source {
+        SourceId(0) if now < storm_ends => {
+            refusals.push(now + 40);
+            status(40, 503, Some(wait))
+        }
+        SourceId(0) => ok(100),
+        _ => ok(200),
+    });
+    assert!(drive.scheduler.done());
+    let origin = drive.to(0);
+    for refused in &refusals {
+        assert!(!origin.iter().any(|&at| at > *refused && at < refused + wait), "asked before Retry-After elapsed");
+    }
+    let during: Vec<&Millis> = origin.iter().filter(|&&at| at < storm_ends).collect();
+    assert!(during.len() <= 2 + (storm_ends / wait) as usize, "origin requests in the storm: {}", during.len());
+    assert!(origin.len() > during.len(), "the origin is used again after the storm");
+}
+
+#[test]
+fn no_input_makes_it_panic_or_break_its_caps() {
+    let kinds = [SourceKind::Origin, SourceKind::Mirror, SourceKind::Peer, SourceKind::Mirror];
+    let config = Config::default();
+    let mut s = Scheduler::new(&kinds, config.clone());
+    s.want(course(50));
+    s.want(course(60));
+    let mut seed = 99u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut live: Vec<AttemptId> = Vec::new();
+    for round in 0..3000u64 {
+        let now = round * 37 % 50_000 + next() % 100; // jumps back in time now and then
+        let value = next();
+        let plan = s.poll(now, &mut || (value % 1000) as f64 / 1000.0);
+        live.retain(|id| !plan.cancel.contains(id));
+        live.extend(plan.start.iter().map(|a| a.id));
+        assert!(live.len() <= config.max_in_flight);
+        let pick = (next() % (live.len() as u64 + 2)) as usize;
+        let id = live.get(pick).copied().unwrap_or(AttemptId(next() % 10_000));
+        let outcome = match next() % 7 {
+            0 => Outcome::Verified { bytes: next() % 2000 },
+            1 => Outcome::Corrupt,
+            2 => Outcome::Status { code: (next() % 600) as u16, retry_after_ms: Some(next() % 100_000) },
+            3 => Outcome::NetworkError,
+            4 => Outcome::Cancelled,
+            5 => Outcome::Status { code: 503, retry_after_ms: None },
+            _ => {
+                s.progress(id, next(), now);
+                continue;
+            }
+        };
+        s.finish(id, outcome, now);
+        live.retain(|&other| other != id);
+    }
+    let _ = (s.done(), s.failed(), s.origin_state(), s.report(), s.health(SourceId(99)));
+}
