@@ -6,6 +6,7 @@ mod folder;
 mod keyfile;
 mod keygen;
 mod pack;
+mod rehearse;
 mod serve;
 mod site;
 mod verify;
@@ -60,6 +61,13 @@ enum Command {
     },
     /// Serve the app and packed courses over HTTP, as a school's origin would.
     Serve(ServeArgs),
+    /// Rehearse a class's morning in simulation: the scheduler against a 503 storm, a 429 without
+    /// Retry-After, a stalling origin, a lying mirror, an origin down then back, and a healthy origin.
+    ///
+    /// Prints, per scenario: time to the full course (median / max over clients), requests to the origin
+    /// per client (mean / max), requests the origin refused, each source's share of the bytes, and the
+    /// corrupt chunks accepted (always 0).
+    Rehearse(rehearse::RehearseArgs),
     /// Pack the bundled sample course with a demo key and serve it: the quickest way to try cartable.
     Demo {
         #[command(flatten)]
@@ -123,6 +131,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Verify { dir, pubkey } => verify::run(&dir, &pubkey),
         Command::Serve(args) => serve::run(&serve_options(args), None),
         Command::Demo { listen, work } => demo::run(&listen.host, listen.port, work),
+        Command::Rehearse(args) => rehearse::run(args),
     }
 }
 

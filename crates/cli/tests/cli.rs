@@ -204,3 +204,17 @@ fn every_subcommand_has_help() {
         assert!(out.contains("Usage: cartable"), "{command:?}: {out}");
     }
 }
+
+// See: issue "source scheduler": `cartable rehearse` prints the figures of every standard scenario.
+#[test]
+fn rehearse_prints_every_standard_scenario_with_no_corrupt_chunk_accepted() {
+    let dir = TempDir::new().unwrap();
+    let out = ok(&run(dir.path(), &["rehearse", "--clients", "5"]));
+    for (name, _) in cartable_core::fetch::scenario::standard() {
+        let line = out.lines().find(|line| line.starts_with(name)).unwrap_or_else(|| panic!("{name} in:\n{out}"));
+        assert_eq!(line.split_whitespace().last(), Some("0"), "0 corrupt chunks accepted: {line}");
+    }
+    assert!(!out.contains("unfinished"), "{out}");
+    let help = ok(&run(dir.path(), &["rehearse", "--help"]));
+    assert!(help.contains("--seed") && help.contains("--clients"), "{help}");
+}
