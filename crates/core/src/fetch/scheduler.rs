@@ -85,10 +85,16 @@ impl Scheduler {
         }
     }
 
-    /// Adds chunks to get, as `(cid, size)`, fetched in the order given; chunks already wanted are ignored.
+    /// Adds chunks to get, as `(cid, size)`, fetched in the order given; chunks already wanted are ignored,
+    /// and a chunk verified before is fetched again (its bytes could not be kept).
     pub fn want(&mut self, chunks: impl IntoIterator<Item = (Cid, u64)>) {
         for (cid, _size) in chunks {
-            if self.index.contains_key(&cid) {
+            if let Some(&known) = self.index.get(&cid) {
+                // Wanted again after it was verified (the caller could not keep it): fetch it again.
+                if let Some(chunk) = self.chunks.get_mut(known).filter(|chunk| chunk.verified && chunk.running == 0) {
+                    chunk.verified = false;
+                    chunk.ready = Ready::Now;
+                }
                 continue;
             }
             self.index.insert(cid, self.chunks.len());

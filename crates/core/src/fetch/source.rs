@@ -175,7 +175,10 @@ impl SourceState {
         self.failures += 1;
         self.error_rate = ewma(self.error_rate, 1.0, config.ewma_weight);
         match failure {
-            Failure::Corrupt => self.banned = true,
+            // A mirror or peer that lies is never asked again. The origin is the authority and often the
+            // only source: one bad chunk from it (a damaged file on its disk, a broken proxy) is refused and
+            // that chunk is not asked of it again (the chunk shuns it), but the rest of the course still is.
+            Failure::Corrupt => self.banned = self.kind != SourceKind::Origin,
             Failure::Missing => {}
             Failure::Refused | Failure::Silent => {
                 self.last_cause = failure;

@@ -211,6 +211,32 @@ fn corrupt_bytes_ban_the_source_and_the_chunk_is_fetched_elsewhere() {
 }
 
 #[test]
+fn a_corrupt_chunk_from_the_origin_is_not_asked_of_it_again_but_the_origin_serves_the_rest() {
+    let mut drive = Drive::new(&[SourceKind::Origin], Config::default(), 12);
+    let damaged = cid(3);
+    drive.run_until(60_000, &mut |attempt, _| match attempt.cid == damaged {
+        true => Some((50, Outcome::Corrupt)),
+        false => ok(100),
+    });
+    assert_eq!(drive.scheduler.failed(), vec![damaged], "no other source: that chunk cannot be had");
+    assert_eq!(drive.started.iter().filter(|(_, a)| a.cid == damaged).count(), 1, "asked of the origin once");
+    assert!(!drive.scheduler.report()[0].banned);
+    assert_eq!(drive.scheduler.report()[0].bytes, 11_000, "the other chunks came from the origin");
+}
+
+#[test]
+fn a_chunk_wanted_again_after_it_was_verified_is_fetched_again() {
+    let mut drive = Drive::new(&[SourceKind::Origin], Config::default(), 2);
+    drive.run_until(60_000, &mut |_, _| ok(100));
+    assert!(drive.scheduler.done());
+    drive.scheduler.want([(cid(1), 1000)]);
+    assert!(!drive.scheduler.done());
+    drive.run_until(120_000, &mut |_, _| ok(100));
+    assert!(drive.scheduler.done());
+    assert_eq!(drive.started.iter().filter(|(_, a)| a.cid == cid(1)).count(), 2);
+}
+
+#[test]
 fn hedges_go_to_mirrors_only_and_stay_within_five_percent() {
     let config = Config::default();
     let mut drive = Drive::new(&[SourceKind::Origin, SourceKind::Mirror, SourceKind::Peer], config, 400);
