@@ -5,6 +5,7 @@ mod demo;
 mod folder;
 mod keyfile;
 mod keygen;
+mod mirror;
 mod pack;
 mod serve;
 mod site;
@@ -57,6 +58,24 @@ enum Command {
         /// The school's public key file (.pub) the manifest must be signed with.
         #[arg(long)]
         pubkey: PathBuf,
+    },
+    /// Export a packed course as a mirror tree (manifest.json + ipfs/<cid>) for any static host.
+    ///
+    /// Every chunk is checked against its CID while it is copied; a corrupt or missing one stops the
+    /// export, naming the file, and nothing is left behind. The tree is written beside --out, then renamed.
+    Mirror {
+        /// The packed folder (manifest.json and ipfs/), written by `cartable pack`.
+        dir: PathBuf,
+        /// The mirror folder to create; serve it as static files with `Access-Control-Allow-Origin: *`.
+        #[arg(long)]
+        out: PathBuf,
+        /// The school's public key file (.pub) to check the signature with [default: the key the manifest
+        /// names, which only proves it is intact].
+        #[arg(long)]
+        pubkey: Option<PathBuf>,
+        /// Replace the contents of a non-empty --out.
+        #[arg(long)]
+        force: bool,
     },
     /// Serve the app and packed courses over HTTP, as a school's origin would.
     Serve(ServeArgs),
@@ -121,6 +140,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             pack::run(&dir, &key, &out, &pack::Settings { chunk_size, version })
         }
         Command::Verify { dir, pubkey } => verify::run(&dir, &pubkey),
+        Command::Mirror { dir, out, pubkey, force } => mirror::run(&dir, &out, pubkey.as_deref(), force),
         Command::Serve(args) => serve::run(&serve_options(args), None),
         Command::Demo { listen, work } => demo::run(&listen.host, listen.port, work),
     }

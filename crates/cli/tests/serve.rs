@@ -196,3 +196,15 @@ fn latency_delays_course_answers_and_the_access_log_lists_requests() {
     let expected = format!("GET {chunk} 200\nGET /courses/essai/ipfs/not-a-cid 404\nGET /style.css 200\n");
     assert_eq!(logged, expected);
 }
+
+// See: issue 4 (the browser asks every mirror for `ipfs/<cid>?format=raw`, as of an IPFS trustless gateway)
+#[test]
+fn chunk_urls_with_format_raw_are_answered() {
+    let dir = TempDir::new().unwrap();
+    site(dir.path());
+    let server = start(dir.path());
+    let name = chunk_names(&dir.path().join("out")).remove(0);
+    let reply = server.get(&format!("/courses/essai/ipfs/{name}?format=raw"));
+    assert_eq!(reply.status, 200);
+    assert!(name.parse::<Cid>().unwrap().matches(&reply.body));
+}
