@@ -2,13 +2,17 @@
 
 mod clock;
 mod demo;
+mod faults;
 mod folder;
 mod keyfile;
 mod keygen;
+mod listener;
 mod mirror;
+mod origin;
 mod pack;
 mod serve;
 mod site;
+mod stats;
 mod verify;
 
 use std::path::PathBuf;
@@ -105,12 +109,12 @@ struct ServeArgs {
     /// Folder of the built app (cartable.js, cartable_bg.wasm) [default: <root>/pkg].
     #[arg(long)]
     pkg: Option<PathBuf>,
-    /// Fault injection: milliseconds added before every answer under /courses/ (a slow origin).
-    #[arg(long, value_name = "MS", default_value_t = 0)]
-    latency: u64,
-    /// Print one line per request (`GET /path 200`) on standard error.
+    /// Print one line per request (`GET /path 200`) on standard error; a course request dropped without
+    /// an answer is logged with status 000.
     #[arg(long)]
     access_log: bool,
+    #[command(flatten)]
+    faults: faults::FaultArgs,
 }
 
 #[derive(clap::Args)]
@@ -163,7 +167,7 @@ fn serve_options(args: ServeArgs) -> serve::Options {
         port: args.listen.port,
         www: args.www,
         pkg: args.pkg,
-        faults: site::Faults { latency: std::time::Duration::from_millis(args.latency) },
+        faults: args.faults.into(),
         access_log: args.access_log,
     }
 }
