@@ -1,5 +1,5 @@
 // A mirror exported by `cartable mirror` and served by a real nginx: what the browser tests rely on.
-// See: issue 4 (mirrors)
+// Guards mirrors: `cartable mirror` and the `ipfs/<cid>?format=raw` chunk URL.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

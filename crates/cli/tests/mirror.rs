@@ -1,5 +1,5 @@
 //! Integration tests of `cartable mirror`, run on the real binary.
-// See: issue 4 (mirrors)
+// Guards mirrors: `cartable mirror` and the `ipfs/<cid>?format=raw` chunk URL.
 
 mod support;
 
@@ -24,7 +24,7 @@ fn tree(dir: &Path) -> Vec<String> {
     names
 }
 
-/// The folder's entries other than `mirror` and `out`-like folders the tests made: no leftovers.
+/// Hidden entries of `dir`: a staging folder left behind would be one.
 fn leftovers(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()

@@ -197,7 +197,7 @@ fn latency_delays_course_answers_and_the_access_log_lists_requests() {
     assert_eq!(logged, expected);
 }
 
-// See: issue 4 (the browser asks every mirror for `ipfs/<cid>?format=raw`, as of an IPFS trustless gateway)
+// The browser asks every mirror for `ipfs/<cid>?format=raw`, as it would an IPFS trustless gateway.
 #[test]
 fn chunk_urls_with_format_raw_are_answered() {
     let dir = TempDir::new().unwrap();
@@ -209,7 +209,7 @@ fn chunk_urls_with_format_raw_are_answered() {
     assert!(name.parse::<Cid>().unwrap().matches(&reply.body));
 }
 
-// Fault injection, to rehearse an overloaded origin. See: issue 5
+// Fault injection, to rehearse an overloaded origin.
 
 /// `cartable serve` of the fixture site with `faults`, its standard error (access log) in `<dir>/stderr.log`.
 fn start_with(dir: &Path, faults: &[&str]) -> Server {
