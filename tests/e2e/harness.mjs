@@ -1,7 +1,9 @@
 // Shared set-up for the end-to-end tests: the sample course packed with a fresh school key, a real
-// `cartable serve` on a loopback port, and Debian's Chromium driven by playwright-core.
+// `cartable serve` on a loopback port, a real nginx serving a mirror, and Debian's Chromium driven by
+// playwright-core.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +87,88 @@ export async function serve(t, course, extra = []) {
   });
   const chunkRequests = () => requests.filter((r) => r.path.includes('/ipfs/')).map((r) => r.path.split('/').pop());
   return { url, stop, requests, chunkRequests };
+}
+
+/** Exports `course` (from packSample) with the real `cartable mirror` into a scratch folder; returns it. */
+export function mirror(t, course) {
+  const out = join(scratch(t), 'mirror');
+  cartable('mirror', course.courseDir, '--out', out, '--pubkey', course.pubkey);
+  return out;
+}
+
+/** A loopback port nothing listens on right now. */
+async function freePort() {
+  const server = createServer();
+  await new Promise((listening) => server.listen(0, '127.0.0.1', listening));
+  const { port } = server.address();
+  await new Promise((closed) => server.close(closed));
+  return port;
+}
+
+/** An nginx configuration serving `dir` on `port`, everything it writes kept in `work`. */
+function nginxConfig(work, dir, port, cors) {
+  const inside = (name) => JSON.stringify(join(work, name));
+  const headers = cors
+    ? `add_header Access-Control-Allow-Origin "*" always;
+      add_header Access-Control-Expose-Headers "Content-Length" always;`
+    : '';
+  return `daemon off;
+master_process off;
+worker_processes 1;
+pid ${inside('nginx.pid')};
+error_log ${inside('error.log')} warn;
+events { worker_connections 256; }
+http {
+  types { application/json json; }
+  default_type application/octet-stream;
+  log_format cartable '$request_method $uri $status';
+  access_log ${inside('access.log')} cartable;
+  client_body_temp_path ${inside('client_body')};
+  proxy_temp_path ${inside('proxy')};
+  fastcgi_temp_path ${inside('fastcgi')};
+  uwsgi_temp_path ${inside('uwsgi')};
+  scgi_temp_path ${inside('scgi')};
+  server {
+    listen 127.0.0.1:${port};
+    root ${JSON.stringify(dir)};
+    location / {
+      ${headers}
+    }
+  }
+}
+`;
+}
+
+/**
+ * Serves the folder `dir` (a mirror tree from `mirror`) with Debian's nginx on a free loopback port,
+ * sending `Access-Control-Allow-Origin: *` unless `cors` is false; stops it when the test ends.
+ * Returns `{ url, requests }`: `url` ends with `/`; `requests()` lists what nginx answered so far, as
+ * `{ method, path, status }` (the path without its query).
+ */
+export async function nginxMirror(t, dir, { cors = true } = {}) {
+  const work = scratch(t);
+  const port = await freePort();
+  const conf = join(work, 'nginx.conf');
+  writeFileSync(conf, nginxConfig(work, resolve(dir), port, cors));
+  const nginx = process.env.NGINX ?? '/usr/sbin/nginx';
+  const child = spawn(nginx, ['-p', work, '-c', conf, '-e', join(work, 'error.log')], { stdio: 'ignore' });
+  const exited = new Promise((done) => child.once('exit', done));
+  t.after(async () => { if (child.exitCode === null) { child.kill('SIGTERM'); await exited; } });
+  const url = `http://127.0.0.1:${port}/`;
+  const probe = '.cartable-probe';
+  const errors = () => (existsSync(join(work, 'error.log')) ? readFileSync(join(work, 'error.log'), 'utf8') : '');
+  for (let waited = 0; ; waited += 50) {
+    if (child.exitCode !== null) throw new Error(`nginx exited: ${errors()}`);
+    if (waited > 10_000) throw new Error(`nginx did not answer on ${url}: ${errors()}`);
+    try { await fetch(url + probe, { method: 'HEAD' }); break; } catch { await new Promise((r) => setTimeout(r, 50)); }
+  }
+  const log = join(work, 'access.log');
+  const requests = () => readFileSync(log, 'utf8').split('\n').flatMap((line) => {
+    const match = line.match(/^([A-Z]+) (\S+) (\d{3})$/);
+    // The readiness probes are not the test's requests.
+    return match && match[2] !== `/${probe}` ? [{ method: match[1], path: match[2], status: Number(match[3]) }] : [];
+  });
+  return { url, requests };
 }
 
 /**

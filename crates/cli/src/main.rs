@@ -2,13 +2,18 @@
 
 mod clock;
 mod demo;
+mod faults;
 mod folder;
 mod keyfile;
 mod keygen;
+mod listener;
+mod mirror;
+mod origin;
 mod pack;
 mod rehearse;
 mod serve;
 mod site;
+mod stats;
 mod verify;
 
 use std::path::PathBuf;
@@ -59,6 +64,24 @@ enum Command {
         #[arg(long)]
         pubkey: PathBuf,
     },
+    /// Export a packed course as a mirror tree (manifest.json + ipfs/<cid>) for any static host.
+    ///
+    /// Every chunk is checked against its CID while it is copied; a corrupt or missing one stops the
+    /// export, naming the file, and nothing is left behind. The tree is written beside --out, then renamed.
+    Mirror {
+        /// The packed folder (manifest.json and ipfs/), written by `cartable pack`.
+        dir: PathBuf,
+        /// The mirror folder to create; serve it as static files with `Access-Control-Allow-Origin: *`.
+        #[arg(long)]
+        out: PathBuf,
+        /// The school's public key file (.pub) to check the signature with [default: the key the manifest
+        /// names, which only proves it is intact].
+        #[arg(long)]
+        pubkey: Option<PathBuf>,
+        /// Replace the contents of a non-empty --out.
+        #[arg(long)]
+        force: bool,
+    },
     /// Serve the app and packed courses over HTTP, as a school's origin would.
     Serve(ServeArgs),
     /// Rehearse a class's morning in simulation: the scheduler against a 503 storm, a 429 without
@@ -94,12 +117,12 @@ struct ServeArgs {
     /// Folder of the built app (cartable.js, cartable_bg.wasm) [default: <root>/pkg].
     #[arg(long)]
     pkg: Option<PathBuf>,
-    /// Fault injection: milliseconds added before every answer under /courses/ (a slow origin).
-    #[arg(long, value_name = "MS", default_value_t = 0)]
-    latency: u64,
-    /// Print one line per request (`GET /path 200`) on standard error.
+    /// Print one line per request (`GET /path 200`) on standard error; a course request dropped without
+    /// an answer is logged with status 000.
     #[arg(long)]
     access_log: bool,
+    #[command(flatten)]
+    faults: faults::FaultArgs,
 }
 
 #[derive(clap::Args)]
@@ -129,6 +152,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             pack::run(&dir, &key, &out, &pack::Settings { chunk_size, version })
         }
         Command::Verify { dir, pubkey } => verify::run(&dir, &pubkey),
+        Command::Mirror { dir, out, pubkey, force } => mirror::run(&dir, &out, pubkey.as_deref(), force),
         Command::Serve(args) => serve::run(&serve_options(args), None),
         Command::Demo { listen, work } => demo::run(&listen.host, listen.port, work),
         Command::Rehearse(args) => rehearse::run(args),
@@ -152,7 +176,7 @@ fn serve_options(args: ServeArgs) -> serve::Options {
         port: args.listen.port,
         www: args.www,
         pkg: args.pkg,
-        faults: site::Faults { latency: std::time::Duration::from_millis(args.latency) },
+        faults: args.faults.into(),
         access_log: args.access_log,
     }
 }

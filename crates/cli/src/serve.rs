@@ -1,4 +1,5 @@
-//! `cartable serve`: checks the app and the courses, then listens. Answers come from `site.rs`.
+//! `cartable serve`: checks the app, the courses and the faults asked for, then listens (`listener.rs`).
+//! Answers come from `site.rs`, through the faults of `origin.rs`.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -6,11 +7,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context as _};
-use axum::extract::{Request, State};
 use cartable_core::{Manifest, PublicKey};
 
+use crate::faults::Faults;
+use crate::origin::Origin;
 use crate::site::{Site, CONFIG_OPEN};
-use crate::{keyfile, verify};
+use crate::{keyfile, listener, verify};
 
 /// What to serve and where to listen.
 pub struct Options {
@@ -27,7 +29,7 @@ pub struct Options {
     /// Built app folder; `<root>/pkg` by default.
     pub pkg: Option<PathBuf>,
     /// Faults to inject into course answers.
-    pub faults: crate::site::Faults,
+    pub faults: Faults,
     /// Log each request on standard error.
     pub access_log: bool,
 }
@@ -50,6 +52,7 @@ pub type Hint = fn(&str) -> String;
 /// then the `hint` line if given.
 pub fn run(options: &Options, hint: Option<Hint>) -> anyhow::Result<()> {
     let (site, manifests) = open_site(options)?;
+    check_faults(&options.faults, &manifests)?;
     let listener = std::net::TcpListener::bind((options.host.as_str(), options.port)).with_context(|| {
         format!("cannot listen on {}:{} (is another server using it? try --port)", options.host, options.port)
     })?;
@@ -60,38 +63,16 @@ pub fn run(options: &Options, hint: Option<Hint>) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the server's runtime")?;
-    runtime.block_on(listen(listener, Arc::new(site)))
+    let origin = Origin::new(site, options.faults.clone(), options.access_log);
+    runtime.block_on(listener::serve(listener, Arc::new(origin)))
 }
 
-async fn listen(listener: std::net::TcpListener, site: Arc<Site>) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::from_std(listener).context("cannot set up the listening socket")?;
-    let router = axum::Router::new().fallback(handle).with_state(site);
-    axum::serve(listener, router).with_graceful_shutdown(stopped()).await.context("the server stopped on an error")
-}
-
-async fn handle(State(site): State<Arc<Site>>, request: Request) -> axum::response::Response {
-    site.answer(request.method(), request.uri().path()).await
-}
-
-/// Resolves when the user presses Ctrl-C or the process receives SIGTERM.
-async fn stopped() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
+/// Refuses a `--corrupt` chunk that no served course has: the fault would never show.
+fn check_faults(faults: &Faults, manifests: &[Manifest]) -> anyhow::Result<()> {
+    let known = |cid| manifests.iter().flat_map(|m| &m.files).any(|file| file.chunks.contains(cid));
+    match faults.corrupt.iter().find(|cid| !known(cid)) {
+        Some(cid) => bail!("--corrupt {cid}: no served course has this chunk (pick a file name from a course's ipfs/)"),
+        None => Ok(()),
     }
 }
 
@@ -137,8 +118,7 @@ fn open_site(options: &Options) -> anyhow::Result<(Site, Vec<Manifest>)> {
     if config.is_some() {
         check_config_block(&www)?;
     }
-    let (faults, access_log) = (options.faults.clone(), options.access_log);
-    Ok((Site { www, pkg, config, courses, faults, access_log }, manifests))
+    Ok((Site { www, pkg, config, courses }, manifests))
 }
 
 fn open_courses(

@@ -1,6 +1,6 @@
-//! What `cartable serve` answers to each request: the app's pages and the packed courses. One `Site`
-//! value and one handler, no global state, so that fault injection (limits, latency, stalls, corrupt
-//! bytes) can later wrap `Site::answer` without touching the listener.
+//! What a healthy `cartable serve` answers to each request: the app's pages and the packed courses. One
+//! `Site` value and one handler, no global state. Fault injection (`origin.rs`) wraps `Site::answer`;
+//! nothing here knows about faults, counters or connections.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -26,37 +26,19 @@ pub struct Site {
     pub config: Option<String>,
     /// Packed course folders by course id.
     pub courses: BTreeMap<String, PathBuf>,
-    /// Faults injected into course answers, to rehearse a slow or overloaded origin.
-    pub faults: Faults,
-    /// Print one line per request (`GET /path 200`) on standard error.
-    pub access_log: bool,
-}
-
-/// Faults `cartable serve` injects into answers under `/courses/`.
-#[derive(Clone, Debug, Default)]
-pub struct Faults {
-    /// Delay added before each course answer.
-    pub latency: std::time::Duration,
 }
 
 impl Site {
     /// The answer to `method path` (the raw, undecoded request path).
     pub async fn answer(&self, method: &Method, path: &str) -> Response<Body> {
-        let mut response = match path.strip_prefix("/courses/") {
-            Some(rest) => {
-                tokio::time::sleep(self.faults.latency).await;
-                with_cors(self.course(method, rest).await)
-            }
+        let response = match path.strip_prefix("/courses/") {
+            Some(rest) => with_cors(self.course(method, rest).await),
             None if !matches!(*method, Method::GET | Method::HEAD) => {
                 plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
             }
             None => self.app(path).await,
         };
-        response.headers_mut().insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-        if self.access_log {
-            eprintln!("{method} {path} {}", response.status().as_u16());
-        }
-        response
+        nosniff(response)
     }
 
     async fn app(&self, path: &str) -> Response<Body> {
@@ -143,8 +125,33 @@ fn file_response(bytes: Vec<u8>, content_type: &str, cache: &'static str) -> Res
     response
 }
 
-fn with_cors(mut response: Response<Body>) -> Response<Body> {
+/// The refusal of an overloaded origin (503 or 429), with `Retry-After` if given: a course answer.
+pub fn busy(status: StatusCode, retry_after: Option<u64>) -> Response<Body> {
+    let mut response = plain(status, "the server is busy: try again later\n");
+    if let Some(seconds) = retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    nosniff(with_cors(response))
+}
+
+/// A JSON document nobody may cache, readable from any origin (the server's statistics).
+pub fn json(text: String) -> Response<Body> {
+    let mut response = file_response(text.into_bytes(), "application/json", "no-store");
     response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    nosniff(response)
+}
+
+/// Course answers are readable from any origin (mirrors and embedding sites), `Retry-After` included:
+/// it is not a header scripts may read across origins unless it is exposed.
+fn with_cors(mut response: Response<Body>) -> Response<Body> {
+    let headers = response.headers_mut();
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("Content-Length, Retry-After"));
+    response
+}
+
+fn nosniff(mut response: Response<Body>) -> Response<Body> {
+    response.headers_mut().insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     response
 }
 

@@ -13,28 +13,30 @@ use crate::{clock, keyfile};
 pub fn run(dir: &Path, pubkey: &Path) -> anyhow::Result<()> {
     let key = keyfile::read_public(pubkey)?;
     let manifest = read_manifest(dir, &key)?;
-    let mut seen = BTreeSet::new();
+    let chunks = distinct_chunks(&manifest);
     let mut problems = 0;
-    for file in &manifest.files {
-        for (index, cid) in file.chunks.iter().enumerate() {
-            if !seen.insert(*cid) {
-                continue;
-            }
-            if let Some(problem) = check_chunk(dir, file, index, *cid, manifest.chunk_size) {
-                eprintln!("ipfs/{cid}: {problem}, part of {}", file.path);
-                problems += 1;
-            }
+    for &(file, index, cid) in &chunks {
+        if let Err(problem) = read_chunk(dir, file, index, cid, manifest.chunk_size) {
+            eprintln!("ipfs/{cid}: {problem}, part of {}", file.path);
+            problems += 1;
         }
     }
     if problems > 0 {
         bail!(
             "{}: {problems} of {} chunks failed: pack the course again with `cartable pack`",
             dir.display(),
-            seen.len()
+            chunks.len()
         );
     }
-    println!("ok: {} files, {} chunks verified", manifest.files.len(), seen.len());
+    println!("ok: {} files, {} chunks verified", manifest.files.len(), chunks.len());
     Ok(())
+}
+
+/// Every chunk of `manifest` once, with the first file (and index in it) that uses it, in manifest order.
+pub fn distinct_chunks(manifest: &Manifest) -> Vec<(&FileEntry, usize, Cid)> {
+    let mut seen = BTreeSet::new();
+    let every = manifest.files.iter().flat_map(|file| file.chunks.iter().enumerate().map(move |(i, c)| (file, i, *c)));
+    every.filter(|&(_, _, cid)| seen.insert(cid)).collect()
 }
 
 /// Reads `<dir>/manifest.json` and verifies it against `key` at the current time.
@@ -43,8 +45,13 @@ pub fn read_manifest(dir: &Path, key: &PublicKey) -> anyhow::Result<Manifest> {
     let json = std::fs::read(&path).with_context(|| {
         format!("cannot read {} (is {} a folder written by `cartable pack`?)", path.display(), dir.display())
     })?;
+    verify_manifest(&path, &json, key)
+}
+
+/// Verifies the bytes of the manifest file `path` against `key` at the current time.
+pub fn verify_manifest(path: &Path, json: &[u8], key: &PublicKey) -> anyhow::Result<Manifest> {
     let trust = Trust { keys: std::slice::from_ref(key), now: clock::unix_now()?, accepted_version: None };
-    SignedManifest::verify(&json, &trust).map_err(|error| anyhow!("{}: {error} ({})", path.display(), advice(&error)))
+    SignedManifest::verify(json, &trust).map_err(|error| anyhow!("{}: {error} ({})", path.display(), advice(&error)))
 }
 
 /// What to do about a refused manifest.
@@ -59,16 +66,20 @@ fn advice(error: &ManifestError) -> &'static str {
     }
 }
 
-/// What is wrong with chunk `index` of `file`, if anything.
-fn check_chunk(dir: &Path, file: &FileEntry, index: usize, cid: Cid, chunk_size: u32) -> Option<String> {
+/// The bytes of `<dir>/ipfs/<cid>`, chunk `index` of `file`, if they have the expected length and match
+/// the CID; otherwise what is wrong with them.
+pub fn read_chunk(dir: &Path, file: &FileEntry, index: usize, cid: Cid, chunk_size: u32) -> Result<Vec<u8>, String> {
     let bytes = match std::fs::read(dir.join("ipfs").join(cid.to_string())) {
         Ok(bytes) => bytes,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Some("missing".into()),
-        Err(error) => return Some(format!("unreadable ({error})")),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err("missing".into()),
+        Err(error) => return Err(format!("unreadable ({error})")),
     };
     let expected = file.chunk_len(index, chunk_size);
     if bytes.len() as u64 != expected {
-        return Some(format!("wrong size ({} bytes, expected {expected})", bytes.len()));
+        return Err(format!("wrong size ({} bytes, expected {expected})", bytes.len()));
     }
-    (!cid.matches(&bytes)).then(|| "corrupted (does not match its CID)".into())
+    match cid.matches(&bytes) {
+        true => Ok(bytes),
+        false => Err("corrupted (does not match its CID)".into()),
+    }
 }

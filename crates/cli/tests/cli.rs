@@ -197,6 +197,7 @@ fn every_subcommand_has_help() {
         &["keygen", "--help"],
         &["pack", "--help"],
         &["verify", "--help"],
+        &["mirror", "--help"],
         &["serve", "--help"],
         &["demo", "--help"],
     ] {

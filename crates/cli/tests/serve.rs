@@ -196,3 +196,224 @@ fn latency_delays_course_answers_and_the_access_log_lists_requests() {
     let expected = format!("GET {chunk} 200\nGET /courses/essai/ipfs/not-a-cid 404\nGET /style.css 200\n");
     assert_eq!(logged, expected);
 }
+
+// The browser asks every mirror for `ipfs/<cid>?format=raw`, as it would an IPFS trustless gateway.
+#[test]
+fn chunk_urls_with_format_raw_are_answered() {
+    let dir = TempDir::new().unwrap();
+    site(dir.path());
+    let server = start(dir.path());
+    let name = chunk_names(&dir.path().join("out")).remove(0);
+    let reply = server.get(&format!("/courses/essai/ipfs/{name}?format=raw"));
+    assert_eq!(reply.status, 200);
+    assert!(name.parse::<Cid>().unwrap().matches(&reply.body));
+}
+
+// Fault injection, to rehearse an overloaded origin.
+
+/// `cartable serve` of the fixture site with `faults`, its standard error (access log) in `<dir>/stderr.log`.
+fn start_with(dir: &Path, faults: &[&str]) -> Server {
+    let args = ["serve", "--port", "0", "--www", "www", "--pkg", "pkg", "--course", "out", "--pubkey", "school.pub"];
+    let args = [&args[..], &["--access-log"], faults].concat();
+    let stderr = std::fs::File::create(dir.join("stderr.log")).unwrap();
+    Server::spawn_with_stderr(dir, &args, stderr.into())
+}
+
+/// The access log lines written so far.
+fn logged(dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("stderr.log")).unwrap().lines().map(str::to_owned).collect()
+}
+
+/// The path of the fixture's first chunk (a whole 1 KiB one: the PDF's) and its CID.
+fn first_chunk(dir: &Path) -> (String, Cid) {
+    let out = dir.join("out");
+    let name =
+        chunk_names(&out).into_iter().find(|n| std::fs::metadata(out.join("ipfs").join(n)).unwrap().len() == 1024);
+    let name = name.expect("a full 1 KiB chunk");
+    (format!("/courses/essai/ipfs/{name}"), name.parse().unwrap())
+}
+
+/// Waits until the server has received `count` course requests.
+fn wait_for_received(server: &Server, count: u64) {
+    for _ in 0..200 {
+        if server.stats()["received"] == count {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("the server never received {count} course requests: {}", server.stats());
+}
+
+/// With one request in flight (held by --latency), the next is refused at once.
+fn refused_beyond_capacity(faults: &[&str]) -> (support::Reply, support::Reply) {
+    let dir = TempDir::new().unwrap();
+    site(dir.path());
+    let server = start_with(dir.path(), &[&["--max-concurrent", "1", "--latency", "1500"], faults].concat());
+    let (chunk, _) = first_chunk(dir.path());
+    let mut first = server.send(&chunk);
+    wait_for_received(&server, 1);
+    let refused = server.get(&chunk);
+    assert_eq!(server.get("/style.css").status, 200, "the app's pages are not limited");
+    let mut raw = Vec::new();
+    std::io::Read::read_to_end(&mut first, &mut raw).unwrap();
+    let stats = server.stats();
+    assert_eq!(
+        (stats["received"].as_u64(), stats["ok"].as_u64(), stats["refused"].as_u64()),
+        (Some(2), Some(1), Some(1))
+    );
+    let status = refused.status;
+    assert!(logged(dir.path()).contains(&format!("GET {chunk} {status}")), "{:?}", logged(dir.path()));
+    (support::Reply::parse(&raw), refused)
+}
+
+#[test]
+fn beyond_capacity_requests_are_refused_with_503() {
+    let (first, refused) = refused_beyond_capacity(&[]);
+    assert_eq!(first.status, 200);
+    assert_eq!(refused.status, 503);
+    assert_eq!(refused.header("retry-after"), None);
+    assert_eq!(refused.header("access-control-allow-origin"), Some("*"));
+}
+
+#[test]
+fn beyond_capacity_refusals_carry_retry_after() {
+    let (first, refused) = refused_beyond_capacity(&["--retry-after", "7"]);
+    assert_eq!(first.status, 200);
+    assert_eq!(refused.status, 503);
+    assert_eq!(refused.header("retry-after"), Some("7"));
+    assert!(refused.header("access-control-expose-headers").unwrap().contains("Retry-After"));
+}
+
+#[test]
+fn beyond_capacity_refusals_can_be_429() {
+    let (_, refused) = refused_beyond_capacity(&["--refuse-with", "429", "--retry-after", "2"]);
+    assert_eq!(refused.status, 429);
+    assert_eq!(refused.header("retry-after"), Some("2"));
+}
+
+#[test]
+fn stalled_bodies_stop_after_the_given_bytes_and_hang() {
+    let dir = TempDir::new().unwrap();
+    site(dir.path());
+    let server = start_with(dir.path(), &["--stall-after", "100"]);
+    let (chunk, _) = first_chunk(dir.path());
+    let (raw, closed) = server.get_for(&chunk, std::time::Duration::from_millis(1500));
+    assert!(!closed, "the connection stays open");
+    let reply = support::Reply::parse(&raw);
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-length"), Some("1024"), "the whole length is announced");
+    assert_eq!(reply.body.len(), 100, "exactly the first 100 bytes arrive");
+    let whole = std::fs::read(dir.path().join("out").join(&chunk["/courses/essai/".len()..])).unwrap();
+    assert_eq!(reply.body, whole[..100]);
+    assert_eq!(server.get("/style.css").text(), "body { margin: 0 }\n", "the app's pages are whole");
+    let stats = server.stats();
+    assert_eq!((stats["ok"].as_u64(), stats["stalled"].as_u64()), (Some(1), Some(1)));
+}
+
+#[test]
+fn every_nth_course_request_is_dropped_without_an_answer() {
+    let dir = TempDir::new().unwrap();
+    site(dir.path());
+    let server = start_with(dir.path(), &["--drop-every", "2"]);
+    let (chunk, _) = first_chunk(dir.path());
+    let outcomes: Vec<Option<u16>> = (0..4).map(|_| server.get_or_hangup(&chunk).map(|r| r.status)).collect();
+    assert_eq!(outcomes, [Some(200), None, Some(200), None]);
+    assert_eq!(server.get("/style.css").status, 200, "the app's pages are never dropped");
+    let stats = server.stats();
+    assert_eq!(
+        (stats["received"].as_u64(), stats["ok"].as_u64(), stats["dropped"].as_u64()),
+        (Some(4), Some(2), Some(2))
+    );
+    let log = logged(dir.path());
+    assert_eq!(log.iter().filter(|line| **line == format!("GET {chunk} 000")).count(), 2, "{log:?}");
+}
+
+#[test]
+fn a_corrupt_cid_is_served_altered_with_the_same_length() {
+    let dir = TempDir::new().unwrap();
+    site(dir.path());
+    let (chunk, cid) = first_chunk(dir.path());
+    let server = start_with(dir.path(), &["--corrupt", &cid.to_string()]);
+    let reply = server.get(&format!("{chunk}?format=raw"));
+    assert_eq!(reply.status, 200);
+    let whole = std::fs::read(dir.path().join("out/ipfs").join(cid.to_string())).unwrap();
+    assert_eq!(reply.body.len(), whole.len());
+    assert_ne!(reply.body, whole);
+    assert_ne!(Cid::of(&reply.body), cid);
+    let other = chunk_names(&dir.path().join("out")).into_iter().find(|n| *n != cid.to_string()).unwrap();
+    assert!(other.parse::<Cid>().unwrap().matches(&server.get(&format!("/courses/essai/ipfs/{other}")).body));
+    assert_eq!(server.stats()["corrupted"], 1);
+}
+
+#[test]
+fn corrupt_refuses_a_cid_no_course_has() {
+    let dir = TempDir::new().unwrap();
+    site(dir.path());
+    let stranger = Cid::of(b"not in the course").to_string();
+    let args = ["serve", "--port", "0", "--www", "www", "--pkg", "pkg", "--course", "out", "--pubkey", "school.pub"];
+    let error = fails(&run(dir.path(), &[&args[..], &["--corrupt", &stranger]].concat()));
+    assert!(error.contains(&format!("--corrupt {stranger}: no served course has this chunk")), "{error}");
+}
+
+#[test]
+#[allow(clippy::disallowed_methods)] // a native test timing a real server: the clock is the point
+fn during_the_outage_window_course_requests_get_no_answer() {
+    let dir = TempDir::new().unwrap();
+    site(dir.path());
+    let started = std::time::Instant::now();
+    let server = start_with(dir.path(), &["--outage-from", "1", "--outage-for", "1.5"]);
+    let (chunk, _) = first_chunk(dir.path());
+    let at = |secs: f64| std::thread::sleep(std::time::Duration::from_secs_f64(secs).saturating_sub(started.elapsed()));
+    assert_eq!(server.get_or_hangup(&chunk).map(|r| r.status), Some(200), "before the outage");
+    at(1.5);
+    assert_eq!(server.get_or_hangup(&chunk).map(|r| r.status), None, "during the outage");
+    assert_eq!(server.get_or_hangup("/courses/essai/manifest.json").map(|r| r.status), None);
+    assert_eq!(server.get("/style.css").status, 200, "the app's pages stay up");
+    at(3.0);
+    assert_eq!(server.get_or_hangup(&chunk).map(|r| r.status), Some(200), "after the outage");
+    let stats = server.stats();
+    assert_eq!(
+        (stats["received"].as_u64(), stats["ok"].as_u64(), stats["dropped"].as_u64()),
+        (Some(4), Some(2), Some(2))
+    );
+}
+
+#[test]
+fn stats_count_course_requests_only_and_the_summary_prints_at_exit() {
+    let dir = TempDir::new().unwrap();
+    site(dir.path());
+    let mut server = start_with(dir.path(), &[]);
+    let (chunk, _) = first_chunk(dir.path());
+    assert_eq!(server.get(&chunk).status, 200);
+    assert_eq!(server.get("/courses/essai/ipfs/not-a-cid").status, 404);
+    assert_eq!(server.get("/style.css").status, 200);
+    let stats = server.stats();
+    assert_eq!(server.stats(), stats, "reading the stats is not counted");
+    let expected = serde_json::json!({
+        "received": 2, "ok": 1, "refused": 0, "dropped": 0, "other": 1, "stalled": 0, "corrupted": 0
+    });
+    assert_eq!(stats, expected);
+    assert!(server.terminate().success());
+    let log = logged(dir.path());
+    assert!(!log.iter().any(|line| line.contains("_cartable")), "the stats are not logged: {log:?}");
+    let summary = "cartable serve: course requests: 2 received, 1 ok (200), 0 refused, 0 dropped, 1 other; \
+                   0 stalled, 0 corrupted";
+    assert_eq!(log.last().map(String::as_str), Some(summary), "{log:?}");
+}
+
+#[test]
+fn a_stalled_request_keeps_its_place_until_the_client_gives_up() {
+    let dir = TempDir::new().unwrap();
+    site(dir.path());
+    let server = start_with(dir.path(), &["--max-concurrent", "1", "--stall-after", "10"]);
+    let (chunk, _) = first_chunk(dir.path());
+    let stalled = server.send(&chunk);
+    wait_for_received(&server, 1);
+    assert_eq!(server.get(&chunk).status, 503, "the stalled request is still in flight");
+    drop(stalled);
+    let freed = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        server.get_for(&chunk, std::time::Duration::from_millis(300)).0.starts_with(b"HTTP/1.1 200")
+    });
+    assert!(freed, "once the client hangs up, its place is free again: {}", server.stats());
+}

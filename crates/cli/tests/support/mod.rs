@@ -3,10 +3,11 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{BufRead as _, BufReader, ErrorKind, Read as _, Write as _};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::time::Duration;
 
 /// The `cartable` binary under test.
 pub fn cartable() -> Command {
@@ -155,6 +156,49 @@ impl Server {
     pub fn get(&self, path: &str) -> Reply {
         self.request("GET", path)
     }
+
+    /// Opens a connection and sends `GET path` on it, without reading the answer.
+    pub fn send(&self, path: &str) -> TcpStream {
+        let mut stream = TcpStream::connect(&self.address).unwrap();
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.address).unwrap();
+        stream
+    }
+
+    /// `GET path`, reading for at most `wait`: the raw bytes received, and whether the server closed the
+    /// connection (`false`: it was still open and silent when the time was up).
+    pub fn get_for(&self, path: &str, wait: Duration) -> (Vec<u8>, bool) {
+        let mut stream = self.send(path);
+        stream.set_read_timeout(Some(wait)).unwrap();
+        let mut raw = Vec::new();
+        match stream.read_to_end(&mut raw) {
+            Ok(_) => (raw, true),
+            Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => (raw, false),
+            Err(error) if error.kind() == ErrorKind::ConnectionReset => (raw, true),
+            Err(error) => panic!("reading {path}: {error}"),
+        }
+    }
+
+    /// `GET path`, or `None` if the server closed the connection without answering anything.
+    pub fn get_or_hangup(&self, path: &str) -> Option<Reply> {
+        let (raw, closed) = self.get_for(path, Duration::from_secs(30));
+        assert!(closed, "{path}: the server neither answered nor closed the connection");
+        (!raw.is_empty()).then(|| Reply::parse(&raw))
+    }
+
+    /// The server's course request counts, from `/_cartable/stats`.
+    pub fn stats(&self) -> serde_json::Value {
+        let reply = self.get("/_cartable/stats");
+        assert_eq!(reply.status, 200);
+        serde_json::from_slice(&reply.body).expect("the stats are JSON")
+    }
+
+    /// Sends SIGTERM and waits for the server to exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let killed = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
+        assert!(killed.success());
+        self.child.wait().unwrap()
+    }
 }
 
 impl Drop for Server {
@@ -172,7 +216,8 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn parse(raw: &[u8]) -> Reply {
+    /// Parses a raw HTTP/1.1 answer (the head, then the rest as the body).
+    pub fn parse(raw: &[u8]) -> Reply {
         let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete HTTP head");
         let head = String::from_utf8_lossy(&raw[..split]).into_owned();
         let mut lines = head.split("\r\n");

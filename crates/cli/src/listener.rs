@@ -1,0 +1,125 @@
+//! The accept loop of `cartable serve`: one HTTP/1.1 connection per task, which the origin may close
+//! without an answer; a summary of course requests every 10 s while there is traffic; on Ctrl-C or
+//! SIGTERM, a short grace for answers in flight, then the last summary. Answers come from `origin.rs`.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinSet;
+
+use crate::origin::{Answer, Origin};
+
+/// How often the summary line is printed while course requests keep coming.
+const REPORT_EVERY: Duration = Duration::from_secs(10);
+/// How long answers in flight may take to finish once the server is asked to stop.
+const GRACE: Duration = Duration::from_secs(2);
+
+/// Serves `origin` on `listener` until Ctrl-C or SIGTERM, then prints the summary line.
+pub async fn serve(listener: std::net::TcpListener, origin: Arc<Origin>) -> anyhow::Result<()> {
+    let listener = TcpListener::from_std(listener).context("cannot set up the listening socket")?;
+    let (stop, stopping) = watch::channel(false);
+    let reports = tokio::spawn(report(Arc::clone(&origin)));
+    let mut connections = JoinSet::new();
+    let stopped = stopped();
+    tokio::pin!(stopped);
+    loop {
+        tokio::select! {
+            () = &mut stopped => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    // Chunks are small answers: send each at once rather than wait to fill a packet.
+                    let _ = stream.set_nodelay(true);
+                    connections.spawn(connection(stream, Arc::clone(&origin), stopping.clone()));
+                }
+                // Such as too many open files: wait for connections to close rather than spin.
+                Err(error) => {
+                    eprintln!("cartable serve: cannot accept a connection: {error}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    drop(listener);
+    let _ = stop.send(true);
+    let _ = tokio::time::timeout(GRACE, async { while connections.join_next().await.is_some() {} }).await;
+    reports.abort();
+    eprintln!("{}", origin.stats());
+    Ok(())
+}
+
+/// Serves one connection until it ends, the origin hangs up on it, or the server stops.
+async fn connection(stream: TcpStream, origin: Arc<Origin>, mut stopping: watch::Receiver<bool>) {
+    let hangup = Arc::new(Notify::new());
+    let service = {
+        let hangup = Arc::clone(&hangup);
+        service_fn(move |request: hyper::Request<Incoming>| {
+            let (origin, hangup) = (Arc::clone(&origin), Arc::clone(&hangup));
+            async move {
+                match origin.answer(request.method(), request.uri().path()).await {
+                    Answer::Respond(response) => Ok::<_, Infallible>(response),
+                    Answer::Hangup => {
+                        hangup.notify_one();
+                        std::future::pending().await
+                    }
+                }
+            }
+        })
+    };
+    let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => {}
+        // Dropping the connection closes the socket before anything of the answer was written.
+        () = hangup.notified() => {}
+        _ = stopping.changed() => {
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+        }
+    }
+}
+
+/// Prints the summary line every [`REPORT_EVERY`] if course requests came in since the last one.
+async fn report(origin: Arc<Origin>) {
+    let mut ticks = tokio::time::interval(REPORT_EVERY);
+    ticks.tick().await;
+    let mut last = 0;
+    loop {
+        ticks.tick().await;
+        let stats = origin.stats();
+        if stats.received != last {
+            eprintln!("{stats}");
+            last = stats.received;
+        }
+    }
+}
+
+/// Resolves when the user presses Ctrl-C or the process receives SIGTERM.
+async fn stopped() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,170 @@
+//! `cartable mirror`: copies a packed course into a tree any static host can serve as a mirror:
+//! `manifest.json` byte for byte, and `ipfs/<cid>` for every chunk, each checked against its CID on the
+//! way. It writes beside `--out` and renames, so a mirror is never half written. It serves nothing.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context as _};
+use cartable_core::{Manifest, PublicKey, SignedManifest};
+
+use crate::{keyfile, verify};
+
+/// What one export wrote, for the summary lines.
+pub struct Summary {
+    /// The course's title.
+    pub title: String,
+    /// The course's id.
+    pub id: String,
+    /// The version exported.
+    pub version: u64,
+    /// Chunk files written under `ipfs/`.
+    pub chunks: usize,
+    /// Bytes written, the manifest included.
+    pub bytes: u64,
+    /// The mirror folder.
+    pub out: PathBuf,
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (out, id) = (self.out.display(), &self.id);
+        writeln!(
+            f,
+            "mirrored course \"{}\" ({id}) v{}: manifest.json + {} chunks in ipfs/, {} files, {} bytes -> {out}",
+            self.title,
+            self.version,
+            self.chunks,
+            self.chunks + 1,
+            self.bytes,
+        )?;
+        writeln!(f, "serve {out} as static files with the header `Access-Control-Allow-Origin: *` (nginx: see the")?;
+        writeln!(
+            f,
+            "README, Mirrors), then list it in the page's config block: \"mirrors\": [\"https://<host>/{id}/\"]"
+        )?;
+        write!(f, "(chunks are fetched as <base>ipfs/<cid>?format=raw, the manifest as <base>manifest.json)")
+    }
+}
+
+/// Runs `cartable mirror DIR --out DIR [--pubkey FILE] [--force]`.
+pub fn run(dir: &Path, out: &Path, pubkey: Option<&Path>, force: bool) -> anyhow::Result<()> {
+    let key = pubkey.map(keyfile::read_public).transpose()?;
+    let summary = export(dir, out, key.as_ref(), force)?;
+    println!("{summary}");
+    Ok(())
+}
+
+/// Exports the packed course in `dir` as a mirror tree at `out`. The manifest's signature is checked
+/// against `key`, or, without one, against the key it names (which proves only that it is intact).
+pub fn export(dir: &Path, out: &Path, key: Option<&PublicKey>, force: bool) -> anyhow::Result<Summary> {
+    let path = dir.join("manifest.json");
+    let json = std::fs::read(&path).with_context(|| {
+        format!("cannot read {} (is {} a folder written by `cartable pack`?)", path.display(), dir.display())
+    })?;
+    let manifest = match key {
+        Some(key) => verify::verify_manifest(&path, &json, key)?,
+        None => verify::verify_manifest(&path, &json, &signer(&path, &json)?)?,
+    };
+    check_out(out, force)?;
+    let staging = Staging::beside(out)?;
+    let bytes = copy(dir, &json, &manifest, &staging.dir)?;
+    staging.commit(out)?;
+    let (title, id) = (manifest.course.title.clone(), manifest.course.id.clone());
+    let chunks = verify::distinct_chunks(&manifest).len();
+    Ok(Summary { title, id, version: manifest.version, chunks, bytes, out: out.to_path_buf() })
+}
+
+/// The key the manifest says signed it.
+fn signer(path: &Path, json: &[u8]) -> anyhow::Result<PublicKey> {
+    let signed: SignedManifest = serde_json::from_slice(json)
+        .map_err(|error| anyhow!("{}: manifest is malformed: {error} (pack the course again)", path.display()))?;
+    signed.signer.parse().map_err(|error| anyhow!("{}: signer: {error} (pack the course again)", path.display()))
+}
+
+/// Refuses an `--out` that is a file, or a folder with something in it unless `force`.
+fn check_out(out: &Path, force: bool) -> anyhow::Result<()> {
+    let Ok(metadata) = std::fs::metadata(out) else { return Ok(()) };
+    if !metadata.is_dir() {
+        bail!("{} is a file: pass a folder (new or empty) with --out", out.display());
+    }
+    let mut entries = std::fs::read_dir(out).with_context(|| format!("cannot read folder {}", out.display()))?;
+    if entries.next().is_some() && !force {
+        bail!("{} is not empty: pass --force to replace its contents, or choose another --out", out.display());
+    }
+    Ok(())
+}
+
+/// Writes the manifest and every chunk into `into`, checking each chunk; returns the bytes written.
+fn copy(dir: &Path, json: &[u8], manifest: &Manifest, into: &Path) -> anyhow::Result<u64> {
+    let ipfs = into.join("ipfs");
+    std::fs::create_dir_all(&ipfs).with_context(|| format!("cannot create folder {}", ipfs.display()))?;
+    write(&into.join("manifest.json"), json)?;
+    let mut total = json.len() as u64;
+    for (file, index, cid) in verify::distinct_chunks(manifest) {
+        let bytes = verify::read_chunk(dir, file, index, cid, manifest.chunk_size).map_err(|problem| {
+            let source = dir.join("ipfs").join(cid.to_string());
+            let part = &file.path;
+            anyhow!("{}: {problem}, part of {part}: nothing was written (pack the course again)", source.display())
+        })?;
+        write(&ipfs.join(cid.to_string()), &bytes)?;
+        total += bytes.len() as u64;
+    }
+    Ok(total)
+}
+
+fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// A folder beside the mirror's final place, removed unless committed.
+struct Staging {
+    dir: PathBuf,
+    committed: bool,
+}
+
+impl Staging {
+    fn beside(out: &Path) -> anyhow::Result<Staging> {
+        let dir = sibling(out, "new")?;
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create folder {}", dir.display()))?;
+        Ok(Staging { dir, committed: false })
+    }
+
+    /// Moves the finished tree to `out`; an existing `out` is set aside first and removed after.
+    fn commit(mut self, out: &Path) -> anyhow::Result<()> {
+        let old = match out.exists() {
+            true => {
+                let old = sibling(out, "old")?;
+                let _ = std::fs::remove_dir_all(&old);
+                std::fs::rename(out, &old)
+                    .with_context(|| format!("cannot move {} aside to replace it", out.display()))?;
+                Some(old)
+            }
+            false => None,
+        };
+        std::fs::rename(&self.dir, out)
+            .with_context(|| format!("cannot move {} to {}", self.dir.display(), out.display()))?;
+        self.committed = true;
+        if let Some(old) = old {
+            std::fs::remove_dir_all(&old).with_context(|| format!("cannot remove {}", old.display()))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// `<parent of out>/.<name of out>.<what>-<pid>`: on the same file system, so renaming is atomic.
+fn sibling(out: &Path, what: &str) -> anyhow::Result<PathBuf> {
+    let name = out.file_name().ok_or_else(|| anyhow!("{}: --out must name a folder", out.display()))?;
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).with_context(|| format!("cannot create folder {}", parent.display()))?;
+    Ok(parent.join(format!(".{}.{what}-{}", name.to_string_lossy(), std::process::id())))
+}
