@@ -11,8 +11,11 @@ use cartable_core::offline::{self, OfflineError, Progress};
 use cartable_core::store::{MemoryStore, Store, StoreError};
 use cartable_core::{Cid, Manifest, ManifestError, PublicKey};
 use futures::future::try_join_all;
+use futures::stream::{FuturesUnordered, StreamExt};
 
-use crate::digest::{self, Mismatch};
+use cartable_core::fetch::{OriginState, SourceKind};
+
+use crate::fetcher::{manifest, Failure, Fetcher, Source};
 use crate::net::{self, FetchError};
 use crate::store::IdbStore;
 
@@ -68,6 +71,12 @@ pub struct Course {
     pub freshness: Freshness,
     /// The version stored before this visit, when this visit brought a newer one.
     pub updated_from: Option<u64>,
+    /// The mirror the manifest came from, when the origin could not give it.
+    pub manifest_mirror: Option<Source>,
+    /// How the origin answered when the course was opened.
+    pub origin_at_open: OriginState,
+    /// Where chunks come from: the origin and the mirrors.
+    pub fetcher: Fetcher,
     manifest_url: String,
     store: Rc<dyn Store>,
     object_urls: RefCell<HashMap<String, String>>,
@@ -75,20 +84,37 @@ pub struct Course {
 
 impl Course {
     /// Opens the course whose manifest is at `manifest_url` (relative to the page), signed by `key`: from
-    /// the network if it answers (refusing a version older than the stored one), else from the stored copy.
-    pub async fn open(manifest_url: &str, key: PublicKey) -> Result<Course, LoadError> {
-        let manifest_url = net::resolve(manifest_url, &net::page_url()).unwrap_or_else(|| manifest_url.to_owned());
+    /// the origin if it answers, else from one of `mirrors` (base URLs, relative to the page), refusing a
+    /// version older than the stored one; else from the stored copy.
+    pub async fn open(manifest_url: &str, mirrors: &[String], key: PublicKey) -> Result<Course, LoadError> {
+        let page = net::page_url();
+        let manifest_url = net::resolve(manifest_url, &page).unwrap_or_else(|| manifest_url.to_owned());
+        let origin = Source { kind: SourceKind::Origin, base: net::resolve("./", &manifest_url).unwrap_or_default() };
+        let mirrors: Vec<Source> = mirrors.iter().filter_map(|base| mirror(base, &page)).collect();
         let store = open_store().await;
         let now = now();
-        let (manifest, freshness, updated_from) = match net::get(&manifest_url).await {
-            Ok(json) => match offline::accept(&*store, &manifest_url, &json, &[key], now).await {
+        let known = offline::published_at(&*store, &manifest_url).await.ok().flatten().map(|copy| copy.course_id);
+        let fetched = manifest::fetch(&manifest_url, &mirrors, key, now, known.as_deref()).await;
+        let (origin_at_open, manifest_mirror) = match &fetched {
+            Ok(found) => (found.origin, found.mirror.clone()),
+            Err(_) => (OriginState::Down, None),
+        };
+        let (manifest, freshness, updated_from) = match fetched {
+            Ok(found) => match offline::accept(&*store, &manifest_url, &found.json, &[key], now).await {
                 Ok(accepted) => {
                     let updated_from = accepted.previous_version.filter(|_| accepted.updated);
                     (accepted.manifest, Freshness::Fresh, updated_from)
                 }
+                // A mirror behind the stored copy: the stored copy is the newest there is.
+                Err(OfflineError::Manifest(ManifestError::Rollback { .. })) if found.mirror.is_some() => {
+                    let stored = stored_copy(&*store, &manifest_url, key, now).await?;
+                    let (manifest, stored_at) = stored
+                        .ok_or(LoadError::Unverified(ManifestError::Malformed("the stored copy disappeared".into())))?;
+                    (manifest, Freshness::Stored { stored_at }, None)
+                }
                 Err(OfflineError::Manifest(error)) => return Err(error.into()),
                 // Storage failed: the manifest verified, show it without keeping it.
-                Err(OfflineError::Store(_)) => (verify_only(&json, key, now)?, Freshness::Fresh, None),
+                Err(OfflineError::Store(_)) => (verify_only(&found.json, key, now)?, Freshness::Fresh, None),
             },
             Err(error) => {
                 let stored = stored_copy(&*store, &manifest_url, key, now).await?;
@@ -96,7 +122,18 @@ impl Course {
                 (manifest, Freshness::Stored { stored_at }, None)
             }
         };
-        Ok(Course { manifest, freshness, updated_from, manifest_url, store, object_urls: RefCell::default() })
+        let fetcher = Fetcher::new(std::iter::once(origin).chain(mirrors).collect());
+        Ok(Course {
+            manifest,
+            freshness,
+            updated_from,
+            manifest_mirror,
+            origin_at_open,
+            fetcher,
+            manifest_url,
+            store,
+            object_urls: RefCell::default(),
+        })
     }
 
     /// The bytes of the course file at `path`, every chunk verified (or read from the store, which holds
@@ -135,17 +172,24 @@ impl Course {
         offline::progress(&*self.store, &self.manifest).await.map_err(store_error)
     }
 
-    /// Fetches, verifies and keeps every chunk still missing, one at a time, reporting progress after
-    /// each. Stops at the first failure; what was kept stays kept, so calling it again resumes.
+    /// Fetches, verifies and keeps every chunk still missing, reporting progress after each. The fetcher
+    /// decides how many go at once and from where. Stops at the first failure; what was kept stays kept,
+    /// so calling it again resumes.
     pub async fn save(&self, on_progress: impl Fn(&Progress)) -> Result<(), LoadError> {
         let mut progress = self.progress().await?;
         on_progress(&progress);
         let paths: HashMap<Cid, (&FileEntry, usize)> = self.chunk_positions();
-        for need in progress.chunks_missing.clone() {
-            let Some(&(entry, index)) = paths.get(&need.cid) else { continue };
-            let bytes = self.fetch_verified(entry, index, need.cid).await?;
-            self.store.put_chunks(vec![(need.cid, bytes)]).await.map_err(store_error)?;
-            progress.record(&need.cid, &self.manifest);
+        let mut downloads: FuturesUnordered<_> = progress
+            .chunks_missing
+            .iter()
+            .filter_map(|need| {
+                let (cid, &(entry, index)) = (need.cid, paths.get(&need.cid)?);
+                Some(async move { (cid, self.fetch_verified(entry, index, cid).await) })
+            })
+            .collect();
+        while let Some((cid, bytes)) = downloads.next().await {
+            self.store.put_chunks(vec![(cid, bytes?)]).await.map_err(store_error)?;
+            progress.record(&cid, &self.manifest);
             on_progress(&progress);
         }
         Ok(())
@@ -188,12 +232,11 @@ impl Course {
     }
 
     async fn fetch_verified(&self, entry: &FileEntry, index: usize, cid: Cid) -> Result<Vec<u8>, LoadError> {
-        let url = net::resolve(&format!("ipfs/{cid}"), &self.manifest_url).unwrap_or_default();
-        let bytes = net::get(&url).await?;
-        match digest::check_chunk(&bytes, cid, entry.chunk_len(index, self.manifest.chunk_size)).await {
-            Ok(()) => Ok(bytes),
-            Err(Mismatch::Bytes) => Err(LoadError::Corrupted { path: entry.path.clone() }),
-            Err(Mismatch::NoWebCrypto) => Err(LoadError::NoWebCrypto),
+        match self.fetcher.get(cid, entry.chunk_len(index, self.manifest.chunk_size)).await {
+            Ok(bytes) => Ok(bytes),
+            Err(Failure::Corrupt) => Err(LoadError::Corrupted { path: entry.path.clone() }),
+            Err(Failure::Unreachable) => Err(LoadError::Unreachable(FetchError::NoAnswer { url: entry.path.clone() })),
+            Err(Failure::NoWebCrypto) => Err(LoadError::NoWebCrypto),
         }
     }
 }
@@ -242,4 +285,13 @@ fn object_url(bytes: &[u8], media_type: &str) -> Option<String> {
     options.set_type(media_type);
     let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).ok()?;
     web_sys::Url::create_object_url_with_blob(&blob).ok()
+}
+
+/// The mirror at `base` (relative to `page`), its URL ending in `/`.
+fn mirror(base: &str, page: &str) -> Option<Source> {
+    let mut base = net::resolve(base, page)?;
+    if !base.ends_with('/') {
+        base.push('/');
+    }
+    Some(Source { kind: SourceKind::Mirror, base })
 }

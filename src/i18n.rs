@@ -103,6 +103,15 @@ pub struct Text {
     pub new_version: &'static str,
     pub reload_now: &'static str,
     pub storage_unavailable_title: &'static str,
+    pub origin_saturated_mirror: &'static str,
+    pub origin_down_mirror: &'static str,
+    pub origin_saturated_wait: &'static str,
+    pub sources_title: &'static str,
+    pub source_origin: &'static str,
+    pub source_mirror: &'static str,
+    pub source_line: &'static str,
+    pub source_banned: &'static str,
+    pub source_resting: &'static str,
 }
 
 const FR: Text = Text {
@@ -152,6 +161,15 @@ const FR: Text = Text {
     new_version: "Une nouvelle version de cartable est prête.",
     reload_now: "Recharger",
     storage_unavailable_title: "Impossible d'enregistrer le cours",
+    origin_saturated_mirror: "Le serveur de l'école est saturé : vos cours arrivent par un miroir.",
+    origin_down_mirror: "Le serveur de l'école ne répond pas : vos cours arrivent par un miroir.",
+    origin_saturated_wait: "Le serveur de l'école est saturé : cartable réessaie sans le surcharger, les fichiers arrivent dès qu'il répond.",
+    sources_title: "D'où viennent les fichiers",
+    source_origin: "Serveur de l'école",
+    source_mirror: "Miroir",
+    source_line: "{bytes} reçus · {requests} demandes",
+    source_banned: "écarté : a envoyé des données corrompues",
+    source_resting: "en pause : ne répond pas ou refuse",
 };
 
 const EN: Text = Text {
@@ -203,6 +221,15 @@ const EN: Text = Text {
     new_version: "A new version of cartable is ready.",
     reload_now: "Reload",
     storage_unavailable_title: "The course cannot be saved",
+    origin_saturated_mirror: "The school's server is overloaded: your courses are coming from a mirror.",
+    origin_down_mirror: "The school's server is not answering: your courses are coming from a mirror.",
+    origin_saturated_wait: "The school's server is overloaded: cartable tries again without overloading it; files arrive as soon as it answers.",
+    sources_title: "Where the files come from",
+    source_origin: "School server",
+    source_mirror: "Mirror",
+    source_line: "{bytes} received · {requests} requests",
+    source_banned: "set aside: it sent corrupted data",
+    source_resting: "paused: not answering or refusing",
 };
 
 /// A calendar date in the reader's language, such as "jeudi 3 décembre 2026" or "Thursday 3 December 2026".

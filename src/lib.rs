@@ -7,6 +7,7 @@
 
 pub mod course;
 pub mod digest;
+pub mod fetcher;
 pub mod i18n;
 pub mod net;
 pub mod store;

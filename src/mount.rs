@@ -1,5 +1,7 @@
 //! The embedding API: `mount(element, options)` starts the app in a page element.
 
+use std::rc::Rc;
+
 use wasm_bindgen::prelude::*;
 use yew::AttrValue;
 
@@ -7,11 +9,14 @@ use crate::i18n;
 use crate::view;
 use crate::view::app::{App, AppProps, Opening};
 
-/// What the embedding page passes to [`mount`]: `{ manifest, key, lang? }`.
+/// What the embedding page passes to [`mount`]: `{ manifest, key, mirrors?, lang?, serviceWorker? }`.
 #[derive(serde::Deserialize)]
 struct MountOptions {
     manifest: String,
     key: String,
+    /// Base URLs of the course's mirrors (each holds `manifest.json` and `ipfs/<cid>`), relative to the page.
+    #[serde(default)]
+    mirrors: Vec<String>,
     #[serde(default)]
     lang: Option<String>,
     /// URL of the service worker script, relative to the page; `null` to run without one.
@@ -25,7 +30,8 @@ fn default_worker() -> Option<String> {
 
 /// Mounts the app into `element`, showing the course whose manifest is at `options.manifest` (a URL,
 /// relative to the page) if it is signed by `options.key` (`ed25519:<base64>`, the school's pinned key).
-/// `options.lang` (`"fr"` or `"en"`) overrides the browser's language; `options.serviceWorker` is the
+/// `options.mirrors` lists mirrors of the course (static copies made by `cartable mirror`, or IPFS
+/// gateways), used when the origin is saturated or down. `options.lang` (`"fr"` or `"en"`) overrides the browser's language; `options.serviceWorker` is the
 /// worker script that keeps the app and the course offline (`"sw.js"` by default, `null` for none).
 #[wasm_bindgen]
 pub fn mount(element: web_sys::Element, options: JsValue) -> Result<(), JsError> {
@@ -37,8 +43,9 @@ pub fn mount(element: web_sys::Element, options: JsValue) -> Result<(), JsError>
     let lang = i18n::Lang::choose(options.lang.as_deref());
     let service_worker = options.service_worker.map(AttrValue::from);
     // Opening the course waits on storage and the network: start it now, while Yew renders the first frame.
-    let opening = Opening::start(options.manifest.clone(), key);
-    let props = AppProps { manifest_url: options.manifest.into(), key, lang, service_worker, opening };
+    let opening = Opening::start(options.manifest.clone(), options.mirrors.clone(), key);
+    let mirrors = Rc::new(options.mirrors);
+    let props = AppProps { manifest_url: options.manifest.into(), mirrors, key, lang, service_worker, opening };
     element.set_inner_html("");
     yew::Renderer::<App>::with_root_and_props(element, props).render();
     Ok(())

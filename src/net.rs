@@ -34,19 +34,28 @@ pub enum FetchError {
 
 /// GETs `url` and returns its body; anything but a 200 is an error.
 pub async fn get(url: &str) -> Result<Vec<u8>, FetchError> {
-    fetch(url, RequestCache::Default).await.map(|(body, _)| body)
+    fetch(url, RequestCache::Default, None).await.map(|(body, _)| body)
+}
+
+/// GETs `url` and returns its body if it all arrives within `timeout_ms`; anything but a 200 is an error,
+/// and so is a slow answer (as no answer).
+pub async fn get_within(url: &str, timeout_ms: u32) -> Result<Vec<u8>, FetchError> {
+    fetch(url, RequestCache::Default, Some(timeout_ms)).await.map(|(body, _)| body)
 }
 
 /// GETs `url` bypassing the HTTP cache, and returns its body and media type; anything but a 200 is an
 /// error.
 pub async fn get_fresh(url: &str) -> Result<(Vec<u8>, String), FetchError> {
-    fetch(url, RequestCache::Reload).await
+    fetch(url, RequestCache::Reload, None).await
 }
 
-async fn fetch(url: &str, cache: RequestCache) -> Result<(Vec<u8>, String), FetchError> {
+async fn fetch(url: &str, cache: RequestCache, timeout_ms: Option<u32>) -> Result<(Vec<u8>, String), FetchError> {
     let no_answer = || FetchError::NoAnswer { url: url.to_owned() };
     let init = RequestInit::new();
     init.set_cache(cache);
+    if let Some(timeout_ms) = timeout_ms {
+        init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(timeout_ms)));
+    }
     let request = Request::new_with_str_and_init(url, &init).map_err(|_| no_answer())?;
     let response: Response = JsFuture::from(fetch_request(&request)).await.map_err(|_| no_answer())?.unchecked_into();
     if response.status() != 200 {

@@ -11,6 +11,7 @@ pub mod offline;
 pub mod panic;
 pub mod prerender;
 pub mod route;
+pub mod sources;
 
 use std::rc::Rc;
 

@@ -20,6 +20,7 @@ use crate::view::lesson::LessonPage;
 use crate::view::load::{use_load, Load};
 use crate::view::offline::use_offline;
 use crate::view::route::{use_route, Route};
+use crate::view::sources::{self, use_sources_redraw};
 use crate::view::Ctx;
 use crate::worker;
 
@@ -28,6 +29,8 @@ use crate::worker;
 pub struct AppProps {
     /// URL of the course's `manifest.json`, relative to the page.
     pub manifest_url: AttrValue,
+    /// Base URLs of the course's mirrors, relative to the page.
+    pub mirrors: Rc<Vec<String>>,
     /// The school's pinned public key.
     pub key: PublicKey,
     /// The interface language to start with.
@@ -46,24 +49,24 @@ type Opened = Result<Rc<Course>, LoadError>;
 pub struct Opening(Rc<RefCell<Option<oneshot::Receiver<Opened>>>>);
 
 impl Opening {
-    /// Starts opening the course at `manifest_url` now.
-    pub fn start(manifest_url: String, key: PublicKey) -> Opening {
+    /// Starts opening the course at `manifest_url` (or from `mirrors`) now.
+    pub fn start(manifest_url: String, mirrors: Vec<String>, key: PublicKey) -> Opening {
         let (sender, receiver) = oneshot::channel();
         wasm_bindgen_futures::spawn_local(async move {
-            let _ = sender.send(Course::open(&manifest_url, key).await.map(Rc::new));
+            let _ = sender.send(Course::open(&manifest_url, &mirrors, key).await.map(Rc::new));
         });
         Opening(Rc::new(RefCell::new(Some(receiver))))
     }
 
     /// The result of the opening started before, if not taken yet; else opens the course again.
-    async fn take_or_open(self, manifest_url: &str, key: PublicKey) -> Opened {
+    async fn take_or_open(self, manifest_url: &str, mirrors: &[String], key: PublicKey) -> Opened {
         let started = self.0.borrow_mut().take();
         match started {
             Some(receiver) => match receiver.await {
                 Ok(opened) => opened,
-                Err(_) => Course::open(manifest_url, key).await.map(Rc::new),
+                Err(_) => Course::open(manifest_url, mirrors, key).await.map(Rc::new),
             },
-            None => Course::open(manifest_url, key).await.map(Rc::new),
+            None => Course::open(manifest_url, mirrors, key).await.map(Rc::new),
         }
     }
 }
@@ -80,8 +83,9 @@ pub fn App(props: &AppProps) -> Html {
     let lang = use_state(|| props.lang);
     let attempt = use_state(|| 0u32);
     let opening = props.opening.clone();
+    let mirrors = props.mirrors.clone();
     let course = use_load((props.manifest_url.clone(), props.key, *attempt), move |(url, key, _)| async move {
-        opening.take_or_open(&url, key).await
+        opening.take_or_open(&url, &mirrors, key).await
     });
     let switch_lang = {
         let lang = lang.clone();
@@ -129,6 +133,7 @@ fn CourseView(props: &CourseProps) -> Html {
     let (course, text) = (&props.ctx.course.manifest.course, props.ctx.lang.text());
     use_page_title(&props.ctx, route);
     let offline = use_offline(&props.ctx);
+    use_sources_redraw(&props.ctx);
     let current = |target: Route| (route == target).then_some("page");
     let page = match route {
         Route::Home => html! { <HomePage ctx={props.ctx.clone()} {offline} /> },
@@ -150,7 +155,9 @@ fn CourseView(props: &CourseProps) -> Html {
                     { text.offline_banner.replace("{date}", &long_date(Date::from_unix(stored_at), props.ctx.lang)) }
                 </p>
             }
+            { sources::origin_banner(&props.ctx) }
             <div class="page" lang={course.language.clone()}>{ page }</div>
+            { sources::sources_panel(&props.ctx) }
         </>
     }
 }

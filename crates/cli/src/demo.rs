@@ -35,6 +35,7 @@ pub fn run(host: &str, port: u16, work: Option<PathBuf>) -> anyhow::Result<()> {
         port,
         www: None,
         pkg: None,
+        mirrors: Vec::new(),
         faults: Default::default(),
         access_log: false,
     };

@@ -83,7 +83,7 @@ enum Command {
         force: bool,
     },
     /// Serve the app and packed courses over HTTP, as a school's origin would.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Rehearse a class's morning in simulation: the scheduler against a 503 storm, a 429 without
     /// Retry-After, a stalling origin, a lying mirror, an origin down then back, and a healthy origin.
     ///
@@ -117,6 +117,10 @@ struct ServeArgs {
     /// Folder of the built app (cartable.js, cartable_bg.wasm) [default: <root>/pkg].
     #[arg(long)]
     pkg: Option<PathBuf>,
+    /// Base URL of a mirror of the shown course (a tree written by `cartable mirror`, or an IPFS gateway),
+    /// put in the page's config block (repeatable).
+    #[arg(long = "mirror", value_name = "URL", value_parser = mirror_url)]
+    mirrors: Vec<String>,
     /// Print one line per request (`GET /path 200`) on standard error; a course request dropped without
     /// an answer is logged with status 000.
     #[arg(long)]
@@ -153,7 +157,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Verify { dir, pubkey } => verify::run(&dir, &pubkey),
         Command::Mirror { dir, out, pubkey, force } => mirror::run(&dir, &out, pubkey.as_deref(), force),
-        Command::Serve(args) => serve::run(&serve_options(args), None),
+        Command::Serve(args) => serve::run(&serve_options(*args), None),
         Command::Demo { listen, work } => demo::run(&listen.host, listen.port, work),
         Command::Rehearse(args) => rehearse::run(args),
     }
@@ -168,6 +172,14 @@ fn chunk_size(text: &str) -> Result<u32, String> {
     }
 }
 
+/// Accepts `--mirror` as an http(s) URL, ending it with `/` (the mirror's folder).
+fn mirror_url(text: &str) -> Result<String, String> {
+    if !(text.starts_with("http://") || text.starts_with("https://")) || text.contains(char::is_whitespace) {
+        return Err("expected an http:// or https:// URL, such as https://miroir.example/physique-3e/".into());
+    }
+    Ok(if text.ends_with('/') { text.to_owned() } else { format!("{text}/") })
+}
+
 fn serve_options(args: ServeArgs) -> serve::Options {
     serve::Options {
         courses: args.courses,
@@ -176,6 +188,7 @@ fn serve_options(args: ServeArgs) -> serve::Options {
         port: args.listen.port,
         www: args.www,
         pkg: args.pkg,
+        mirrors: args.mirrors,
         faults: args.faults.into(),
         access_log: args.access_log,
     }

@@ -28,6 +28,8 @@ pub struct Options {
     pub www: Option<PathBuf>,
     /// Built app folder; `<root>/pkg` by default.
     pub pkg: Option<PathBuf>,
+    /// Mirror base URLs of the shown course, for the page's config block.
+    pub mirrors: Vec<String>,
     /// Faults to inject into course answers.
     pub faults: Faults,
     /// Log each request on standard error.
@@ -112,7 +114,7 @@ fn open_site(options: &Options) -> anyhow::Result<(Site, Vec<Manifest>)> {
     };
     let (courses, manifests) = open_courses(&options.courses, key.as_ref())?;
     let config = match (manifests.first(), key) {
-        (Some(first), Some(key)) => Some(config_json(first, &key)),
+        (Some(first), Some(key)) => Some(config_json(first, &key, &options.mirrors)),
         _ => None,
     };
     if config.is_some() {
@@ -144,10 +146,14 @@ fn open_courses(
     Ok((courses, manifests))
 }
 
-fn config_json(manifest: &Manifest, key: &PublicKey) -> String {
+fn config_json(manifest: &Manifest, key: &PublicKey, mirrors: &[String]) -> String {
     let manifest_path = format!("courses/{}/manifest.json", manifest.course.id);
     let quoted = |text: &str| serde_json::Value::from(text).to_string();
-    format!(r#"{{"manifest": {}, "key": {}}}"#, quoted(&manifest_path), quoted(&key.to_string()))
+    let (manifest_path, key) = (quoted(&manifest_path), quoted(&key.to_string()));
+    match mirrors {
+        [] => format!(r#"{{"manifest": {manifest_path}, "key": {key}}}"#),
+        _ => format!(r#"{{"manifest": {manifest_path}, "key": {key}, "mirrors": {}}}"#, serde_json::json!(mirrors)),
+    }
 }
 
 fn canonical_folder(dir: PathBuf, option: &str) -> anyhow::Result<PathBuf> {

@@ -39,6 +39,26 @@ fn index_carries_the_course_and_the_key() {
 }
 
 #[test]
+fn index_lists_the_mirrors_given() {
+    let dir = TempDir::new().unwrap();
+    site(dir.path());
+    let args = ["--www", "www", "--pkg", "pkg", "--course", "out", "--pubkey", "school.pub"];
+    let mirrors = ["--mirror", "http://127.0.0.1:9/a", "--mirror", "https://miroir.example/physique/"];
+    let server = Server::start(dir.path(), &[&args[..], &mirrors[..]].concat());
+    let page = server.get("/").text();
+    assert!(page.contains(r#""mirrors": ["http://127.0.0.1:9/a/","https://miroir.example/physique/"]"#), "{page}");
+}
+
+#[test]
+fn a_mirror_must_be_an_http_url() {
+    let dir = TempDir::new().unwrap();
+    site(dir.path());
+    let output = run(dir.path(), &["serve", "--course", "out", "--pubkey", "school.pub", "--mirror", "ftp://x/"]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("expected an http:// or https:// URL"));
+}
+
+#[test]
 fn prints_the_address_then_each_course() {
     let dir = TempDir::new().unwrap();
     site(dir.path());

@@ -1,0 +1,255 @@
+//! Chunks from every source the page knows, the school's origin and its mirrors, in the order and at the
+//! pace the core's [`Scheduler`] decides: this module only carries out its plans (starts and aborts
+//! requests, reports byte progress, wakes it when it asked to be woken) and hands verified chunks to
+//! whoever waits for them. Every chunk is checked against its CID here, before anyone sees a byte; the
+//! outcome, good or bad, is reported against the one source the bytes came from.
+
+mod http;
+pub mod manifest;
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use cartable_core::fetch::{
+    Attempt, AttemptId, Breaker, Millis, OriginState, Outcome, Scheduler, SourceKind, SourceReport,
+};
+use cartable_core::Cid;
+use futures::channel::oneshot;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::AbortController;
+
+use crate::digest::{self, Mismatch};
+
+/// A place chunks can be fetched from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    /// The school's origin or a mirror.
+    pub kind: SourceKind,
+    /// The folder holding `manifest.json` and `ipfs/`, as an absolute URL ending in `/`.
+    pub base: String,
+}
+
+impl Source {
+    /// Where this source serves chunk `cid`. Mirrors get `?format=raw`, which an IPFS trustless gateway
+    /// needs and a static host ignores.
+    pub fn chunk_url(&self, cid: &Cid) -> String {
+        match self.kind {
+            SourceKind::Origin => format!("{}ipfs/{cid}", self.base),
+            SourceKind::Mirror | SourceKind::Peer => format!("{}ipfs/{cid}?format=raw", self.base),
+        }
+    }
+
+    /// A short name for the pupil: the host, and the path when several mirrors share a host.
+    pub fn label(&self) -> String {
+        web_sys::Url::new(&self.base).map(|url| format!("{}{}", url.host(), url.pathname())).unwrap_or_default()
+    }
+}
+
+/// Why a chunk could not be had.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// Every source that answered sent bytes that failed verification (they were thrown away).
+    Corrupt,
+    /// No source could give it (down, refusing, or out of retries).
+    Unreachable,
+    /// The browser cannot hash, so nothing can be verified.
+    NoWebCrypto,
+}
+
+/// Fetches chunks through a [`Scheduler`] over `sources`. Cheap to clone; one per course.
+#[derive(Clone)]
+pub struct Fetcher(Rc<Shared>);
+
+struct Shared {
+    sources: Vec<Source>,
+    state: RefCell<State>,
+    on_change: RefCell<Option<Rc<dyn Fn()>>>,
+}
+
+/// Someone waiting for a chunk: its bytes, verified, or why not.
+type Waiter = oneshot::Sender<Result<Vec<u8>, Failure>>;
+
+struct State {
+    scheduler: Scheduler,
+    lengths: HashMap<Cid, u64>,
+    waiting: HashMap<Cid, Vec<Waiter>>,
+    running: HashMap<AttemptId, AbortController>,
+    corrupt: HashSet<Cid>,
+    timer: Option<i32>,
+    no_webcrypto: bool,
+}
+
+impl Fetcher {
+    /// A fetcher over `sources` (the origin first, by convention), with the core's default settings.
+    pub fn new(sources: Vec<Source>) -> Fetcher {
+        let kinds: Vec<SourceKind> = sources.iter().map(|source| source.kind).collect();
+        let state = State {
+            scheduler: Scheduler::new(&kinds, Default::default()),
+            lengths: HashMap::new(),
+            waiting: HashMap::new(),
+            running: HashMap::new(),
+            corrupt: HashSet::new(),
+            timer: None,
+            no_webcrypto: false,
+        };
+        Fetcher(Rc::new(Shared { sources, state: RefCell::new(state), on_change: RefCell::default() }))
+    }
+
+    /// Chunk `cid`, of `len` bytes, verified. Concurrent calls for one chunk share one download.
+    pub async fn get(&self, cid: Cid, len: u64) -> Result<Vec<u8>, Failure> {
+        let (sender, receiver) = oneshot::channel();
+        {
+            let mut state = self.0.state.borrow_mut();
+            state.lengths.insert(cid, len);
+            state.waiting.entry(cid).or_default().push(sender);
+            state.scheduler.want([(cid, len)]);
+        }
+        drive(&self.0);
+        receiver.await.unwrap_or(Err(Failure::Unreachable))
+    }
+
+    /// Each source with what it did so far (requests, failures, verified bytes, breaker, ban).
+    pub fn sources(&self) -> Vec<(Source, SourceReport)> {
+        let reports = self.0.state.borrow().scheduler.report();
+        self.0.sources.iter().cloned().zip(reports).collect()
+    }
+
+    /// How the origin is doing, as far as this page has seen.
+    pub fn origin_state(&self) -> OriginState {
+        self.0.state.borrow().scheduler.origin_state()
+    }
+
+    /// Calls `on_change` after every attempt that ends (to redraw what depends on the sources).
+    pub fn on_change(&self, on_change: Option<Rc<dyn Fn()>>) {
+        *self.0.on_change.borrow_mut() = on_change;
+    }
+}
+
+/// Carries out the scheduler's plan for now: aborts, starts, fails what can no longer be had, and sets
+/// the timer for the next decision.
+fn drive(shared: &Rc<Shared>) {
+    let plan = shared.state.borrow_mut().scheduler.poll(now(), &mut || js_sys::Math::random());
+    for id in &plan.cancel {
+        if let Some(controller) = shared.state.borrow().running.get(id) {
+            controller.abort();
+        }
+    }
+    for attempt in plan.start {
+        let shared = shared.clone();
+        wasm_bindgen_futures::spawn_local(async move { run(&shared, attempt).await });
+    }
+    give_up(shared);
+    set_timer(shared, plan.wake_at);
+}
+
+async fn run(shared: &Rc<Shared>, attempt: Attempt) {
+    let Ok(controller) = AbortController::new() else { return finish(shared, &attempt, Outcome::NetworkError) };
+    let signal = controller.signal();
+    let (url, len) = {
+        let mut state = shared.state.borrow_mut();
+        state.running.insert(attempt.id, controller);
+        let url = shared.sources.get(attempt.source.0).map(|source| source.chunk_url(&attempt.cid));
+        (url, state.lengths.get(&attempt.cid).copied().unwrap_or(0))
+    };
+    let Some(url) = url else { return finish(shared, &attempt, Outcome::NetworkError) };
+    let progress = |bytes| shared.state.borrow_mut().scheduler.progress(attempt.id, bytes, now());
+    let outcome = match http::get(&url, &signal, progress).await {
+        _ if signal.aborted() => Outcome::Cancelled,
+        Err(outcome) => outcome,
+        Ok(bytes) => match digest::check_chunk(&bytes, attempt.cid, len).await {
+            Ok(()) => {
+                deliver(shared, &attempt.cid, Ok(bytes));
+                Outcome::Verified { bytes: len }
+            }
+            Err(Mismatch::Bytes) => {
+                shared.state.borrow_mut().corrupt.insert(attempt.cid);
+                Outcome::Corrupt
+            }
+            Err(Mismatch::NoWebCrypto) => {
+                shared.state.borrow_mut().no_webcrypto = true;
+                Outcome::NetworkError
+            }
+        },
+    };
+    finish(shared, &attempt, outcome);
+}
+
+fn finish(shared: &Rc<Shared>, attempt: &Attempt, outcome: Outcome) {
+    {
+        let mut state = shared.state.borrow_mut();
+        state.running.remove(&attempt.id);
+        state.scheduler.finish(attempt.id, outcome, now());
+    }
+    drive(shared);
+    let on_change = shared.on_change.borrow().clone();
+    if let Some(on_change) = on_change {
+        on_change();
+    }
+}
+
+/// Hands `result` to everyone waiting for `cid`.
+fn deliver(shared: &Rc<Shared>, cid: &Cid, result: Result<Vec<u8>, Failure>) {
+    let waiting = shared.state.borrow_mut().waiting.remove(cid).unwrap_or_default();
+    for sender in waiting {
+        let _ = sender.send(result.clone());
+    }
+}
+
+/// Fails the waits for chunks the scheduler gave up on; and every wait when the origin does not answer at
+/// all and no other source can stand in: the pupil is told at once, with a way to try again, rather than
+/// left waiting on retries (which go on in the background, at the breaker's pace). A saturated origin is
+/// waited for: it said it will come back, and the banner says so.
+fn give_up(shared: &Rc<Shared>) {
+    let failed = {
+        let state = shared.state.borrow();
+        let others = state.scheduler.report().into_iter().filter(|report| report.kind != SourceKind::Origin);
+        let stranded = state.scheduler.origin_state() == OriginState::Down
+            && others.into_iter().all(|report| report.banned || report.breaker == Breaker::Open);
+        match stranded {
+            true => state.waiting.keys().copied().collect(),
+            false => state.scheduler.failed(),
+        }
+    };
+    for cid in failed {
+        let failure = {
+            let state = shared.state.borrow();
+            if !state.waiting.contains_key(&cid) {
+                continue;
+            }
+            match (state.no_webcrypto, state.corrupt.contains(&cid)) {
+                (true, _) => Failure::NoWebCrypto,
+                (false, true) => Failure::Corrupt,
+                (false, false) => Failure::Unreachable,
+            }
+        };
+        deliver(shared, &cid, Err(failure));
+    }
+}
+
+/// Wakes the scheduler at `wake_at` (replacing the previous timer), if it asked to be.
+fn set_timer(shared: &Rc<Shared>, wake_at: Option<Millis>) {
+    let Some(window) = web_sys::window() else { return };
+    if let Some(timer) = shared.state.borrow_mut().timer.take() {
+        window.clear_timeout_with_handle(timer);
+    }
+    let Some(wake_at) = wake_at else { return };
+    let delay = wake_at.saturating_sub(now()).min(i32::MAX as u64) as i32;
+    let weak = Rc::downgrade(shared);
+    let wake = Closure::once_into_js(move || {
+        if let Some(shared) = weak.upgrade() {
+            shared.state.borrow_mut().timer = None;
+            drive(&shared);
+        }
+    });
+    if let Ok(timer) = window.set_timeout_with_callback_and_timeout_and_arguments_0(wake.unchecked_ref(), delay) {
+        shared.state.borrow_mut().timer = Some(timer);
+    }
+}
+
+/// Milliseconds on the page's monotonic clock.
+fn now() -> Millis {
+    let performance = web_sys::window().and_then(|window| window.performance());
+    performance.map(|performance| performance.now()).unwrap_or_else(js_sys::Date::now) as Millis
+}

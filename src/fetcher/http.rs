@@ -1,0 +1,45 @@
+//! One chunk attempt over HTTP: a GET that can be aborted, whose body is read piece by piece so that the
+//! scheduler sees byte progress (a stalled answer is told apart from a slow one), and whose refusals keep
+//! their status and `Retry-After`. Knows nothing of trust: the caller verifies the bytes.
+
+use cartable_core::fetch::{retry_after_ms, Outcome};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, ReadableStreamDefaultReader, Request, RequestInit, Response};
+
+#[wasm_bindgen]
+extern "C" {
+    // The global `fetch`, the same in a page and in a worker.
+    #[wasm_bindgen(js_name = fetch)]
+    fn fetch_request(request: &Request) -> js_sys::Promise;
+}
+
+/// GETs `url` under `signal`, calling `on_bytes` with the total received after each piece. The body when
+/// the answer is a 200, else the [`Outcome`] to report (`Status` with its `Retry-After`, or
+/// `NetworkError` for no answer, a dropped connection or an abort).
+pub async fn get(url: &str, signal: &AbortSignal, mut on_bytes: impl FnMut(u64)) -> Result<Vec<u8>, Outcome> {
+    let init = RequestInit::new();
+    init.set_signal(Some(signal));
+    let request = Request::new_with_str_and_init(url, &init).map_err(|_| Outcome::NetworkError)?;
+    let response: Response =
+        JsFuture::from(fetch_request(&request)).await.map_err(|_| Outcome::NetworkError)?.unchecked_into();
+    if response.status() != 200 {
+        let header = response.headers().get("retry-after").ok().flatten();
+        let retry_after_ms = header.and_then(|value| retry_after_ms(&value, js_sys::Date::now() as i64));
+        return Err(Outcome::Status { code: response.status(), retry_after_ms });
+    }
+    let Some(body) = response.body() else { return Ok(Vec::new()) };
+    let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let mut bytes = Vec::new();
+    loop {
+        let piece = JsFuture::from(reader.read()).await.map_err(|_| Outcome::NetworkError)?;
+        let done = js_sys::Reflect::get(&piece, &"done".into()).map(|done| done.is_truthy()).unwrap_or(true);
+        if done {
+            return Ok(bytes);
+        }
+        let value = js_sys::Reflect::get(&piece, &"value".into()).map_err(|_| Outcome::NetworkError)?;
+        bytes.extend(value.unchecked_into::<js_sys::Uint8Array>().to_vec());
+        on_bytes(bytes.len() as u64);
+    }
+}

@@ -1,0 +1,61 @@
+//! The course's manifest from the origin, or, when the origin refuses or does not answer in time, from the
+//! mirrors: the signature makes any copy safe, and the newest valid, unexpired one wins.
+
+use cartable_core::fetch::OriginState;
+use cartable_core::{Manifest, PublicKey, SignedManifest, Trust};
+use futures::future::join_all;
+
+use super::Source;
+use crate::net::{self, FetchError};
+
+/// How long the origin has to send the manifest before the mirrors are asked. A saturated origin that
+/// refuses at once (503, 429) sends the page to the mirrors at once.
+const ORIGIN_WAIT_MS: u32 = 8_000;
+/// How long each mirror has to send its copy.
+const MIRROR_WAIT_MS: u32 = 8_000;
+
+/// A published manifest, as fetched.
+pub struct Found {
+    /// The `manifest.json` bytes (verified when they came from a mirror; the caller verifies them anyway).
+    pub json: Vec<u8>,
+    /// The mirror it came from; `None` for the origin.
+    pub mirror: Option<Source>,
+    /// How the origin answered.
+    pub origin: OriginState,
+}
+
+/// The manifest at `origin` (an absolute URL) or else the newest copy on `mirrors` that verifies against
+/// `key` at time `now` and, when `course_id` is known, is that course's. The origin's error when neither
+/// gives one.
+pub async fn fetch(
+    origin: &str,
+    mirrors: &[Source],
+    key: PublicKey,
+    now: i64,
+    course_id: Option<&str>,
+) -> Result<Found, FetchError> {
+    let origin_error = match net::get_within(origin, ORIGIN_WAIT_MS).await {
+        Ok(json) => return Ok(Found { json, mirror: None, origin: OriginState::Healthy }),
+        Err(error) => error,
+    };
+    let state = match origin_error {
+        FetchError::Status { status: 503 | 429, .. } => OriginState::Saturated,
+        _ => OriginState::Down,
+    };
+    let copies = join_all(mirrors.iter().map(|mirror| async move {
+        let json = net::get_within(&format!("{}manifest.json", mirror.base), MIRROR_WAIT_MS).await.ok()?;
+        let manifest = verify(&json, key, now)?;
+        let wanted = course_id.is_none_or(|id| manifest.course.id == id);
+        wanted.then_some((manifest.version, mirror, json))
+    }))
+    .await;
+    let newest = copies.into_iter().flatten().max_by_key(|(version, _, _)| *version);
+    match newest {
+        Some((_, mirror, json)) => Ok(Found { json, mirror: Some(mirror.clone()), origin: state }),
+        None => Err(origin_error),
+    }
+}
+
+fn verify(json: &[u8], key: PublicKey, now: i64) -> Option<Manifest> {
+    SignedManifest::verify(json, &Trust { keys: &[key], now, accepted_version: None }).ok()
+}

@@ -1,0 +1,93 @@
+//! What the pupil is told about the sources: a banner while the school's origin is saturated or down
+//! (and whether a mirror stands in), and a panel of where the bytes came from. Redrawn whenever an
+//! attempt ends, so it never claims more than the fetcher has seen.
+
+use std::rc::Rc;
+
+use cartable_core::fetch::{Breaker, OriginState, SourceKind};
+use yew::prelude::*;
+
+use crate::i18n::bytes;
+use crate::view::Ctx;
+
+/// Redraws the calling component whenever the course's fetcher finishes an attempt.
+#[hook]
+pub fn use_sources_redraw(ctx: &Ctx) {
+    let redraw = use_force_update();
+    use_effect_with(ctx.clone(), move |ctx| {
+        let fetcher = ctx.course.fetcher.clone();
+        fetcher.on_change(Some(Rc::new(move || redraw.force_update())));
+        move || fetcher.on_change(None)
+    });
+}
+
+/// The origin's trouble, if any, as the pupil should be told: what the fetcher sees now when it sees
+/// trouble, or once the origin has sent chunks again; until then, how the origin answered when the course
+/// was opened.
+fn origin_trouble(ctx: &Ctx) -> Option<OriginState> {
+    let course = &ctx.course;
+    let sources = course.fetcher.sources();
+    let served = sources.iter().any(|(source, report)| source.kind == SourceKind::Origin && report.bytes > 0);
+    let state = match course.fetcher.origin_state() {
+        OriginState::Healthy if !served => course.origin_at_open,
+        live => live,
+    };
+    (state != OriginState::Healthy).then_some(state)
+}
+
+/// The banner while the origin is saturated or down; nothing when it is well.
+pub fn origin_banner(ctx: &Ctx) -> Html {
+    let Some(state) = origin_trouble(ctx) else { return html! {} };
+    let text = ctx.lang.text();
+    let mirror_in_use = ctx.course.manifest_mirror.is_some()
+        || ctx
+            .course
+            .fetcher
+            .sources()
+            .iter()
+            .any(|(source, report)| source.kind == SourceKind::Mirror && report.bytes > 0);
+    let message = match (state, mirror_in_use) {
+        (OriginState::Down, true) => text.origin_down_mirror,
+        (_, true) => text.origin_saturated_mirror,
+        // Down with no mirror: the offline banner or the error panel says what there is to say.
+        (OriginState::Down, false) => return html! {},
+        (_, false) => text.origin_saturated_wait,
+    };
+    html! { <p class="origin-banner" role="status">{ message }</p> }
+}
+
+/// Where the bytes of this visit came from, source by source; nothing before any was fetched.
+pub fn sources_panel(ctx: &Ctx) -> Html {
+    let sources = ctx.course.fetcher.sources();
+    if sources.iter().all(|(_, report)| report.requests == 0) {
+        return html! {};
+    }
+    let text = ctx.lang.text();
+    let rows = sources.iter().map(|(source, report)| {
+        let name = match source.kind {
+            SourceKind::Origin => text.source_origin.to_owned(),
+            _ => format!("{} {}", text.source_mirror, source.label()),
+        };
+        let line = text
+            .source_line
+            .replace("{bytes}", &bytes(report.bytes, ctx.lang))
+            .replace("{requests}", &report.requests.to_string());
+        let state = match (report.banned, report.breaker) {
+            (true, _) => Some(text.source_banned),
+            (false, Breaker::Open) => Some(text.source_resting),
+            _ => None,
+        };
+        html! {
+            <li>
+                <strong>{ name }</strong>{ " : " }{ line }
+                if let Some(state) = state { { " · " }<em>{ state }</em> }
+            </li>
+        }
+    });
+    html! {
+        <details class="sources">
+            <summary>{ text.sources_title }</summary>
+            <ul>{ for rows }</ul>
+        </details>
+    }
+}

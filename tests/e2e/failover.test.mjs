@@ -1,0 +1,94 @@
+// When the school's origin is overloaded or down, the course comes from mirrors (real nginx serving trees
+// exported by `cartable mirror`), every chunk verified, a lying mirror set aside, and the origin spared.
+// See: issue 4
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { launch, mirror, nginxMirror, openPage, packSample, scratch, serve, tamper } from './harness.mjs';
+
+const MARKER = 'TEXTE-FALSIFIE-PAR-UN-MIROIR';
+const LESSON_ONE_TEXT = 'Pendant la fermeture du collège';
+const SAVE_BUTTON = 'Enregistrer pour consulter hors ligne';
+const SAVED_TEXT = 'Ce cours est disponible hors ligne.';
+
+/** The chunk's bytes as this browser stored them (IndexedDB `cartable`, store `chunks`), as hex sha-256. */
+async function storedChunkDigest(page, cid) {
+  return page.evaluate(async (cid) => {
+    const db = await new Promise((ok, ko) => {
+      const open = indexedDB.open('cartable');
+      open.onsuccess = () => ok(open.result);
+      open.onerror = () => ko(open.error);
+    });
+    const value = await new Promise((ok, ko) => {
+      const get = db.transaction('chunks').objectStore('chunks').get(cid);
+      get.onsuccess = () => ok(get.result);
+      get.onerror = () => ko(get.error);
+    });
+    db.close();
+    if (!value) return null;
+    const bytes = value instanceof Uint8Array ? value : new Uint8Array(value.bytes ?? value);
+    const digest = await crypto.subtle.digest('SHA-256', bytes);
+    return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  }, cid);
+}
+
+test('origin at capacity 1 answering 503 with Retry-After: the course comes whole from mirrors, the liar is set aside', async (t) => {
+  const course = packSample(scratch(t));
+  const picture = course.manifest.files.find((f) => f.path === 'images/compteur-electrique.png');
+  const lying = picture.chunks[1];
+  const truth = createHash('sha256').update(readFileSync(join(course.courseDir, 'ipfs', lying))).digest('hex');
+  // Mirror A lies about one chunk; mirror B is honest but lacks that chunk, so only A or the origin has it.
+  const liarDir = mirror(t, course);
+  tamper(join(liarDir, 'ipfs', lying), MARKER);
+  const goodDir = mirror(t, course);
+  rmSync(join(goodDir, 'ipfs', lying));
+  const liar = await nginxMirror(t, liarDir);
+  const good = await nginxMirror(t, goodDir);
+  const origin = await serve(t, course, ['--max-concurrent', '1', '--retry-after', '3',
+    '--mirror', liar.url, '--mirror', good.url]);
+
+  const page = await openPage(await launch(t), origin.url);
+  await page.getByRole('button', { name: SAVE_BUTTON }).click();
+  // The pupil is told why, while it happens.
+  await page.getByRole('status').filter({ hasText: 'saturé : vos cours arrivent par un miroir' }).waitFor();
+  await page.getByText(SAVED_TEXT).waitFor({ timeout: 60_000 });
+  await page.goto(`${origin.url}#/lecon/3`);
+  const meter = page.locator('article img[alt^="Illustration d\'un compteur"]');
+  await meter.waitFor();
+  assert.ok(await meter.evaluate((img) => img.decode().then(() => img.naturalWidth > 0)), 'the picture decodes');
+
+  // The tampered bytes never appear: what is stored for that chunk is the true chunk.
+  assert.equal(await storedChunkDigest(page, lying), truth);
+  assert.ok(!(await page.locator('body').innerText()).includes(MARKER));
+  // The liar was asked for that chunk, and is set aside for the rest of the visit.
+  assert.ok(liar.requests().some((r) => r.path.includes(lying)), 'the lying mirror was asked');
+  await page.locator('details.sources summary').click();
+  const liarRow = page.locator('details.sources li').filter({ hasText: new URL(liar.url).host });
+  assert.match(await liarRow.innerText(), /écarté/);
+  // The origin was spared: a bounded number of chunk requests, most of the course from the mirrors.
+  const chunks = new Set(course.manifest.files.flatMap((f) => f.chunks)).size;
+  const originChunkRequests = origin.chunkRequests().length;
+  assert.ok(originChunkRequests <= 12, `origin got ${originChunkRequests} chunk requests for ${chunks} chunks`);
+  const fromMirrors = new Set([...liar.requests(), ...good.requests()]
+    .filter((r) => r.status === 200 && r.path.includes('/ipfs/')).map((r) => r.path.split('/ipfs/')[1].split('?')[0]));
+  assert.ok(fromMirrors.size >= chunks - originChunkRequests, `${fromMirrors.size} chunks from mirrors`);
+  const refused = origin.requests.filter((r) => r.status === 503).length;
+  t.diagnostic(`${chunks} chunks: origin got ${originChunkRequests} chunk requests (${refused} refused with 503), ` +
+    `mirrors delivered ${fromMirrors.size} distinct chunks`);
+  assert.deepEqual(page.errors, []);
+});
+
+test('origin down at the first visit: the manifest and the course come from a mirror, and the pupil is told', async (t) => {
+  const course = packSample(scratch(t));
+  const good = await nginxMirror(t, mirror(t, course));
+  const origin = await serve(t, course, ['--outage-from', '0', '--outage-for', '600', '--mirror', good.url]);
+
+  const page = await openPage(await launch(t), `${origin.url}#/lecon/1`);
+  await page.getByText(LESSON_ONE_TEXT).waitFor({ timeout: 60_000 });
+  await page.getByRole('status').filter({ hasText: 'ne répond pas : vos cours arrivent par un miroir' }).waitFor();
+  await page.locator('article img').first().waitFor();
+  assert.ok(good.requests().some((r) => r.path.endsWith('/manifest.json') && r.status === 200), 'manifest from the mirror');
+  assert.deepEqual(page.errors, []);
+});
