@@ -20,6 +20,7 @@ pub mod pack;
 pub mod path;
 pub mod range;
 pub mod store;
+pub mod tracker;
 
 pub use cid::Cid;
 pub use key::{PublicKey, SecretKey};
