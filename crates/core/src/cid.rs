@@ -10,6 +10,8 @@ use sha2::{Digest, Sha256};
 const PREFIX: [u8; 4] = [0x01, 0x55, 0x12, 0x20];
 /// Multibase prefix for lowercase RFC 4648 base32 without padding.
 const MULTIBASE_BASE32: char = 'b';
+/// Length of a CID's binary form ([`Cid::to_bytes`]): the 4-byte prefix and the 32-byte digest.
+pub const BINARY_LEN: usize = 36;
 const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
 
 /// The identity of one chunk: the sha2-256 digest of its bytes, as a CIDv1 with the raw codec.
@@ -30,6 +32,9 @@ pub enum CidError {
     /// Decodes, but is not CIDv1 + raw + sha2-256.
     #[error("`{0}` is not a raw sha2-256 CIDv1")]
     UnsupportedKind(String),
+    /// Binary form ([`Cid::from_bytes`]) of the wrong length or not CIDv1 + raw + sha2-256.
+    #[error("{0} bytes are not the binary form of a raw sha2-256 CIDv1")]
+    NotBinary(usize),
 }
 
 impl Cid {
@@ -48,6 +53,28 @@ impl Cid {
         &self.digest
     }
 
+    /// The binary form: the CIDv1 prefix (version 1, raw codec, sha2-256, 32 bytes) then the digest.
+    /// The string form is this in base32; [`Cid::from_bytes`] reads it back.
+    pub fn to_bytes(&self) -> [u8; BINARY_LEN] {
+        let mut out = [0u8; BINARY_LEN];
+        out[..PREFIX.len()].copy_from_slice(&PREFIX);
+        out[PREFIX.len()..].copy_from_slice(&self.digest);
+        out
+    }
+
+    /// Reads the binary form written by [`Cid::to_bytes`]: exactly [`BINARY_LEN`] bytes, CIDv1 + raw +
+    /// sha2-256, anything else refused.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Cid, CidError> {
+        match bytes.strip_prefix(&PREFIX[..]) {
+            Some(digest) if bytes.len() == BINARY_LEN => {
+                let mut out = [0u8; 32];
+                out.copy_from_slice(digest);
+                Ok(Cid { digest: out })
+            }
+            _ => Err(CidError::NotBinary(bytes.len())),
+        }
+    }
+
     /// True when `bytes` hash to this CID. The only check that lets bytes from any source be used.
     pub fn matches(&self, bytes: &[u8]) -> bool {
         Cid::of(bytes) == *self
@@ -56,10 +83,7 @@ impl Cid {
 
 impl fmt::Display for Cid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut bytes = Vec::with_capacity(36);
-        bytes.extend_from_slice(&PREFIX);
-        bytes.extend_from_slice(&self.digest);
-        write!(f, "{MULTIBASE_BASE32}{}", base32_encode(&bytes))
+        write!(f, "{MULTIBASE_BASE32}{}", base32_encode(&self.to_bytes()))
     }
 }
 
@@ -75,14 +99,7 @@ impl FromStr for Cid {
     fn from_str(text: &str) -> Result<Cid, CidError> {
         let body = text.strip_prefix(MULTIBASE_BASE32).ok_or_else(|| CidError::NotBase32(text.to_owned()))?;
         let bytes = base32_decode(body).ok_or_else(|| CidError::NotBase32(text.to_owned()))?;
-        match bytes.strip_prefix(&PREFIX[..]) {
-            Some(digest) if digest.len() == 32 => {
-                let mut out = [0u8; 32];
-                out.copy_from_slice(digest);
-                Ok(Cid { digest: out })
-            }
-            _ => Err(CidError::UnsupportedKind(text.to_owned())),
-        }
+        Cid::from_bytes(&bytes).map_err(|_| CidError::UnsupportedKind(text.to_owned()))
     }
 }
 
@@ -156,6 +173,21 @@ mod tests {
         assert_eq!(Cid::from_sha256(*cid.sha256()), cid);
         assert!(cid.matches(b"chunk"));
         assert!(!cid.matches(b"chunK"));
+    }
+
+    #[test]
+    fn binary_form_round_trips_and_refuses_other_kinds() {
+        let cid = Cid::of(b"chunk");
+        let bytes = cid.to_bytes();
+        assert_eq!(bytes[..4], [0x01, 0x55, 0x12, 0x20]);
+        assert_eq!(&bytes[4..], cid.sha256());
+        assert_eq!(Cid::from_bytes(&bytes), Ok(cid));
+        assert_eq!(Cid::from_bytes(&bytes[..35]), Err(CidError::NotBinary(35)));
+        assert_eq!(Cid::from_bytes(&[&bytes[..], &[0]].concat()), Err(CidError::NotBinary(37)));
+        assert_eq!(Cid::from_bytes(&[]), Err(CidError::NotBinary(0)));
+        let mut dag_pb = bytes;
+        dag_pb[1] = 0x70;
+        assert_eq!(Cid::from_bytes(&dag_pb), Err(CidError::NotBinary(36)));
     }
 
     #[test]
