@@ -216,3 +216,46 @@ export async function openPage(browser, url) {
   await page.goto(url);
   return page;
 }
+
+/**
+ * The reference WebTorrent tracker: the npm `bittorrent-tracker` Server, WebSocket only, on a free
+ * loopback port; closed when the test ends. Returns `{ url }` (`ws://127.0.0.1:<port>`).
+ */
+export async function npmTracker(t) {
+  // The server entry point only: the package's main one loads the client's WebRTC, a native module whose
+  // install script `npm ci --ignore-scripts` does not run.
+  const { default: Server } = await import('bittorrent-tracker/server');
+  const server = new Server({ udp: false, http: false, ws: true, stats: false });
+  // The npm server reports bad client input as warnings; a test sees them in its replies instead.
+  server.on('warning', () => {});
+  await new Promise((listening, failed) => {
+    server.once('error', failed);
+    server.listen(0, '127.0.0.1', listening);
+  });
+  t.after(() => new Promise((closed) => server.close(closed)));
+  return { url: `ws://127.0.0.1:${server.ws.address().port}` };
+}
+
+/**
+ * The real `cartable tracker --port 0`, stopped when the test ends. Returns `{ url, summary }`: `url` comes
+ * from its first line; `summary()` stops it and resolves to what it printed on standard error.
+ */
+export async function cartableTracker(t) {
+  const child = spawn(bin, ['tracker', '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (data) => { stderr += data; });
+  const exited = new Promise((done) => child.once('exit', done));
+  const summary = async () => { if (child.exitCode === null) { child.kill('SIGTERM'); await exited; } return stderr; };
+  t.after(summary);
+  const url = await new Promise((found, failed) => {
+    let stdout = '';
+    const timer = setTimeout(() => failed(new Error(`cartable tracker did not start: ${stderr}`)), 20_000);
+    child.stdout.on('data', (data) => {
+      stdout += data;
+      const match = stdout.match(/^cartable tracker: (ws:\/\/\S+)$/m);
+      if (match) { clearTimeout(timer); found(match[1]); }
+    });
+    child.once('exit', () => failed(new Error(`cartable tracker exited: ${stderr}`)));
+  });
+  return { url, summary };
+}

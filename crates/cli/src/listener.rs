@@ -1,6 +1,7 @@
 //! The accept loop of `cartable serve`: one HTTP/1.1 connection per task, which the origin may close
 //! without an answer; a summary of course requests every 10 s while there is traffic; on Ctrl-C or
-//! SIGTERM, a short grace for answers in flight, then the last summary. Answers come from `origin.rs`.
+//! SIGTERM, a short grace for answers in flight, then the last summary. Answers come from `origin.rs`,
+//! except WebSocket upgrades at `/tracker`, handed to the embedded tracker (`tracker.rs`).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -16,17 +17,24 @@ use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 
 use crate::origin::{Answer, Origin};
+use crate::tracker::{self, Tracker};
 
 /// How often the summary line is printed while course requests keep coming.
 const REPORT_EVERY: Duration = Duration::from_secs(10);
 /// How long answers in flight may take to finish once the server is asked to stop.
 const GRACE: Duration = Duration::from_secs(2);
 
-/// Serves `origin` on `listener` until Ctrl-C or SIGTERM, then prints the summary line.
-pub async fn serve(listener: std::net::TcpListener, origin: Arc<Origin>) -> anyhow::Result<()> {
+/// Serves `origin` (and `tracker` at `/tracker`) on `listener` until Ctrl-C or SIGTERM, then prints the
+/// summary lines.
+pub async fn serve(
+    listener: std::net::TcpListener,
+    origin: Arc<Origin>,
+    tracker: Option<Arc<Tracker>>,
+) -> anyhow::Result<()> {
     let listener = TcpListener::from_std(listener).context("cannot set up the listening socket")?;
     let (stop, stopping) = watch::channel(false);
     let reports = tokio::spawn(report(Arc::clone(&origin)));
+    let expiry = tracker.as_ref().map(|tracker| tokio::spawn(Arc::clone(tracker).expire()));
     let mut connections = JoinSet::new();
     let stopped = stopped();
     tokio::pin!(stopped);
@@ -37,7 +45,8 @@ pub async fn serve(listener: std::net::TcpListener, origin: Arc<Origin>) -> anyh
                 Ok((stream, _)) => {
                     // Chunks are small answers: send each at once rather than wait to fill a packet.
                     let _ = stream.set_nodelay(true);
-                    connections.spawn(connection(stream, Arc::clone(&origin), stopping.clone()));
+                    let served = (Arc::clone(&origin), tracker.clone());
+                    connections.spawn(connection(stream, served, stopping.clone()));
                 }
                 // Such as too many open files: wait for connections to close rather than spin.
                 Err(error) => {
@@ -52,18 +61,30 @@ pub async fn serve(listener: std::net::TcpListener, origin: Arc<Origin>) -> anyh
     let _ = stop.send(true);
     let _ = tokio::time::timeout(GRACE, async { while connections.join_next().await.is_some() {} }).await;
     reports.abort();
+    if let (Some(tracker), Some(expiry)) = (tracker, expiry) {
+        expiry.abort();
+        eprintln!("{}", tracker.summary());
+    }
     eprintln!("{}", origin.stats());
     Ok(())
 }
 
-/// Serves one connection until it ends, the origin hangs up on it, or the server stops.
-async fn connection(stream: TcpStream, origin: Arc<Origin>, mut stopping: watch::Receiver<bool>) {
+/// Serves one connection until it ends, the origin hangs up on it, or the server stops. A WebSocket
+/// upgrade at `/tracker` leaves this connection for a task of the tracker's.
+async fn connection(
+    stream: TcpStream,
+    (origin, tracker): (Arc<Origin>, Option<Arc<Tracker>>),
+    mut stopping: watch::Receiver<bool>,
+) {
     let hangup = Arc::new(Notify::new());
     let service = {
         let hangup = Arc::clone(&hangup);
         service_fn(move |request: hyper::Request<Incoming>| {
-            let (origin, hangup) = (Arc::clone(&origin), Arc::clone(&hangup));
+            let (origin, tracker, hangup) = (Arc::clone(&origin), tracker.clone(), Arc::clone(&hangup));
             async move {
+                if let Some(tracker) = tracker.filter(|_| request.uri().path() == tracker::PATH) {
+                    return Ok(tracker.upgrade(request).await);
+                }
                 match origin.answer(request.method(), request.uri().path()).await {
                     Answer::Respond(response) => Ok::<_, Infallible>(response),
                     Answer::Hangup => {
@@ -74,7 +95,7 @@ async fn connection(stream: TcpStream, origin: Arc<Origin>, mut stopping: watch:
             }
         })
     };
-    let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service).with_upgrades();
     tokio::pin!(connection);
     tokio::select! {
         _ = connection.as_mut() => {}
@@ -103,7 +124,7 @@ async fn report(origin: Arc<Origin>) {
 }
 
 /// Resolves when the user presses Ctrl-C or the process receives SIGTERM.
-async fn stopped() {
+pub async fn stopped() {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -14,6 +14,7 @@ mod rehearse;
 mod serve;
 mod site;
 mod stats;
+mod tracker;
 mod verify;
 
 use std::path::PathBuf;
@@ -82,7 +83,7 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Serve the app and packed courses over HTTP, as a school's origin would.
+    /// Serve the app and packed courses over HTTP, as a school's origin would, with a tracker at /tracker.
     Serve(Box<ServeArgs>),
     /// Rehearse a class's morning in simulation: the scheduler against a 503 storm, a 429 without
     /// Retry-After, a stalling origin, a lying mirror, an origin down then back, and a healthy origin.
@@ -91,6 +92,12 @@ enum Command {
     /// per client (mean / max), requests the origin refused, each source's share of the bytes, and the
     /// corrupt chunks accepted (always 0).
     Rehearse(rehearse::RehearseArgs),
+    /// Relay WebRTC signalling between classmates' browsers: a WebTorrent tracker over WebSocket.
+    ///
+    /// Browsers that hold the same course announce its swarm (a hash of the course id) and exchange
+    /// connection offers and answers through the tracker; it never sees course content. Any WebTorrent
+    /// tracker works the same way (aquatic_ws for many schools). `cartable serve` embeds one at /tracker.
+    Tracker(tracker::TrackerArgs),
     /// Pack the bundled sample course with a demo key and serve it: the quickest way to try cartable.
     Demo {
         #[command(flatten)]
@@ -125,6 +132,9 @@ struct ServeArgs {
     /// an answer is logged with status 000.
     #[arg(long)]
     access_log: bool,
+    /// Do not serve the embedded tracker at /tracker, nor name it in the page's config block.
+    #[arg(long)]
+    no_tracker: bool,
     #[command(flatten)]
     faults: faults::FaultArgs,
 }
@@ -160,6 +170,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(&serve_options(*args), None),
         Command::Demo { listen, work } => demo::run(&listen.host, listen.port, work),
         Command::Rehearse(args) => rehearse::run(args),
+        Command::Tracker(args) => tracker::run(&args),
     }
 }
 
@@ -191,5 +202,6 @@ fn serve_options(args: ServeArgs) -> serve::Options {
         mirrors: args.mirrors,
         faults: args.faults.into(),
         access_log: args.access_log,
+        tracker: !args.no_tracker,
     }
 }

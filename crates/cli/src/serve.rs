@@ -12,7 +12,9 @@ use cartable_core::{Manifest, PublicKey};
 use crate::faults::Faults;
 use crate::origin::Origin;
 use crate::site::{Site, CONFIG_OPEN};
+use crate::tracker::{self, Tracker};
 use crate::{keyfile, listener, verify};
+use cartable_core::tracker::DEFAULT_INTERVAL_SECS;
 
 /// What to serve and where to listen.
 pub struct Options {
@@ -34,6 +36,8 @@ pub struct Options {
     pub faults: Faults,
     /// Log each request on standard error.
     pub access_log: bool,
+    /// Serve the embedded tracker at `/tracker` and name it in the page's config block.
+    pub tracker: bool,
 }
 
 /// The project folder: the current one if it holds `www/index.html`, else the source checkout this
@@ -53,20 +57,25 @@ pub type Hint = fn(&str) -> String;
 /// Runs the server until Ctrl-C or SIGTERM. Prints the address line first, then a line per course,
 /// then the `hint` line if given.
 pub fn run(options: &Options, hint: Option<Hint>) -> anyhow::Result<()> {
-    let (site, manifests) = open_site(options)?;
+    let (mut site, manifests, key) = open_site(options)?;
     check_faults(&options.faults, &manifests)?;
     let listener = std::net::TcpListener::bind((options.host.as_str(), options.port)).with_context(|| {
         format!("cannot listen on {}:{} (is another server using it? try --port)", options.host, options.port)
     })?;
     let port = listener.local_addr().context("cannot read the address listened on")?.port();
-    announce(&base_url(&options.host, port), &manifests, hint).context("cannot write to standard output")?;
+    let tracker_url = options.tracker.then(|| format!("{}{}", url("ws", &options.host, port), &tracker::PATH[1..]));
+    if let (Some(first), Some(key)) = (manifests.first(), key) {
+        site.config = Some(config_json(first, &key, &options.mirrors, tracker_url.as_deref()));
+    }
+    announce(&url("http", &options.host, port), &manifests, hint).context("cannot write to standard output")?;
     listener.set_nonblocking(true).context("cannot set up the listening socket")?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the server's runtime")?;
     let origin = Origin::new(site, options.faults.clone(), options.access_log);
-    runtime.block_on(listener::serve(listener, Arc::new(origin)))
+    let tracker = options.tracker.then(|| Tracker::new(DEFAULT_INTERVAL_SECS));
+    runtime.block_on(listener::serve(listener, Arc::new(origin), tracker))
 }
 
 /// Refuses a `--corrupt` chunk that no served course has: the fault would never show.
@@ -78,10 +87,12 @@ fn check_faults(faults: &Faults, manifests: &[Manifest]) -> anyhow::Result<()> {
     }
 }
 
-fn base_url(host: &str, port: u16) -> String {
+/// The root URL of a server listening on `host:port`, such as `http://127.0.0.1:8080/` (an IPv6 host in
+/// brackets).
+pub fn url(scheme: &str, host: &str, port: u16) -> String {
     match host.contains(':') {
-        true => format!("http://[{host}]:{port}/"),
-        false => format!("http://{host}:{port}/"),
+        true => format!("{scheme}://[{host}]:{port}/"),
+        false => format!("{scheme}://{host}:{port}/"),
     }
 }
 
@@ -98,8 +109,9 @@ fn announce(base: &str, manifests: &[Manifest], hint: Option<Hint>) -> std::io::
     out.flush()
 }
 
-/// Checks the app folders and every course, and builds the `Site` to serve.
-fn open_site(options: &Options) -> anyhow::Result<(Site, Vec<Manifest>)> {
+/// Checks the app folders and every course, and builds the `Site` to serve (its config block is filled
+/// in once the port is known), with the manifests and the key they verified with.
+fn open_site(options: &Options) -> anyhow::Result<(Site, Vec<Manifest>, Option<PublicKey>)> {
     let root = default_root();
     let www = options.www.clone().unwrap_or_else(|| root.join("www"));
     let pkg = options.pkg.clone().unwrap_or_else(|| root.join("pkg"));
@@ -113,14 +125,10 @@ fn open_site(options: &Options) -> anyhow::Result<(Site, Vec<Manifest>)> {
         }
     };
     let (courses, manifests) = open_courses(&options.courses, key.as_ref())?;
-    let config = match (manifests.first(), key) {
-        (Some(first), Some(key)) => Some(config_json(first, &key, &options.mirrors)),
-        _ => None,
-    };
-    if config.is_some() {
+    if !manifests.is_empty() {
         check_config_block(&www)?;
     }
-    Ok((Site { www, pkg, config, courses }, manifests))
+    Ok((Site { www, pkg, config: None, courses }, manifests, key))
 }
 
 fn open_courses(
@@ -146,14 +154,18 @@ fn open_courses(
     Ok((courses, manifests))
 }
 
-fn config_json(manifest: &Manifest, key: &PublicKey, mirrors: &[String]) -> String {
+/// The page's config block: the shown course, the key, and the mirrors and tracker if any.
+fn config_json(manifest: &Manifest, key: &PublicKey, mirrors: &[String], tracker: Option<&str>) -> String {
     let manifest_path = format!("courses/{}/manifest.json", manifest.course.id);
     let quoted = |text: &str| serde_json::Value::from(text).to_string();
-    let (manifest_path, key) = (quoted(&manifest_path), quoted(&key.to_string()));
-    match mirrors {
-        [] => format!(r#"{{"manifest": {manifest_path}, "key": {key}}}"#),
-        _ => format!(r#"{{"manifest": {manifest_path}, "key": {key}, "mirrors": {}}}"#, serde_json::json!(mirrors)),
+    let mut config = format!(r#"{{"manifest": {}, "key": {}"#, quoted(&manifest_path), quoted(&key.to_string()));
+    if !mirrors.is_empty() {
+        config += &format!(r#", "mirrors": {}"#, serde_json::json!(mirrors));
     }
+    if let Some(tracker) = tracker {
+        config += &format!(r#", "tracker": {}"#, quoted(tracker));
+    }
+    config + "}"
 }
 
 fn canonical_folder(dir: PathBuf, option: &str) -> anyhow::Result<PathBuf> {

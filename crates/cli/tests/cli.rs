@@ -200,6 +200,7 @@ fn every_subcommand_has_help() {
         &["mirror", "--help"],
         &["serve", "--help"],
         &["demo", "--help"],
+        &["tracker", "--help"],
     ] {
         let out = ok(&run(dir.path(), command));
         assert!(out.contains("Usage: cartable"), "{command:?}: {out}");

@@ -6,23 +6,11 @@ mod support;
 use std::path::Path;
 
 use cartable_core::Cid;
-use support::{chunk_names, fails, packed, run, write, Server};
+use support::{chunk_names, fails, run, site, Server, SITE_ARGS};
 use tempfile::TempDir;
 
-const PAGE: &str = "<!doctype html><head>\n<script type=\"application/json\" id=\"cartable-config\">\n  {\"manifest\": \"x\", \"key\": \"y\"}\n</script>\n</head><body></body>\n";
-
-/// A packed course plus fake `www` and `pkg` folders in `dir`; a secret lies next to `www`.
-fn site(dir: &Path) {
-    packed(dir);
-    write(dir, "www/index.html", PAGE);
-    write(dir, "www/style.css", "body { margin: 0 }\n");
-    write(dir, "pkg/cartable.js", "export default function init() {}\n");
-    write(dir, "pkg/cartable_bg.wasm", b"\0asm\x01\0\0\0");
-    write(dir, "secret.txt", "must never be served\n");
-}
-
 fn start(dir: &Path) -> Server {
-    Server::start(dir, &["--www", "www", "--pkg", "pkg", "--course", "out", "--pubkey", "school.pub"])
+    Server::start(dir, SITE_ARGS)
 }
 
 #[test]
@@ -32,7 +20,11 @@ fn index_carries_the_course_and_the_key() {
     let server = start(dir.path());
     let key = std::fs::read_to_string(dir.path().join("school.pub")).unwrap();
     let page = server.get("/").text();
-    let config = format!("{{\"manifest\": \"courses/essai/manifest.json\", \"key\": \"{}\"}}", key.trim());
+    let config = format!(
+        "{{\"manifest\": \"courses/essai/manifest.json\", \"key\": \"{}\", \"tracker\": \"ws://{}/tracker\"}}",
+        key.trim(),
+        server.address
+    );
     assert!(page.contains(&config), "{page}");
     assert!(!page.contains("\"manifest\": \"x\""));
     assert_eq!(server.get("/index.html").text(), page);

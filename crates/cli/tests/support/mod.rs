@@ -76,6 +76,21 @@ pub fn packed(dir: &Path) -> PathBuf {
     dir.join("out")
 }
 
+const PAGE: &str = "<!doctype html><head>\n<script type=\"application/json\" id=\"cartable-config\">\n  {\"manifest\": \"x\", \"key\": \"y\"}\n</script>\n</head><body></body>\n";
+
+/// A packed course plus fake `www` and `pkg` folders in `dir`; a secret lies next to `www`.
+pub fn site(dir: &Path) {
+    packed(dir);
+    write(dir, "www/index.html", PAGE);
+    write(dir, "www/style.css", "body { margin: 0 }\n");
+    write(dir, "pkg/cartable.js", "export default function init() {}\n");
+    write(dir, "pkg/cartable_bg.wasm", b"\0asm\x01\0\0\0");
+    write(dir, "secret.txt", "must never be served\n");
+}
+
+/// The arguments of `cartable serve` for the folder [`site`] writes.
+pub const SITE_ARGS: &[&str] = &["--www", "www", "--pkg", "pkg", "--course", "out", "--pubkey", "school.pub"];
+
 /// The chunk file names in `out/ipfs`, sorted.
 pub fn chunk_names(out: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(out.join("ipfs"))

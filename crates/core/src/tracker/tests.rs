@@ -143,6 +143,33 @@ fn reads_what_the_npm_server_sends() {
     );
 }
 
+/// Messages the npm `bittorrent-tracker` 11.2.3 server sent, verbatim (an info_hash with bytes 0x01, 0xe9,
+/// 0xff and 0x20; peers 1 and 2; offer 3): ours parse them, and write the same JSON values.
+const CAPTURED: &[&str] = &[
+    r#"{"complete":1,"incomplete":0,"action":"announce","interval":120,"info_hash":"\u0001éÿ AAAAAAAAAAAAAAAA"}"#,
+    r#"{"action":"announce","offer":{"type":"offer","sdp":"o"},"offer_id":"\u0003\u0003\u0003\u0003\u0003\u0003\u0003\u0003\u0003\u0003\u0003\u0003\u0003\u0003\u0003\u0003\u0003\u0003\u0003\u0003","peer_id":"\u0002\u0002\u0002\u0002\u0002\u0002\u0002\u0002\u0002\u0002\u0002\u0002\u0002\u0002\u0002\u0002\u0002\u0002\u0002\u0002","info_hash":"\u0001éÿ AAAAAAAAAAAAAAAA"}"#,
+    r#"{"action":"announce","answer":{"type":"answer","sdp":"a"},"offer_id":"\u0003\u0003\u0003\u0003\u0003\u0003\u0003\u0003\u0003\u0003\u0003\u0003\u0003\u0003\u0003\u0003\u0003\u0003\u0003\u0003","peer_id":"\u0001\u0001\u0001\u0001\u0001\u0001\u0001\u0001\u0001\u0001\u0001\u0001\u0001\u0001\u0001\u0001\u0001\u0001\u0001\u0001","info_hash":"\u0001éÿ AAAAAAAAAAAAAAAA"}"#,
+    r#"{"action":"scrape","files":{"\u0001éÿ AAAAAAAAAAAAAAAA":{"complete":1,"incomplete":1,"downloaded":1}},"flags":{"min_request_interval":600}}"#,
+    r#"{"failure reason":"invalid info_hash"}"#,
+];
+
+#[test]
+fn messages_captured_from_the_npm_server_round_trip() {
+    let swarm = Id20::from_binary_string("\u{1}\u{e9}\u{ff} AAAAAAAAAAAAAAAA").unwrap();
+    for text in CAPTURED {
+        let message: ServerMessage = serde_json::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let written: Value = serde_json::to_value(&message).unwrap();
+        assert_eq!(written, serde_json::from_str::<Value>(text).unwrap(), "{text}");
+        match message {
+            ServerMessage::Announced(reply) => assert_eq!((reply.info_hash, reply.complete), (swarm, 1)),
+            ServerMessage::Offer(offer) => assert_eq!((offer.peer_id, offer.offer_id), (id(2), id(3))),
+            ServerMessage::Answer(answer) => assert_eq!((answer.peer_id, answer.offer_id), (id(1), id(3))),
+            ServerMessage::Scraped(scrape) => assert_eq!(scrape.files[&swarm].incomplete, 1),
+            ServerMessage::Failure(failure) => assert_eq!(failure.reason, "invalid info_hash"),
+        }
+    }
+}
+
 /// A tracker and its connections, with a seeded random source.
 struct Tracker {
     swarms: Swarms,

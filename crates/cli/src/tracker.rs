@@ -1,0 +1,262 @@
+//! `cartable tracker`: the WebTorrent tracker WebSocket protocol around the core's `Swarms`, one task
+//! per connection. Also mounted by `cartable serve` at [`PATH`]. It relays signalling between browsers;
+//! it never sees course content. The swarms' logic is the core's; here are only sockets, time and counts.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::body::Body;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::FromRequestParts as _;
+use axum::http::{header, HeaderValue, Request, Response, StatusCode};
+use axum::response::IntoResponse as _;
+use cartable_core::tracker::{ConnId, Counts, Millis, Swarms, DEFAULT_INTERVAL_SECS, MAX_MESSAGE_BYTES};
+use tokio::sync::mpsc;
+
+use crate::clock::Stopwatch;
+
+/// Where `cartable serve` answers WebSocket upgrades for its embedded tracker.
+pub const PATH: &str = "/tracker";
+
+/// How often a connection is pinged; browsers answer pings by themselves.
+const PING_EVERY: Duration = Duration::from_secs(30);
+/// Pings in a row without a word from the client before its connection counts as dead.
+const SILENT_PINGS: u32 = 3;
+/// Messages waiting for one slow connection before more are dropped (clients announce again anyway).
+const OUTBOX: usize = 64;
+
+/// Options of `cartable tracker`.
+#[derive(clap::Args)]
+pub struct TrackerArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
+    /// Seconds between a client's announces; a peer silent for twice as long leaves its swarms.
+    #[arg(long, default_value_t = DEFAULT_INTERVAL_SECS, value_parser = clap::value_parser!(u32).range(1..=86_400))]
+    pub interval: u32,
+}
+
+/// The swarms, the connections' outboxes and the counts, shared by every connection task.
+pub struct Tracker {
+    state: Mutex<State>,
+    interval: u32,
+    started: Stopwatch,
+    connections: AtomicU64,
+    dropped: AtomicU64,
+}
+
+struct State {
+    swarms: Swarms,
+    outboxes: HashMap<ConnId, mpsc::Sender<String>>,
+    next: u64,
+    random: SplitMix,
+}
+
+/// What the tracker did, for the summary line.
+#[derive(Clone, Copy, Debug)]
+pub struct Summary {
+    connections: u64,
+    counts: Counts,
+    dropped: u64,
+}
+
+impl Tracker {
+    /// A tracker asking clients to announce every `interval` seconds.
+    pub fn new(interval: u32) -> Arc<Tracker> {
+        // Only spreads offers among peers: a fixed seed if the system has no randomness is harmless.
+        let seed = getrandom::u64().unwrap_or(0x5eed_cafe);
+        let state = State { swarms: Swarms::new(interval), outboxes: HashMap::new(), next: 0, random: SplitMix(seed) };
+        Arc::new(Tracker {
+            state: Mutex::new(state),
+            interval,
+            started: Stopwatch::start(),
+            connections: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+        })
+    }
+
+    /// The counts so far.
+    pub fn summary(&self) -> Summary {
+        Summary {
+            connections: self.connections.load(Ordering::Relaxed),
+            counts: self.state().swarms.counts(),
+            dropped: self.dropped.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Forgets peers silent for twice the interval, once per interval, forever.
+    pub async fn expire(self: Arc<Self>) {
+        let mut ticks = tokio::time::interval(Duration::from_secs(u64::from(self.interval)));
+        loop {
+            ticks.tick().await;
+            let now = self.now();
+            self.state().swarms.expire(now);
+        }
+    }
+
+    /// The answer to an HTTP request for the tracker: the WebSocket upgrade, or 426 for a plain request.
+    pub async fn upgrade<B>(self: Arc<Self>, request: Request<B>) -> Response<Body> {
+        let (mut parts, _body) = request.into_parts();
+        match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
+            Ok(upgrade) => upgrade
+                .max_message_size(2 * MAX_MESSAGE_BYTES)
+                .max_frame_size(2 * MAX_MESSAGE_BYTES)
+                .on_upgrade(move |socket| self.connection(socket))
+                .into_response(),
+            Err(_) => {
+                let mut response = Response::new(Body::from(
+                    "a WebTorrent tracker: connect with a WebSocket (ws://...), as the page does\n",
+                ));
+                *response.status_mut() = StatusCode::UPGRADE_REQUIRED;
+                let headers = response.headers_mut();
+                headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+                headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+                response
+            }
+        }
+    }
+
+    /// Serves one WebSocket until it closes, fails or falls silent; then its peers leave their swarms.
+    async fn connection(self: Arc<Self>, mut socket: WebSocket) {
+        let (id, mut outbox) = self.open();
+        let mut pings = tokio::time::interval(PING_EVERY);
+        pings.tick().await;
+        let mut silent = 0;
+        loop {
+            tokio::select! {
+                incoming = socket.recv() => {
+                    silent = 0;
+                    match incoming {
+                        Some(Ok(Message::Text(text))) => self.receive(id, text.as_str()),
+                        Some(Ok(Message::Binary(bytes))) => self.receive(id, &String::from_utf8_lossy(&bytes)),
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                        Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+                    }
+                }
+                Some(text) = outbox.recv() => {
+                    if socket.send(Message::Text(text.into())).await.is_err() {
+                        break;
+                    }
+                }
+                _ = pings.tick() => {
+                    silent += 1;
+                    if silent > SILENT_PINGS || socket.send(Message::Ping(Default::default())).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        self.close(id);
+    }
+
+    fn open(&self) -> (ConnId, mpsc::Receiver<String>) {
+        self.connections.fetch_add(1, Ordering::Relaxed);
+        let (sender, receiver) = mpsc::channel(OUTBOX);
+        let mut state = self.state();
+        state.next += 1;
+        let id = ConnId(state.next);
+        state.outboxes.insert(id, sender);
+        (id, receiver)
+    }
+
+    fn close(&self, id: ConnId) {
+        let mut state = self.state();
+        state.outboxes.remove(&id);
+        state.swarms.disconnect(id);
+    }
+
+    /// Hands a message to the swarms and queues what they send, without waiting for any socket.
+    fn receive(&self, from: ConnId, text: &str) {
+        let now = self.now();
+        let mut state = self.state();
+        let State { swarms, outboxes, random, .. } = &mut *state;
+        for (to, message) in swarms.handle(from, text, now, &mut || random.next()) {
+            let queued = outboxes.get(&to).is_some_and(|outbox| outbox.try_send(message).is_ok());
+            if !queued {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn now(&self) -> Millis {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the swarms half updated in a way worse than a
+        // lost message: keep serving.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Summary { connections, counts, dropped } = self;
+        write!(
+            f,
+            "cartable tracker: {connections} connections, {} announces, {} offers relayed, {} answers relayed \
+             ({} lost), {} scrapes, {} refused, {dropped} messages dropped",
+            counts.announces,
+            counts.offers_relayed,
+            counts.answers_relayed,
+            counts.answers_lost,
+            counts.scrapes,
+            counts.failures
+        )
+    }
+}
+
+/// Runs `cartable tracker`: prints the address line, then serves until Ctrl-C or SIGTERM and prints the
+/// summary line.
+pub fn run(args: &TrackerArgs) -> anyhow::Result<()> {
+    let listener = std::net::TcpListener::bind((args.host.as_str(), args.port)).with_context(|| {
+        format!("cannot listen on {}:{} (is another server using it? try --port)", args.host, args.port)
+    })?;
+    let port = listener.local_addr().context("cannot read the address listened on")?.port();
+    println!("cartable tracker: {}", crate::serve::url("ws", &args.host, port));
+    listener.set_nonblocking(true).context("cannot set up the listening socket")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the tracker's runtime")?;
+    let tracker = Tracker::new(args.interval);
+    runtime.block_on(serve(listener, tracker))
+}
+
+async fn serve(listener: std::net::TcpListener, tracker: Arc<Tracker>) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::from_std(listener).context("cannot set up the listening socket")?;
+    let expiry = tokio::spawn(Arc::clone(&tracker).expire());
+    let app = axum::Router::new().fallback({
+        let tracker = Arc::clone(&tracker);
+        move |request: Request<Body>| Arc::clone(&tracker).upgrade(request)
+    });
+    axum::serve(listener, app)
+        .with_graceful_shutdown(crate::listener::stopped())
+        .await
+        .context("the tracker failed")?;
+    expiry.abort();
+    eprintln!("{}", tracker.summary());
+    Ok(())
+}
+
+/// SplitMix64: enough to pick peers at random, seeded once from the system.
+struct SplitMix(u64);
+
+impl SplitMix {
+    /// A number in [0, 1).
+    fn next(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        (z >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
