@@ -3,11 +3,13 @@
 //! owns the data channels, the store and the hashing. Nothing here opens a connection or reads a clock.
 //!
 //! Nothing a peer sends is trusted. [`wire::decode`] refuses any malformed message without panicking,
-//! the session turns any protocol breach into a violation and then goes
+//! [`session::Session`] turns any protocol breach into [`session::Event::Violation`] and then goes
 //! silent, and a chunk a peer assembled must still be verified against its CID by the caller before it
 //! is stored, shown or passed on to another peer.
 
 pub mod lottery;
+pub mod session;
 pub mod wire;
 
+pub use session::{Event, Limits, Session};
 pub use wire::{Message, WireError};
