@@ -48,12 +48,12 @@ pub enum Event {
         /// Their manifest version.
         version: u64,
     },
-    /// They hold this chunk (from their Bitfield or a Have); reported once per chunk.
+    /// They hold this chunk of my manifest (from their Bitfield or a Have); reported once per chunk.
     Has {
         /// The chunk.
         cid: Cid,
     },
-    /// They are fetching this chunk over HTTP: wait a little for their Have (see `lottery::wait_for_peer`).
+    /// They are fetching this chunk of my manifest over HTTP: wait a little for their Have (see `lottery::wait_for_peer`).
     Fetching {
         /// The chunk.
         cid: Cid,
@@ -101,6 +101,8 @@ pub struct Session {
     course_id: String,
     version: u64,
     chunks: Vec<Cid>,
+    /// The same chunks, to look up: holdings outside my manifest are not recorded, which bounds memory.
+    mine: BTreeSet<Cid>,
     limits: Limits,
     phase: Phase,
     /// What they said they hold.
@@ -122,6 +124,7 @@ impl Session {
         Session {
             course_id: course_id.to_owned(),
             version,
+            mine: chunks.iter().copied().collect(),
             chunks,
             limits,
             phase: Phase::AwaitingHello,
@@ -177,6 +180,7 @@ impl Session {
     }
 
     /// Whether they said they hold `cid` (Bitfield or Have) and have not answered Absent for it since.
+    /// Only chunks of my manifest are recorded: for any other, false.
     pub fn has(&self, cid: &Cid) -> bool {
         self.theirs.contains(cid)
     }

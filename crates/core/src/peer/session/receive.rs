@@ -60,7 +60,7 @@ impl Session {
     fn exchange(&mut self, message: Message, now: Millis) -> Result<Vec<Event>, String> {
         let event = match message {
             Message::Have { cid } => self.learn(cid),
-            Message::Fetching { cid } => Some(Event::Fetching { cid }),
+            Message::Fetching { cid } => self.mine.contains(&cid).then_some(Event::Fetching { cid }),
             Message::Request { cid } => self.requested(cid)?,
             Message::Piece { cid, offset, total, data } => self.piece(cid, offset, total, &data, now)?,
             Message::Cancel { cid } => {
@@ -77,9 +77,10 @@ impl Session {
         Ok(event.into_iter().collect())
     }
 
-    /// They hold `cid`: an event the first time only.
+    /// They hold `cid`: an event the first time only, and only for a chunk of my manifest (a peer of another
+    /// version announces chunks I will never ask for; recording them would let it fill my memory).
     fn learn(&mut self, cid: Cid) -> Option<Event> {
-        self.theirs.insert(cid).then_some(Event::Has { cid })
+        (self.mine.contains(&cid) && self.theirs.insert(cid)).then_some(Event::Has { cid })
     }
 
     fn requested(&mut self, cid: Cid) -> Result<Option<Event>, String> {

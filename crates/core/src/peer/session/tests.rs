@@ -92,6 +92,18 @@ fn haves_and_absents_track_what_they_hold() {
 }
 
 #[test]
+fn chunks_outside_my_manifest_are_not_recorded() {
+    let (_, mut leecher) = pair(Limits::default());
+    for n in 0..1_000u16 {
+        let cid = Cid::of(&n.to_be_bytes());
+        assert_eq!(deliver(&mut leecher, &[Message::Have { cid }, Message::Fetching { cid }], 0), []);
+        assert!(!leecher.has(&cid));
+        assert_eq!(leecher.request(cid, 0), None);
+    }
+    assert!(!leecher.is_closed());
+}
+
+#[test]
 fn requests_in_flight_are_limited_per_peer() {
     let limits = Limits { max_requests_in_flight: 2, ..Limits::default() };
     let (mut seeder, mut leecher) = pair(limits);
