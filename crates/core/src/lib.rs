@@ -18,6 +18,7 @@ pub mod media;
 pub mod offline;
 pub mod pack;
 pub mod path;
+pub mod peer;
 pub mod range;
 pub mod store;
 pub mod tracker;
