@@ -18,6 +18,8 @@ use cartable_core::fetch::{OriginState, SourceKind};
 use crate::fetcher::{manifest, Failure, Fetcher, Source};
 use crate::net::{self, FetchError};
 use crate::store::IdbStore;
+use crate::swarm::{self, Swarm, SwarmConfig};
+use cartable_core::peer::lottery;
 
 /// Why a course or one of its files cannot be shown.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -84,9 +86,11 @@ pub struct Course {
 
 impl Course {
     /// Opens the course whose manifest is at `manifest_url` (relative to the page), signed by `key`: from
-    /// the origin if it answers, else from one of `mirrors` (base URLs, relative to the page), refusing a
-    /// version older than the stored one; else from the stored copy.
-    pub async fn open(manifest_url: &str, mirrors: &[String], key: PublicKey) -> Result<Course, LoadError> {
+    /// the origin if it answers, else from one of `elsewhere.mirrors` (base URLs, relative to the page),
+    /// refusing a version older than the stored one; else from the stored copy. With a tracker, the page
+    /// also joins the course's swarm of classmates (when this tab leads this browser's swarm).
+    pub async fn open(manifest_url: &str, elsewhere: &Elsewhere, key: PublicKey) -> Result<Course, LoadError> {
+        let mirrors = &elsewhere.mirrors;
         let page = net::page_url();
         let manifest_url = net::resolve(manifest_url, &page).unwrap_or_else(|| manifest_url.to_owned());
         let origin = Source { kind: SourceKind::Origin, base: net::resolve("./", &manifest_url).unwrap_or_default() };
@@ -122,7 +126,12 @@ impl Course {
                 (manifest, Freshness::Stored { stored_at }, None)
             }
         };
-        let fetcher = Fetcher::new(std::iter::once(origin).chain(mirrors).collect());
+        let peers = elsewhere.tracker.clone().filter(|_| swarm_allowed());
+        let classmates = peers.as_ref().map(|_| Source { kind: SourceKind::Peer, base: String::new() });
+        let fetcher = Fetcher::new(std::iter::once(origin).chain(mirrors).chain(classmates).collect());
+        if let Some(tracker) = peers {
+            join_swarm(&fetcher, &manifest, tracker, store.clone());
+        }
         Ok(Course {
             manifest,
             freshness,
@@ -179,16 +188,40 @@ impl Course {
         let mut progress = self.progress().await?;
         on_progress(&progress);
         let paths: HashMap<Cid, (&FileEntry, usize)> = self.chunk_positions();
-        let mut downloads: FuturesUnordered<_> = progress
-            .chunks_missing
+        let mut missing = progress.chunks_missing.clone();
+        let swarm = self.fetcher.swarm();
+        let classmates = match &swarm {
+            Some(swarm) => {
+                // Classmates saving the same course each start somewhere else, so that what one fetches
+                // from the origin the others can take from it (random first, as BitTorrent does).
+                shuffle(&mut missing);
+                swarm.classmates_within(CLASSMATES_WAIT_MS).await
+            }
+            None => 0,
+        };
+        let mut downloads: FuturesUnordered<_> = missing
             .iter()
             .filter_map(|need| {
                 let (cid, &(entry, index)) = (need.cid, paths.get(&need.cid)?);
-                Some(async move { (cid, self.fetch_verified(entry, index, cid).await) })
+                let swarm = swarm.clone();
+                Some(async move {
+                    // A prefetch: about one classmate in the swarm takes each chunk from HTTP (a lottery),
+                    // the others wait a while for it to come from a classmate, sparing the origin.
+                    let mine = lottery::fetch_from_http(classmates + 1, js_sys::Math::random());
+                    if let (Some(swarm), false) = (swarm, mine) {
+                        let len = entry.chunk_len(index, self.manifest.chunk_size);
+                        let patience = PEER_PATIENCE_MS + (js_sys::Math::random() * PEER_PATIENCE_MS as f64) as i32;
+                        if let Some(bytes) = swarm.get_within(cid, len, patience).await {
+                            return (cid, Ok(bytes));
+                        }
+                    }
+                    (cid, self.fetch_verified(entry, index, cid).await)
+                })
             })
             .collect();
         while let Some((cid, bytes)) = downloads.next().await {
             self.store.put_chunks(vec![(cid, bytes?)]).await.map_err(store_error)?;
+            self.announce(&cid);
             progress.record(&cid, &self.manifest);
             on_progress(&progress);
         }
@@ -203,6 +236,13 @@ impl Course {
     /// Total size of the chunks this browser keeps, all courses together.
     pub async fn stored_bytes(&self) -> Result<u64, LoadError> {
         self.store.chunk_bytes().await.map_err(store_error)
+    }
+
+    /// Tells classmates this browser now holds `cid`.
+    fn announce(&self, cid: &Cid) {
+        if let Some(swarm) = self.fetcher.swarm() {
+            swarm.have(cid);
+        }
     }
 
     fn entry(&self, path: &str) -> Result<&FileEntry, LoadError> {
@@ -227,7 +267,9 @@ impl Course {
         }
         let bytes = self.fetch_verified(entry, index, cid).await?;
         // Keeping it is for the next visit; a full store must not stop the pupil reading now.
-        let _ = self.store.put_chunks(vec![(cid, bytes.clone())]).await;
+        if self.store.put_chunks(vec![(cid, bytes.clone())]).await.is_ok() {
+            self.announce(&cid);
+        }
         Ok(bytes)
     }
 
@@ -294,4 +336,61 @@ fn mirror(base: &str, page: &str) -> Option<Source> {
         base.push('/');
     }
     Some(Source { kind: SourceKind::Mirror, base })
+}
+
+/// How long saving waits for classmates to connect before drawing who fetches what from HTTP.
+const CLASSMATES_WAIT_MS: i32 = 4_000;
+/// How long (plus up to as much again, at random) a chunk another classmate drew waits to come from one.
+const PEER_PATIENCE_MS: i32 = 8_000;
+
+/// Where else the course can come from than its origin.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Elsewhere {
+    /// Base URLs of mirrors, relative to the page.
+    pub mirrors: Vec<String>,
+    /// The tracker (WebSocket URL) through which classmates find each other.
+    pub tracker: Option<String>,
+}
+
+/// Joins the course's swarm in the background, when this tab wins the browser's swarm lock, and lets
+/// the fetcher ask classmates.
+fn join_swarm(fetcher: &Fetcher, manifest: &Manifest, tracker: String, store: Rc<dyn Store>) {
+    let config = SwarmConfig {
+        tracker,
+        course_id: manifest.course.id.clone(),
+        version: manifest.version,
+        chunks: cartable_core::peer::wire::distinct_chunks(manifest),
+        ice: Default::default(),
+        upload: !metered(),
+    };
+    let fetcher = fetcher.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        if swarm::lead(&config.course_id).await {
+            fetcher.attach_swarm(Swarm::join(config, store).await);
+        }
+    });
+}
+
+/// Whether the pupil left sharing with classmates on (`localStorage["cartable.peers"]` is not `off`).
+fn swarm_allowed() -> bool {
+    let storage = web_sys::window().and_then(|window| window.local_storage().ok().flatten());
+    storage.and_then(|storage| storage.get_item("cartable.peers").ok().flatten()).as_deref() != Some("off")
+}
+
+/// Whether the connection is metered (data saver on, or cellular): the page then takes from classmates
+/// but does not upload to them.
+fn metered() -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    let Ok(connection) = js_sys::Reflect::get(&window.navigator(), &"connection".into()) else { return false };
+    let field = |name: &str| js_sys::Reflect::get(&connection, &name.into()).ok();
+    field("saveData").is_some_and(|save| save.is_truthy())
+        || field("type").and_then(|kind| kind.as_string()).as_deref() == Some("cellular")
+}
+
+/// Shuffles `items` in place (Fisher-Yates, with the browser's random numbers).
+fn shuffle<T>(items: &mut [T]) {
+    for index in (1..items.len()).rev() {
+        let other = (js_sys::Math::random() * (index + 1) as f64) as usize;
+        items.swap(index, other.min(index));
+    }
 }

@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use cartable_core::fetch::{
-    Attempt, AttemptId, Breaker, Millis, OriginState, Outcome, Scheduler, SourceKind, SourceReport,
+    Attempt, AttemptId, Breaker, Millis, OriginState, Outcome, Scheduler, SourceId, SourceKind, SourceReport,
 };
 use cartable_core::Cid;
 use futures::channel::oneshot;
@@ -37,7 +37,8 @@ impl Source {
     pub fn chunk_url(&self, cid: &Cid) -> String {
         match self.kind {
             SourceKind::Origin => format!("{}ipfs/{cid}", self.base),
-            SourceKind::Mirror | SourceKind::Peer => format!("{}ipfs/{cid}?format=raw", self.base),
+            SourceKind::Mirror => format!("{}ipfs/{cid}?format=raw", self.base),
+            SourceKind::Peer => format!("peer:{cid}"),
         }
     }
 
@@ -64,6 +65,7 @@ pub struct Fetcher(Rc<Shared>);
 
 struct Shared {
     sources: Vec<Source>,
+    swarm: RefCell<Option<crate::swarm::Swarm>>,
     state: RefCell<State>,
     on_change: RefCell<Option<Rc<dyn Fn()>>>,
 }
@@ -94,7 +96,30 @@ impl Fetcher {
             timer: None,
             no_webcrypto: false,
         };
-        Fetcher(Rc::new(Shared { sources, state: RefCell::new(state), on_change: RefCell::default() }))
+        let swarm = RefCell::default();
+        Fetcher(Rc::new(Shared { sources, swarm, state: RefCell::new(state), on_change: RefCell::default() }))
+    }
+
+    /// Lets the peer source (if the fetcher has one) ask classmates, through `swarm`.
+    pub fn attach_swarm(&self, swarm: crate::swarm::Swarm) {
+        let peers = self.0.sources.iter().position(|source| source.kind == SourceKind::Peer).map(SourceId);
+        if let Some(peers) = peers {
+            // What classmates hold is asked of them before the origin.
+            let weak = Rc::downgrade(&self.0);
+            swarm.on_held(Rc::new(move |cid| {
+                if let Some(shared) = weak.upgrade() {
+                    shared.state.borrow_mut().scheduler.held_by(peers, cid);
+                    drive(&shared);
+                }
+            }));
+        }
+        *self.0.swarm.borrow_mut() = Some(swarm);
+        drive(&self.0);
+    }
+
+    /// The swarm attached, if any.
+    pub fn swarm(&self) -> Option<crate::swarm::Swarm> {
+        self.0.swarm.borrow().clone()
     }
 
     /// Chunk `cid`, of `len` bytes, verified. Concurrent calls for one chunk share one download.
@@ -154,6 +179,10 @@ async fn run(shared: &Rc<Shared>, attempt: Attempt) {
         (url, state.lengths.get(&attempt.cid).copied().unwrap_or(0))
     };
     let Some(url) = url else { return finish(shared, &attempt, Outcome::NetworkError) };
+    if shared.sources.get(attempt.source.0).is_some_and(|source| source.kind == SourceKind::Peer) {
+        let outcome = from_classmates(shared, &attempt, len, &signal).await;
+        return finish(shared, &attempt, outcome);
+    }
     let progress = |bytes| shared.state.borrow_mut().scheduler.progress(attempt.id, bytes, now());
     let outcome = match http::get(&url, &signal, progress).await {
         _ if signal.aborted() => Outcome::Cancelled,
@@ -174,6 +203,40 @@ async fn run(shared: &Rc<Shared>, attempt: Attempt) {
         },
     };
     finish(shared, &attempt, outcome);
+}
+
+/// An attempt on the peer source: the swarm verifies what classmates send (and bans liars itself, so
+/// that one bad classmate does not set the whole swarm aside). It waits for a classmate to hold the
+/// chunk; the scheduler's stall timer cancels the wait, at no cost, when none does.
+async fn from_classmates(shared: &Rc<Shared>, attempt: &Attempt, len: u64, signal: &web_sys::AbortSignal) -> Outcome {
+    let swarm = shared.swarm.borrow().clone();
+    let Some(swarm) = swarm else {
+        // Not joined yet: wait like for a classmate that does not hold it yet.
+        aborted(signal).await;
+        return Outcome::Cancelled;
+    };
+    let got = futures::future::select(Box::pin(swarm.wait_and_get(attempt.cid, len)), Box::pin(aborted(signal))).await;
+    match got {
+        futures::future::Either::Left((Ok(bytes), _)) => {
+            deliver(shared, &attempt.cid, Ok(bytes));
+            Outcome::Verified { bytes: len }
+        }
+        futures::future::Either::Left((Err(outcome), _)) => outcome,
+        futures::future::Either::Right(_) => Outcome::Cancelled,
+    }
+}
+
+/// Resolves once `signal` aborts.
+async fn aborted(signal: &web_sys::AbortSignal) {
+    if signal.aborted() {
+        return;
+    }
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let options = web_sys::AddEventListenerOptions::new();
+        options.set_once(true);
+        let _ = signal.add_event_listener_with_callback_and_add_event_listener_options("abort", &resolve, &options);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 fn finish(shared: &Rc<Shared>, attempt: &Attempt, outcome: Outcome) {

@@ -112,6 +112,10 @@ pub struct Text {
     pub source_line: &'static str,
     pub source_banned: &'static str,
     pub source_resting: &'static str,
+    pub source_peers: &'static str,
+    pub peers_line: &'static str,
+    pub peers_banned: &'static str,
+    pub peers_privacy: &'static str,
 }
 
 const FR: Text = Text {
@@ -170,6 +174,10 @@ const FR: Text = Text {
     source_line: "{bytes} reçus · {requests} demandes",
     source_banned: "écarté : a envoyé des données corrompues",
     source_resting: "en pause : ne répond pas ou refuse",
+    source_peers: "Camarades",
+    peers_line: "{bytes} reçus · {sent} envoyés · {peers} connectés",
+    peers_banned: "{count} écartés : ont envoyé des données corrompues",
+    peers_privacy: "Les camarades connectés voient l'adresse réseau de cet appareil et les parties du cours qu'il possède, jamais vos réponses ni votre nom.",
 };
 
 const EN: Text = Text {
@@ -230,6 +238,10 @@ const EN: Text = Text {
     source_line: "{bytes} received · {requests} requests",
     source_banned: "set aside: it sent corrupted data",
     source_resting: "paused: not answering or refusing",
+    source_peers: "Classmates",
+    peers_line: "{bytes} received · {sent} sent · {peers} connected",
+    peers_banned: "{count} set aside: they sent corrupted data",
+    peers_privacy: "Connected classmates see this device's network address and which parts of the course it holds, never your answers or your name.",
 };
 
 /// A calendar date in the reader's language, such as "jeudi 3 décembre 2026" or "Thursday 3 December 2026".

@@ -11,6 +11,7 @@ pub mod fetcher;
 pub mod i18n;
 pub mod net;
 pub mod store;
+pub mod swarm;
 #[cfg(feature = "app")]
 pub mod view;
 

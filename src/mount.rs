@@ -5,11 +5,12 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use yew::AttrValue;
 
+use crate::course::Elsewhere;
 use crate::i18n;
 use crate::view;
 use crate::view::app::{App, AppProps, Opening};
 
-/// What the embedding page passes to [`mount`]: `{ manifest, key, mirrors?, lang?, serviceWorker? }`.
+/// What the embedding page passes to [`mount`]: `{ manifest, key, mirrors?, tracker?, lang?, serviceWorker? }`.
 #[derive(serde::Deserialize)]
 struct MountOptions {
     manifest: String,
@@ -17,6 +18,9 @@ struct MountOptions {
     /// Base URLs of the course's mirrors (each holds `manifest.json` and `ipfs/<cid>`), relative to the page.
     #[serde(default)]
     mirrors: Vec<String>,
+    /// The WebSocket URL of the tracker through which classmates share the course.
+    #[serde(default)]
+    tracker: Option<String>,
     #[serde(default)]
     lang: Option<String>,
     /// URL of the service worker script, relative to the page; `null` to run without one.
@@ -43,9 +47,9 @@ pub fn mount(element: web_sys::Element, options: JsValue) -> Result<(), JsError>
     let lang = i18n::Lang::choose(options.lang.as_deref());
     let service_worker = options.service_worker.map(AttrValue::from);
     // Opening the course waits on storage and the network: start it now, while Yew renders the first frame.
-    let opening = Opening::start(options.manifest.clone(), options.mirrors.clone(), key);
-    let mirrors = Rc::new(options.mirrors);
-    let props = AppProps { manifest_url: options.manifest.into(), mirrors, key, lang, service_worker, opening };
+    let elsewhere = Rc::new(Elsewhere { mirrors: options.mirrors, tracker: options.tracker });
+    let opening = Opening::start(options.manifest.clone(), elsewhere.clone(), key);
+    let props = AppProps { manifest_url: options.manifest.into(), elsewhere, key, lang, service_worker, opening };
     element.set_inner_html("");
     yew::Renderer::<App>::with_root_and_props(element, props).render();
     Ok(())

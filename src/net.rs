@@ -75,3 +75,16 @@ pub fn resolve(reference: &str, base: &str) -> Option<String> {
 pub fn page_url() -> String {
     web_sys::window().and_then(|window| window.location().href().ok()).unwrap_or_default()
 }
+
+/// Resolves after `ms` milliseconds (at once where there is no window, as in a worker).
+pub async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| match web_sys::window() {
+        Some(window) => {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+        None => {
+            let _ = resolve.call0(&JsValue::NULL);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}

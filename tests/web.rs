@@ -96,7 +96,7 @@ async fn hostile_markdown_renders_inert() {
 async fn an_unreachable_origin_is_reported_as_such() {
     let key = SecretKey::from_seed([3; 32]).public();
     // Port 9 (discard) is closed on loopback: the fetch fails without an answer.
-    let error = Course::open("http://127.0.0.1:9/courses/x/manifest.json", &[], key).await.err();
+    let error = Course::open("http://127.0.0.1:9/courses/x/manifest.json", &Default::default(), key).await.err();
     assert!(matches!(error, Some(LoadError::Unreachable(_))), "{error:?}");
 }
 
@@ -104,7 +104,7 @@ async fn an_unreachable_origin_is_reported_as_such() {
 async fn a_file_that_is_not_a_manifest_is_not_a_course() {
     let key = SecretKey::from_seed([3; 32]).public();
     // The test runner serves the crate folder: Cargo.toml is there, and is no manifest.
-    let error = Course::open("/Cargo.toml", &[], key).await.err();
+    let error = Course::open("/Cargo.toml", &Default::default(), key).await.err();
     assert!(matches!(error, Some(LoadError::Unverified(_))), "{error:?}");
 }
 

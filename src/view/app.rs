@@ -10,7 +10,7 @@ use yew::prelude::*;
 
 use cartable_core::date::Date;
 
-use crate::course::{Course, Freshness, LoadError};
+use crate::course::{Course, Elsewhere, Freshness, LoadError};
 use crate::i18n::long_date;
 use crate::i18n::Lang;
 use crate::view::agenda::AgendaPage;
@@ -29,8 +29,8 @@ use crate::worker;
 pub struct AppProps {
     /// URL of the course's `manifest.json`, relative to the page.
     pub manifest_url: AttrValue,
-    /// Base URLs of the course's mirrors, relative to the page.
-    pub mirrors: Rc<Vec<String>>,
+    /// Mirrors and tracker of the course.
+    pub elsewhere: Rc<Elsewhere>,
     /// The school's pinned public key.
     pub key: PublicKey,
     /// The interface language to start with.
@@ -49,24 +49,24 @@ type Opened = Result<Rc<Course>, LoadError>;
 pub struct Opening(Rc<RefCell<Option<oneshot::Receiver<Opened>>>>);
 
 impl Opening {
-    /// Starts opening the course at `manifest_url` (or from `mirrors`) now.
-    pub fn start(manifest_url: String, mirrors: Vec<String>, key: PublicKey) -> Opening {
+    /// Starts opening the course at `manifest_url` (or from `elsewhere`) now.
+    pub fn start(manifest_url: String, elsewhere: Rc<Elsewhere>, key: PublicKey) -> Opening {
         let (sender, receiver) = oneshot::channel();
         wasm_bindgen_futures::spawn_local(async move {
-            let _ = sender.send(Course::open(&manifest_url, &mirrors, key).await.map(Rc::new));
+            let _ = sender.send(Course::open(&manifest_url, &elsewhere, key).await.map(Rc::new));
         });
         Opening(Rc::new(RefCell::new(Some(receiver))))
     }
 
     /// The result of the opening started before, if not taken yet; else opens the course again.
-    async fn take_or_open(self, manifest_url: &str, mirrors: &[String], key: PublicKey) -> Opened {
+    async fn take_or_open(self, manifest_url: &str, elsewhere: &Elsewhere, key: PublicKey) -> Opened {
         let started = self.0.borrow_mut().take();
         match started {
             Some(receiver) => match receiver.await {
                 Ok(opened) => opened,
-                Err(_) => Course::open(manifest_url, mirrors, key).await.map(Rc::new),
+                Err(_) => Course::open(manifest_url, elsewhere, key).await.map(Rc::new),
             },
-            None => Course::open(manifest_url, mirrors, key).await.map(Rc::new),
+            None => Course::open(manifest_url, elsewhere, key).await.map(Rc::new),
         }
     }
 }
@@ -83,9 +83,9 @@ pub fn App(props: &AppProps) -> Html {
     let lang = use_state(|| props.lang);
     let attempt = use_state(|| 0u32);
     let opening = props.opening.clone();
-    let mirrors = props.mirrors.clone();
+    let elsewhere = props.elsewhere.clone();
     let course = use_load((props.manifest_url.clone(), props.key, *attempt), move |(url, key, _)| async move {
-        opening.take_or_open(&url, &mirrors, key).await
+        opening.take_or_open(&url, &elsewhere, key).await
     });
     let switch_lang = {
         let lang = lang.clone();

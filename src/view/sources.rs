@@ -8,6 +8,7 @@ use cartable_core::fetch::{Breaker, OriginState, SourceKind};
 use yew::prelude::*;
 
 use crate::i18n::bytes;
+use crate::swarm::SwarmStats;
 use crate::view::Ctx;
 
 /// Redraws the calling component whenever the course's fetcher finishes an attempt.
@@ -59,15 +60,20 @@ pub fn origin_banner(ctx: &Ctx) -> Html {
 /// Where the bytes of this visit came from, source by source; nothing before any was fetched.
 pub fn sources_panel(ctx: &Ctx) -> Html {
     let sources = ctx.course.fetcher.sources();
-    if sources.iter().all(|(_, report)| report.requests == 0) {
+    if sources.iter().all(|(_, report)| report.requests == 0) && ctx.course.fetcher.swarm().is_none() {
         return html! {};
     }
     let text = ctx.lang.text();
+    let swarm = ctx.course.fetcher.swarm().map(|swarm| swarm.stats());
     let rows = sources.iter().map(|(source, report)| {
         let name = match source.kind {
             SourceKind::Origin => text.source_origin.to_owned(),
-            _ => format!("{} {}", text.source_mirror, source.label()),
+            SourceKind::Mirror => format!("{} {}", text.source_mirror, source.label()),
+            SourceKind::Peer => text.source_peers.to_owned(),
         };
+        if let (SourceKind::Peer, Some(swarm)) = (source.kind, swarm) {
+            return classmates_row(ctx, &name, swarm);
+        }
         let line = text
             .source_line
             .replace("{bytes}", &bytes(report.bytes, ctx.lang))
@@ -84,10 +90,29 @@ pub fn sources_panel(ctx: &Ctx) -> Html {
             </li>
         }
     });
+    let privacy = swarm.map(|_| html! { <p class="privacy">{ text.peers_privacy }</p> });
     html! {
         <details class="sources">
             <summary>{ text.sources_title }</summary>
             <ul>{ for rows }</ul>
+            { for privacy }
         </details>
+    }
+}
+
+/// The classmates' row: what they sent and were sent, how many are connected, and any set aside.
+fn classmates_row(ctx: &Ctx, name: &str, swarm: SwarmStats) -> Html {
+    let text = ctx.lang.text();
+    let line = text
+        .peers_line
+        .replace("{bytes}", &bytes(swarm.bytes_in, ctx.lang))
+        .replace("{sent}", &bytes(swarm.bytes_out, ctx.lang))
+        .replace("{peers}", &swarm.peers.to_string());
+    let banned = (swarm.banned > 0).then(|| text.peers_banned.replace("{count}", &swarm.banned.to_string()));
+    html! {
+        <li>
+            <strong>{ name }</strong>{ " : " }{ line }
+            if let Some(banned) = banned { { " · " }<em>{ banned }</em> }
+        </li>
     }
 }

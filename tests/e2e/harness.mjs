@@ -197,12 +197,16 @@ export function chunksOf(manifest) {
   return [...new Set(manifest.files.flatMap((file) => file.chunks))];
 }
 
-/** Launches headless Chromium; closes it when the test ends. */
+/**
+ * Launches headless Chromium; closes it when the test ends. WebRTC between its contexts runs over
+ * loopback, with plain host addresses (no mDNS names, which nothing resolves here).
+ */
 export async function launch(t) {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'],
   });
   t.after(() => browser.close());
   return browser;

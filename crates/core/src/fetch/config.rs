@@ -87,10 +87,13 @@ impl Config {
         scale(ceiling, random)
     }
 
-    /// The retries a client may have made after `first_attempts` first attempts.
-    pub fn retry_budget(&self, first_attempts: u64) -> u64 {
+    /// The retries a client may have made after `first_attempts` first attempts and `verified` chunks.
+    /// Each verified chunk earns one retry (as gRPC's retry throttling refills on success): a source that
+    /// answers some requests is retried at the pace it serves, one that answers none gets only the fixed
+    /// share, so a client never stampedes a dead origin yet does not give up on a busy one.
+    pub fn retry_budget(&self, first_attempts: u64, verified: u64) -> u64 {
         let share = (first_attempts as f64 * self.retry_ratio.max(0.0)).floor();
-        (share as u64).saturating_add(u64::from(self.retry_floor))
+        (share as u64).saturating_add(u64::from(self.retry_floor)).saturating_add(verified)
     }
 }
 

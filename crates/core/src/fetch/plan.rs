@@ -88,8 +88,9 @@ impl Scheduler {
         start
     }
 
-    /// The origin while it is usable (it is authoritative); otherwise the usable mirror or peer with the
-    /// best score, the lower latency breaking ties. A retry avoids the source that just failed for this
+    /// A usable mirror or peer known to hold the chunk (it spares the origin); else the origin while it is
+    /// usable (it is authoritative); otherwise the usable mirror or peer with the best score, the lower
+    /// latency breaking ties. A retry avoids the source that just failed for this
     /// chunk when any other source is usable.
     fn choose(&self, chunk: usize) -> Option<SourceId> {
         let chunk = self.chunks.get(chunk)?;
@@ -102,6 +103,9 @@ impl Scheduler {
         let elsewhere: Vec<(usize, &SourceState)> =
             usable.iter().copied().filter(|(index, _)| Some(SourceId(*index)) != chunk.last_failed).collect();
         let candidates = if elsewhere.is_empty() { usable } else { elsewhere };
+        if let Some((index, _)) = candidates.iter().find(|(index, _)| chunk.held.contains(&SourceId(*index))) {
+            return Some(SourceId(*index));
+        }
         if let Some((index, _)) = candidates.iter().find(|(_, source)| source.kind == SourceKind::Origin) {
             return Some(SourceId(*index));
         }

@@ -46,6 +46,8 @@ pub(super) struct Chunk {
     pub(super) shunned: Vec<SourceId>,
     /// The source of its last failed attempt: a retry goes elsewhere when another source is usable.
     pub(super) last_failed: Option<SourceId>,
+    /// Mirrors or peers known to hold it now (see [`Scheduler::held_by`]): asked before the origin.
+    pub(super) held: Vec<SourceId>,
 }
 
 /// When a chunk may be tried again; backoff jitter is drawn at the next poll.
@@ -108,7 +110,20 @@ impl Scheduler {
                 ready: Ready::Now,
                 shunned: Vec::new(),
                 last_failed: None,
+                held: Vec::new(),
             });
+        }
+    }
+
+    /// Records that `source` (a mirror or a peer) is known to hold `cid` now, as classmates announce what
+    /// they hold: the chunk is then asked of it before the origin, which it spares (prefetching from peers
+    /// first). Unknown chunks and the origin itself are ignored.
+    pub fn held_by(&mut self, source: SourceId, cid: &Cid) {
+        let is_origin = self.sources.get(source.0).is_none_or(|state| state.kind == SourceKind::Origin);
+        let Some(&index) = self.index.get(cid) else { return };
+        if let Some(chunk) = self.chunks.get_mut(index).filter(|chunk| !is_origin && !chunk.held.contains(&source)) {
+            chunk.held.push(source);
+            chunk.shunned.retain(|shunned| *shunned != source);
         }
     }
 
@@ -171,6 +186,7 @@ impl Scheduler {
         }
         if let Some(chunk) = self.chunks.get_mut(running.chunk) {
             chunk.running = chunk.running.saturating_sub(1);
+            chunk.held.retain(|held| *held != running.source);
         }
     }
 
@@ -182,6 +198,8 @@ impl Scheduler {
         let Some(chunk) = self.chunks.get_mut(running.chunk) else { return };
         chunk.running = chunk.running.saturating_sub(1);
         chunk.last_failed = Some(running.source);
+        // It said it held the chunk and did not give it: ask as if it had not said so.
+        chunk.held.retain(|held| *held != running.source);
         if matches!(failure, Failure::Missing | Failure::Corrupt) && !chunk.shunned.contains(&running.source) {
             chunk.shunned.push(running.source);
         }
@@ -202,7 +220,8 @@ impl Scheduler {
     }
 
     /// Wanted chunks that no usable source can give any more: every source is banned or lacks them, or the
-    /// retry budget is spent while they wait for a retry after failures.
+    /// retry budget is spent while they wait for a retry after failures and no attempt runs that could earn
+    /// some back.
     pub fn failed(&self) -> Vec<Cid> {
         self.chunks.iter().filter(|chunk| self.hopeless(chunk)).map(|chunk| chunk.cid).collect()
     }
@@ -216,12 +235,18 @@ impl Scheduler {
             .iter()
             .enumerate()
             .all(|(index, source)| source.banned || chunk.shunned.contains(&SourceId(index)));
-        nowhere || (chunk.owes_budget && !self.budget_left())
+        // Out of budget is final only when nothing runs that could still earn some back.
+        nowhere || (chunk.owes_budget && !self.budget_left() && self.attempts.is_empty())
+    }
+
+    /// Chunks verified so far.
+    fn verified_count(&self) -> u64 {
+        self.chunks.iter().filter(|chunk| chunk.verified).count() as u64
     }
 
     /// True while a retry may still be paid for.
     pub(super) fn budget_left(&self) -> bool {
-        self.retries < self.config.retry_budget(self.first_attempts)
+        self.retries < self.config.retry_budget(self.first_attempts, self.verified_count())
     }
 
     /// How the (first) origin is doing; `Healthy` when there is none.
@@ -259,7 +284,7 @@ impl Scheduler {
 
     /// Retries started so far, and how many the budget allows now.
     pub fn retries(&self) -> (u64, u64) {
-        (self.retries, self.config.retry_budget(self.first_attempts))
+        (self.retries, self.config.retry_budget(self.first_attempts, self.verified_count()))
     }
 
     /// Hedges started so far, and all attempts started (first attempts, retries and hedges).

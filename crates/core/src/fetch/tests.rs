@@ -164,6 +164,44 @@ fn the_retry_budget_caps_retries() {
 }
 
 #[test]
+fn each_verified_chunk_earns_a_retry_so_a_busy_origin_is_not_given_up() {
+    let config = Config { breaker_threshold: 1000, retry_floor: 2, retry_ratio: 0.1, ..Config::default() };
+    let mut drive = Drive::new(&[SourceKind::Origin], config, 20);
+    let mut count = 0;
+    // The origin refuses every other request, as one at capacity does.
+    drive.run_until(3_600_000, &mut |_, _| {
+        count += 1;
+        if count % 2 == 0 {
+            status(50, 503, None)
+        } else {
+            ok(100)
+        }
+    });
+    assert!(drive.scheduler.done(), "{:?} retries", drive.scheduler.retries());
+    let (used, allowed) = drive.scheduler.retries();
+    assert!(used <= allowed && allowed <= 4 + 20, "{used} of {allowed}");
+}
+
+#[test]
+fn a_chunk_a_peer_holds_is_asked_of_it_before_the_origin_and_the_origin_after_it_fails() {
+    // Two chunks: within the origin's two slots, so only a preference can send one to the peer.
+    let mut drive = Drive::new(&[SourceKind::Origin, SourceKind::Peer], Config::default(), 2);
+    drive.scheduler.held_by(SourceId(1), &cid(1));
+    drive.scheduler.held_by(SourceId(0), &cid(0)); // the origin holds everything: no preference
+    let mut answer = |attempt: &Attempt, _| match attempt.source {
+        SourceId(1) => status(20, 404, None),
+        _ => ok(100),
+    };
+    drive.run_until(60_000, &mut answer);
+    assert!(drive.scheduler.done());
+    let from = |n: u64| -> Vec<SourceId> {
+        drive.started.iter().filter(|(_, a)| a.cid == cid(n)).map(|(_, a)| a.source).collect()
+    };
+    assert_eq!(from(1), [SourceId(1), SourceId(0)], "the peer first, then the origin once it failed");
+    assert_eq!(from(0), [SourceId(0)]);
+}
+
+#[test]
 fn a_stalled_attempt_is_cancelled_and_retried_elsewhere() {
     let mut drive = Drive::new(&[SourceKind::Origin, SourceKind::Mirror], Config::default(), 1);
     let mut answer = |attempt: &Attempt, _| if attempt.source == SourceId(0) { None } else { ok(100) };

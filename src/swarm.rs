@@ -1,0 +1,349 @@
+//! Classmates as a source of chunks: this page joins the course's swarm through a WebTorrent tracker,
+//! connects to classmates over WebRTC data channels, asks them for chunks and serves them the chunks this
+//! browser stores. Every chunk a classmate sends is checked against its CID before anyone sees it; a
+//! classmate that sends a bad chunk or breaks the protocol is disconnected and banned for the session.
+//! The protocol itself is the core's (`cartable_core::peer`); this module is the WebRTC edge.
+
+mod link;
+mod rtc;
+mod signalling;
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use cartable_core::fetch::{Millis, Outcome};
+use cartable_core::peer::session::{Event, Limits, Session};
+use cartable_core::store::Store;
+use cartable_core::Cid;
+use futures::channel::oneshot;
+
+use crate::digest;
+use link::Link;
+pub use rtc::Ice;
+
+/// How many classmates this page talks to at most.
+const MAX_LINKS: usize = 8;
+/// How many classmates a chunk is asked of, in turn, before the swarm says it has none.
+const ASKS_PER_CHUNK: usize = 3;
+
+/// What a page needs to join a course's swarm.
+#[derive(Clone, Debug)]
+pub struct SwarmConfig {
+    /// The tracker's WebSocket URL.
+    pub tracker: String,
+    /// The course id and manifest version (classmates on another version share chunks by CID only).
+    pub course_id: String,
+    /// The manifest's version.
+    pub version: u64,
+    /// The manifest's distinct chunks, in `cartable_core::peer::wire::distinct_chunks` order.
+    pub chunks: Vec<Cid>,
+    /// ICE servers and relay-only mode.
+    pub ice: Ice,
+    /// Whether this page serves chunks to classmates (off on metered connections).
+    pub upload: bool,
+}
+
+/// What the swarm did so far, for the sources panel and the figures.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SwarmStats {
+    /// Classmates connected now.
+    pub peers: usize,
+    /// Classmates banned for sending bad chunks or breaking the protocol.
+    pub banned: usize,
+    /// Bytes of verified chunks received from classmates.
+    pub bytes_in: u64,
+    /// Bytes of chunks sent to classmates.
+    pub bytes_out: u64,
+    /// Milliseconds from page start to the first verified chunk from a classmate.
+    pub first_chunk_ms: Option<Millis>,
+}
+
+/// This page's membership of a course's swarm. Cheap to clone.
+#[derive(Clone)]
+pub struct Swarm(Rc<Inner>);
+
+struct Inner {
+    config: SwarmConfig,
+    store: Rc<dyn Store>,
+    me: [u8; 20],
+    have: RefCell<Vec<bool>>,
+    links: RefCell<Vec<Rc<Link>>>,
+    banned: RefCell<HashSet<Vec<u8>>>,
+    waiting: RefCell<HashMap<(Cid, Vec<u8>), Waiting>>,
+    stats: Cell<SwarmStats>,
+    on_held: RefCell<Option<OnHeld>>,
+}
+
+/// Called when a classmate says it holds a chunk.
+type OnHeld = Rc<dyn Fn(&Cid)>;
+
+struct Waiting {
+    len: u64,
+    sender: oneshot::Sender<Option<Vec<u8>>>,
+}
+
+impl Swarm {
+    /// Joins the swarm of `config.course_id`: announces to the tracker, connects to classmates as they
+    /// come, and keeps doing so (re-announcing, reconnecting) while the page lives.
+    pub async fn join(config: SwarmConfig, store: Rc<dyn Store>) -> Swarm {
+        let have = store.has_chunks(&config.chunks).await.unwrap_or_else(|_| vec![false; config.chunks.len()]);
+        let me: [u8; 20] = std::array::from_fn(|_| (js_sys::Math::random() * 256.0) as u8);
+        let inner = Inner {
+            config,
+            store,
+            me,
+            have: RefCell::new(have),
+            links: RefCell::default(),
+            banned: RefCell::default(),
+            waiting: RefCell::default(),
+            stats: Cell::default(),
+            on_held: RefCell::default(),
+        };
+        let swarm = Swarm(Rc::new(inner));
+        signalling::start(&swarm);
+        swarm.watch_stalls();
+        swarm
+    }
+
+    /// Chunk `cid` (`len` bytes), verified, from a classmate that has it; the outcome to report to the
+    /// scheduler otherwise (a "not found" that costs no retry: no connected classmate has it now).
+    pub async fn get(&self, cid: Cid, len: u64) -> Result<Vec<u8>, Outcome> {
+        let mut asked: Vec<Vec<u8>> = Vec::new();
+        for _ in 0..ASKS_PER_CHUNK {
+            let Some(link) = self.holder(&cid, &asked) else { break };
+            asked.push(link.peer_id.clone());
+            let Some(request) = link.session.borrow_mut().request(cid, now()) else { continue };
+            let (sender, receiver) = oneshot::channel();
+            self.0.waiting.borrow_mut().insert((cid, link.peer_id.clone()), Waiting { len, sender });
+            link.send(&[request]);
+            if let Ok(Some(bytes)) = receiver.await {
+                return Ok(bytes);
+            }
+        }
+        Err(Outcome::Status { code: 404, retry_after_ms: None })
+    }
+
+    /// Like [`Swarm::get`], but first waits for a classmate to hold `cid` (checking each half second),
+    /// for as long as the caller keeps waiting.
+    pub async fn wait_and_get(&self, cid: Cid, len: u64) -> Result<Vec<u8>, Outcome> {
+        loop {
+            if self.anyone_has(&cid) {
+                if let Ok(bytes) = self.get(cid, len).await {
+                    return Ok(bytes);
+                }
+            }
+            crate::net::sleep(500).await;
+        }
+    }
+
+    /// Calls `on_held` whenever a connected classmate says it holds a chunk.
+    pub fn on_held(&self, on_held: OnHeld) {
+        *self.0.on_held.borrow_mut() = Some(on_held);
+    }
+
+    /// Chunk `cid` from a classmate, if one holds it (or comes to) within `ms` milliseconds.
+    pub async fn get_within(&self, cid: Cid, len: u64, ms: i32) -> Option<Vec<u8>> {
+        let waited = futures::future::select(Box::pin(self.wait_and_get(cid, len)), Box::pin(crate::net::sleep(ms)));
+        match waited.await {
+            futures::future::Either::Left((Ok(bytes), _)) => Some(bytes),
+            _ => None,
+        }
+    }
+
+    /// How many classmates are connected, waiting up to `ms` milliseconds for a first one.
+    pub async fn classmates_within(&self, ms: i32) -> usize {
+        let mut waited = 0;
+        while self.stats().peers == 0 && waited < ms {
+            crate::net::sleep(250).await;
+            waited += 250;
+        }
+        self.stats().peers
+    }
+
+    /// Tells classmates this browser now holds `cid`.
+    pub fn have(&self, cid: &Cid) {
+        if let Some(index) = self.0.config.chunks.iter().position(|known| known == cid) {
+            if let Some(slot) = self.0.have.borrow_mut().get_mut(index) {
+                *slot = true;
+            }
+        }
+        for link in self.0.links.borrow().iter() {
+            let announce = link.session.borrow_mut().announce(*cid);
+            link.send(&[announce]);
+        }
+    }
+
+    /// Whether any connected classmate holds `cid`.
+    pub fn anyone_has(&self, cid: &Cid) -> bool {
+        self.0.links.borrow().iter().any(|link| link.is_open() && link.session.borrow().has(cid))
+    }
+
+    /// What the swarm did so far.
+    pub fn stats(&self) -> SwarmStats {
+        SwarmStats { peers: self.0.links.borrow().iter().filter(|link| link.is_open()).count(), ..self.0.stats.get() }
+    }
+
+    /// A connected classmate, not yet `asked`, that holds `cid` and takes one more request.
+    fn holder(&self, cid: &Cid, asked: &[Vec<u8>]) -> Option<Rc<Link>> {
+        let links = self.0.links.borrow();
+        let mut holders: Vec<&Rc<Link>> = links
+            .iter()
+            .filter(|link| link.is_open() && !asked.contains(&link.peer_id))
+            .filter(|link| link.session.borrow().has(cid) && link.session.borrow().can_request())
+            .collect();
+        // The classmate that gave most so far first: it has shown it answers.
+        holders.sort_by_key(|link| std::cmp::Reverse(link.bytes_in.get()));
+        holders.first().map(|link| Rc::clone(link))
+    }
+
+    /// Adds a classmate reached through the tracker, unless banned or too many are connected already.
+    fn add_link(&self, peer_id: Vec<u8>, connection: web_sys::RtcPeerConnection, channel: web_sys::RtcDataChannel) {
+        if self.0.banned.borrow().contains(&peer_id) || self.0.links.borrow().len() >= MAX_LINKS {
+            connection.close();
+            return;
+        }
+        let config = &self.0.config;
+        let session = Session::new(&config.course_id, config.version, config.chunks.clone(), Limits::default());
+        let hello = session.hello(&self.0.have.borrow());
+        let (on_event, on_close) = (self.clone(), self.clone());
+        let link = Link::open(
+            peer_id,
+            connection,
+            channel,
+            session,
+            hello,
+            move |link, event| on_event.handle(link, event),
+            move |link| on_close.drop_link(link),
+        );
+        self.0.links.borrow_mut().push(link);
+    }
+
+    fn handle(&self, link: &Rc<Link>, event: Event) {
+        match event {
+            Event::Requested { cid } => self.serve(link, cid),
+            Event::Chunk { cid, bytes } => self.received(link, cid, bytes),
+            Event::Absent { cid } | Event::Stalled { cid } => self.answer(link, &cid, None),
+            Event::Violation { .. } => self.ban(link),
+            Event::Has { cid } => {
+                let on_held = self.0.on_held.borrow().clone();
+                if let Some(on_held) = on_held {
+                    on_held(&cid);
+                }
+            }
+            Event::Ready { .. } | Event::Fetching { .. } => {}
+        }
+    }
+
+    /// Answers a classmate's request from the store, if uploading is on.
+    fn serve(&self, link: &Rc<Link>, cid: Cid) {
+        let (swarm, link) = (self.clone(), link.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            let chunk = match swarm.0.config.upload {
+                true => swarm.0.store.get_chunk(&cid).await.ok().flatten(),
+                false => None,
+            };
+            let sent = chunk.as_ref().map_or(0, |chunk| chunk.len() as u64);
+            let messages = link.session.borrow_mut().serve(cid, chunk.as_deref());
+            link.send(&messages);
+            swarm.update(|stats| stats.bytes_out += sent);
+        });
+    }
+
+    /// A whole chunk from a classmate: verified, then handed to whoever waits; a bad one bans the sender.
+    fn received(&self, link: &Rc<Link>, cid: Cid, bytes: Vec<u8>) {
+        let Some(len) = self.0.waiting.borrow().get(&(cid, link.peer_id.clone())).map(|waiting| waiting.len) else {
+            return;
+        };
+        let (swarm, link) = (self.clone(), link.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            match digest::check_chunk(&bytes, cid, len).await {
+                Ok(()) => {
+                    link.bytes_in.set(link.bytes_in.get() + len);
+                    swarm.update(|stats| {
+                        stats.bytes_in += len;
+                        stats.first_chunk_ms.get_or_insert(now());
+                    });
+                    swarm.answer(&link, &cid, Some(bytes));
+                }
+                Err(_) => {
+                    swarm.answer(&link, &cid, None);
+                    swarm.ban(&link);
+                }
+            }
+        });
+    }
+
+    fn answer(&self, link: &Link, cid: &Cid, bytes: Option<Vec<u8>>) {
+        if let Some(waiting) = self.0.waiting.borrow_mut().remove(&(*cid, link.peer_id.clone())) {
+            let _ = waiting.sender.send(bytes);
+        }
+    }
+
+    /// Disconnects `link` and never takes this classmate again this session.
+    fn ban(&self, link: &Rc<Link>) {
+        if self.0.banned.borrow_mut().insert(link.peer_id.clone()) {
+            self.update(|stats| stats.banned += 1);
+        }
+        link.close();
+        self.drop_link(link);
+    }
+
+    /// Forgets a closed link and fails what was asked of it.
+    fn drop_link(&self, link: &Rc<Link>) {
+        self.0.links.borrow_mut().retain(|other| !Rc::ptr_eq(other, link));
+        let asked: Vec<(Cid, Vec<u8>)> =
+            self.0.waiting.borrow().keys().filter(|(_, peer)| *peer == link.peer_id).cloned().collect();
+        for (cid, _) in asked {
+            self.answer(link, &cid, None);
+        }
+    }
+
+    /// Every second, asks each session for requests that stopped making byte progress.
+    fn watch_stalls(&self) {
+        let weak = Rc::downgrade(&self.0);
+        let tick = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+            let Some(inner) = weak.upgrade() else { return };
+            let swarm = Swarm(inner);
+            let links: Vec<Rc<Link>> = swarm.0.links.borrow().clone();
+            for link in links {
+                let events = link.session.borrow_mut().poll(now());
+                for event in events {
+                    swarm.handle(&link, event);
+                }
+            }
+        });
+        if let Some(window) = web_sys::window() {
+            use wasm_bindgen::JsCast;
+            let every = tick.as_ref().unchecked_ref();
+            let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(every, 1_000);
+        }
+        tick.forget();
+    }
+
+    fn update(&self, change: impl FnOnce(&mut SwarmStats)) {
+        let mut stats = self.0.stats.get();
+        change(&mut stats);
+        self.0.stats.set(stats);
+    }
+}
+
+/// Milliseconds on the page's monotonic clock (from page start).
+pub(crate) fn now() -> Millis {
+    let performance = web_sys::window().and_then(|window| window.performance());
+    performance.map(|performance| performance.now()).unwrap_or_else(js_sys::Date::now) as Millis
+}
+
+/// Whether this tab leads the swarm of `course_id` in this browser (Web Locks): one tab per browser
+/// talks to classmates, the others use what it stores. The lock is held for the life of the tab. True
+/// where Web Locks do not exist.
+pub async fn lead(course_id: &str) -> bool {
+    let body = "return new Promise((done) => { if (!navigator.locks) return done(true); \
+        navigator.locks.request(name, { ifAvailable: true }, (lock) => { done(!!lock); \
+        return lock ? new Promise(() => {}) : null; }).catch(() => done(true)); });";
+    let request = js_sys::Function::new_with_args("name", body);
+    let name = format!("cartable-swarm:{course_id}");
+    let Ok(promise) = request.call1(&wasm_bindgen::JsValue::NULL, &name.into()) else { return true };
+    let promise: js_sys::Promise = wasm_bindgen::JsCast::unchecked_into(promise);
+    wasm_bindgen_futures::JsFuture::from(promise).await.map(|won| won.is_truthy()).unwrap_or(true)
+}
