@@ -19,7 +19,6 @@ use crate::fetcher::{manifest, Failure, Fetcher, Source};
 use crate::net::{self, FetchError};
 use crate::store::IdbStore;
 use crate::swarm::{self, Swarm, SwarmConfig};
-use cartable_core::peer::lottery;
 
 /// Why a course or one of its files cannot be shown.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -190,29 +189,31 @@ impl Course {
         let paths: HashMap<Cid, (&FileEntry, usize)> = self.chunk_positions();
         let mut missing = progress.chunks_missing.clone();
         let swarm = self.fetcher.swarm();
-        let classmates = match &swarm {
-            Some(swarm) => {
-                // Classmates saving the same course each start somewhere else, so that what one fetches
-                // from the origin the others can take from it (random first, as BitTorrent does).
-                shuffle(&mut missing);
-                swarm.classmates_within(CLASSMATES_WAIT_MS).await
-            }
-            None => 0,
-        };
+        if let Some(swarm) = &swarm {
+            // Classmates saving the same course each start somewhere else, so that what one fetches from
+            // the origin the others can take from it (random first, as BitTorrent does).
+            shuffle(&mut missing);
+            swarm.classmates_within(CLASSMATES_WAIT_MS).await;
+        }
         let mut downloads: FuturesUnordered<_> = missing
             .iter()
             .filter_map(|need| {
                 let (cid, &(entry, index)) = (need.cid, paths.get(&need.cid)?);
                 let swarm = swarm.clone();
                 Some(async move {
-                    // A prefetch: about one classmate in the swarm takes each chunk from HTTP (a lottery),
-                    // the others wait a while for it to come from a classmate, sparing the origin.
-                    let mine = lottery::fetch_from_http(classmates + 1, js_sys::Math::random());
-                    if let (Some(swarm), false) = (swarm, mine) {
+                    // A prefetch: one classmate of the swarm takes each chunk from HTTP (the one the draw
+                    // names), the others wait a while for it to come from a classmate, sparing the origin.
+                    // A classmate that does not deliver is drawn again without it.
+                    if let Some(swarm) = swarm {
                         let len = entry.chunk_len(index, self.manifest.chunk_size);
-                        let patience = PEER_PATIENCE_MS + (js_sys::Math::random() * PEER_PATIENCE_MS as f64) as i32;
-                        if let Some(bytes) = swarm.get_within(cid, len, patience).await {
-                            return (cid, Ok(bytes));
+                        for _ in 0..DRAWS {
+                            if swarm.drawn_for(&cid) {
+                                break;
+                            }
+                            let patience = PEER_PATIENCE_MS + (js_sys::Math::random() * 2_000.0) as i32;
+                            if let Some(bytes) = swarm.get_within(cid, len, patience).await {
+                                return (cid, Ok(bytes));
+                            }
                         }
                     }
                     (cid, self.fetch_verified(entry, index, cid).await)
@@ -340,8 +341,10 @@ fn mirror(base: &str, page: &str) -> Option<Source> {
 
 /// How long saving waits for classmates to connect before drawing who fetches what from HTTP.
 const CLASSMATES_WAIT_MS: i32 = 4_000;
-/// How long (plus up to as much again, at random) a chunk another classmate drew waits to come from one.
-const PEER_PATIENCE_MS: i32 = 8_000;
+/// How long (plus up to 2 s, at random) a chunk another classmate drew waits to come from one.
+const PEER_PATIENCE_MS: i32 = 10_000;
+/// How many classmates in turn a chunk waits for before this page fetches it over HTTP itself.
+const DRAWS: usize = 3;
 
 /// Where else the course can come from than its origin.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -206,16 +206,14 @@ async fn run(shared: &Rc<Shared>, attempt: Attempt) {
 }
 
 /// An attempt on the peer source: the swarm verifies what classmates send (and bans liars itself, so
-/// that one bad classmate does not set the whole swarm aside). It waits for a classmate to hold the
-/// chunk; the scheduler's stall timer cancels the wait, at no cost, when none does.
+/// that one bad classmate does not set the whole swarm aside). When no connected classmate holds the
+/// chunk, the answer is "not here" at once: the chunk goes elsewhere, and comes back to the classmates
+/// when one announces it (`Scheduler::held_by`).
 async fn from_classmates(shared: &Rc<Shared>, attempt: &Attempt, len: u64, signal: &web_sys::AbortSignal) -> Outcome {
+    const NOT_HERE: Outcome = Outcome::Status { code: 404, retry_after_ms: None };
     let swarm = shared.swarm.borrow().clone();
-    let Some(swarm) = swarm else {
-        // Not joined yet: wait like for a classmate that does not hold it yet.
-        aborted(signal).await;
-        return Outcome::Cancelled;
-    };
-    let got = futures::future::select(Box::pin(swarm.wait_and_get(attempt.cid, len)), Box::pin(aborted(signal))).await;
+    let Some(swarm) = swarm.filter(|swarm| swarm.anyone_has(&attempt.cid)) else { return NOT_HERE };
+    let got = futures::future::select(Box::pin(swarm.get(attempt.cid, len)), Box::pin(aborted(signal))).await;
     match got {
         futures::future::Either::Left((Ok(bytes), _)) => {
             deliver(shared, &attempt.cid, Ok(bytes));
@@ -267,9 +265,11 @@ fn deliver(shared: &Rc<Shared>, cid: &Cid, result: Result<Vec<u8>, Failure>) {
 fn give_up(shared: &Rc<Shared>) {
     let failed = {
         let state = shared.state.borrow();
-        let others = state.scheduler.report().into_iter().filter(|report| report.kind != SourceKind::Origin);
+        let classmates = shared.swarm.borrow().as_ref().is_some_and(|swarm| swarm.stats().peers > 0);
+        let mirrors = state.scheduler.report().into_iter().filter(|report| report.kind == SourceKind::Mirror);
         let stranded = state.scheduler.origin_state() == OriginState::Down
-            && others.into_iter().all(|report| report.banned || report.breaker == Breaker::Open);
+            && !classmates
+            && mirrors.into_iter().all(|report| report.banned || report.breaker == Breaker::Open);
         match stranded {
             true => state.waiting.keys().copied().collect(),
             false => state.scheduler.failed(),

@@ -151,6 +151,22 @@ impl Swarm {
         }
     }
 
+    /// Whether this page is the one of the swarm that fetches `cid` over HTTP: the draw is the same in
+    /// every connected page (the lowest hash of peer id and CID wins, among this page and the classmates
+    /// it is connected to and has not banned), so each chunk has one fetcher, not one per pupil.
+    pub fn drawn_for(&self, cid: &Cid) -> bool {
+        let bytes = cid.to_bytes();
+        let ticket = |peer: &[u8]| {
+            // FNV-1a over peer id then CID: cheap, and the same everywhere.
+            peer.iter()
+                .chain(bytes.iter())
+                .fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3))
+        };
+        let mine = ticket(&self.0.me);
+        let links = self.0.links.borrow();
+        links.iter().filter(|link| link.is_open()).all(|link| ticket(&link.peer_id) > mine)
+    }
+
     /// How many classmates are connected, waiting up to `ms` milliseconds for a first one.
     pub async fn classmates_within(&self, ms: i32) -> usize {
         let mut waited = 0;

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { launch, packSample, scratch, serve } from './harness.mjs';
+import { launch, npmTracker, packSample, scratch, serve } from './harness.mjs';
 
 const SAVE_BUTTON = 'Enregistrer pour consulter hors ligne';
 const SAVED_TEXT = 'Ce cours est disponible hors ligne.';
@@ -72,9 +72,13 @@ async function student(browser, url) {
   return page;
 }
 
-test(`${STUDENTS} pupils save the course from each other while the origin is saturated; a liar is banned`, async (t) => {
+/**
+ * The class scenario: the malicious classmate first, then `STUDENTS` pupils at once. `tracker` is extra
+ * `serve` arguments naming the tracker (none: the one `serve` embeds).
+ */
+async function classMorning(t, tracker = []) {
   const course = packSample(scratch(t));
-  const origin = await serve(t, course, ['--max-concurrent', '1', '--retry-after', '2']);
+  const origin = await serve(t, course, ['--max-concurrent', '1', '--retry-after', '2', ...tracker]);
   const browser = await launch(t);
   const chunkSize = (cid) => statSync(join(course.courseDir, 'ipfs', cid)).size;
   const distinct = [...new Set(course.manifest.files.flatMap((f) => f.chunks))];
@@ -117,4 +121,13 @@ test(`${STUDENTS} pupils save the course from each other while the origin is sat
     `× the course (${served} of ${courseBytes} bytes); ${banned} pupils banned the liar`);
   assert.ok(served <= 1.5 * courseBytes, `origin served ${served} bytes for a ${courseBytes}-byte course`);
   assert.ok(banned >= 1, 'at least one pupil met the liar and banned it');
+}
+
+test(`${STUDENTS} pupils save the course from each other while the origin is saturated; a liar is banned`, async (t) => {
+  await classMorning(t);
+});
+
+test(`the same class through the npm bittorrent-tracker server`, async (t) => {
+  const tracker = await npmTracker(t);
+  await classMorning(t, ['--tracker', tracker.url]);
 });

@@ -38,7 +38,7 @@ pub fn run(host: &str, port: u16, work: Option<PathBuf>) -> anyhow::Result<()> {
         mirrors: Vec::new(),
         faults: Default::default(),
         access_log: false,
-        tracker: true,
+        tracker: serve::TrackerChoice::Embedded,
     };
     serve::run(&options, Some(|base| format!("open {base} in a browser; press Ctrl-C to stop")))
 }

@@ -133,8 +133,12 @@ struct ServeArgs {
     #[arg(long)]
     access_log: bool,
     /// Do not serve the embedded tracker at /tracker, nor name it in the page's config block.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "tracker")]
     no_tracker: bool,
+    /// Name another tracker (ws:// or wss:// URL, such as an aquatic_ws) in the page's config block, instead
+    /// of the embedded one.
+    #[arg(long, value_name = "URL", value_parser = tracker_url)]
+    tracker: Option<String>,
     #[command(flatten)]
     faults: faults::FaultArgs,
 }
@@ -183,6 +187,14 @@ fn chunk_size(text: &str) -> Result<u32, String> {
     }
 }
 
+/// Accepts `--tracker` as a ws(s) URL.
+fn tracker_url(text: &str) -> Result<String, String> {
+    match (text.starts_with("ws://") || text.starts_with("wss://")) && !text.contains(char::is_whitespace) {
+        true => Ok(text.to_owned()),
+        false => Err("expected a ws:// or wss:// URL, such as wss://tracker.example/".into()),
+    }
+}
+
 /// Accepts `--mirror` as an http(s) URL, ending it with `/` (the mirror's folder).
 fn mirror_url(text: &str) -> Result<String, String> {
     if !(text.starts_with("http://") || text.starts_with("https://")) || text.contains(char::is_whitespace) {
@@ -202,6 +214,10 @@ fn serve_options(args: ServeArgs) -> serve::Options {
         mirrors: args.mirrors,
         faults: args.faults.into(),
         access_log: args.access_log,
-        tracker: !args.no_tracker,
+        tracker: match (args.no_tracker, args.tracker) {
+            (true, _) => serve::TrackerChoice::None,
+            (false, Some(url)) => serve::TrackerChoice::Elsewhere(url),
+            (false, None) => serve::TrackerChoice::Embedded,
+        },
     }
 }

@@ -36,8 +36,20 @@ pub struct Options {
     pub faults: Faults,
     /// Log each request on standard error.
     pub access_log: bool,
-    /// Serve the embedded tracker at `/tracker` and name it in the page's config block.
-    pub tracker: bool,
+    /// Which tracker the page's config block names.
+    pub tracker: TrackerChoice,
+}
+
+/// Which tracker the page uses.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum TrackerChoice {
+    /// The one `serve` embeds at `/tracker`.
+    #[default]
+    Embedded,
+    /// Another one, by URL (the embedded one is not served).
+    Elsewhere(String),
+    /// None: no peer sharing.
+    None,
 }
 
 /// The project folder: the current one if it holds `www/index.html`, else the source checkout this
@@ -63,7 +75,11 @@ pub fn run(options: &Options, hint: Option<Hint>) -> anyhow::Result<()> {
         format!("cannot listen on {}:{} (is another server using it? try --port)", options.host, options.port)
     })?;
     let port = listener.local_addr().context("cannot read the address listened on")?.port();
-    let tracker_url = options.tracker.then(|| format!("{}{}", url("ws", &options.host, port), &tracker::PATH[1..]));
+    let tracker_url = match &options.tracker {
+        TrackerChoice::Embedded => Some(format!("{}{}", url("ws", &options.host, port), &tracker::PATH[1..])),
+        TrackerChoice::Elsewhere(url) => Some(url.clone()),
+        TrackerChoice::None => None,
+    };
     if let (Some(first), Some(key)) = (manifests.first(), key) {
         site.config = Some(config_json(first, &key, &options.mirrors, tracker_url.as_deref()));
     }
@@ -74,7 +90,7 @@ pub fn run(options: &Options, hint: Option<Hint>) -> anyhow::Result<()> {
         .build()
         .context("cannot start the server's runtime")?;
     let origin = Origin::new(site, options.faults.clone(), options.access_log);
-    let tracker = options.tracker.then(|| Tracker::new(DEFAULT_INTERVAL_SECS));
+    let tracker = (options.tracker == TrackerChoice::Embedded).then(|| Tracker::new(DEFAULT_INTERVAL_SECS));
     runtime.block_on(listener::serve(listener, Arc::new(origin), tracker))
 }
 
