@@ -236,7 +236,11 @@ export async function npmTracker(t) {
     server.once('error', failed);
     server.listen(0, '127.0.0.1', listening);
   });
-  t.after(() => new Promise((closed) => server.close(closed)));
+  // Closing waits for every WebSocket to close, and browsers may still hold theirs: 2 s at most.
+  t.after(() => new Promise((closed) => {
+    server.close(closed);
+    setTimeout(closed, 2000).unref();
+  }));
   return { url: `ws://127.0.0.1:${server.ws.address().port}` };
 }
 
