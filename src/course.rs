@@ -11,7 +11,7 @@ use cartable_core::offline::{self, OfflineError, Progress};
 use cartable_core::store::{MemoryStore, Store, StoreError};
 use cartable_core::{Cid, Manifest, ManifestError, PublicKey};
 use futures::future::try_join_all;
-use futures::stream::{FuturesUnordered, StreamExt};
+use futures::stream::StreamExt;
 
 use cartable_core::fetch::{OriginState, SourceKind};
 
@@ -189,37 +189,43 @@ impl Course {
         let paths: HashMap<Cid, (&FileEntry, usize)> = self.chunk_positions();
         let mut missing = progress.chunks_missing.clone();
         let swarm = self.fetcher.swarm();
+        let mut classmates = 0;
         if let Some(swarm) = &swarm {
             // Classmates saving the same course each start somewhere else, so that what one fetches from
             // the origin the others can take from it (random first, as BitTorrent does).
             shuffle(&mut missing);
-            swarm.classmates_within(CLASSMATES_WAIT_MS).await;
+            classmates = swarm.classmates_within(CLASSMATES_WAIT_MS).await;
         }
-        let mut downloads: FuturesUnordered<_> = missing
-            .iter()
-            .filter_map(|need| {
-                let (cid, &(entry, index)) = (need.cid, paths.get(&need.cid)?);
-                let swarm = swarm.clone();
-                Some(async move {
-                    // A prefetch: one classmate of the swarm takes each chunk from HTTP (the one the draw
-                    // names), the others wait a while for it to come from a classmate, sparing the origin.
-                    // A classmate that does not deliver is drawn again without it.
-                    if let Some(swarm) = swarm {
-                        let len = entry.chunk_len(index, self.manifest.chunk_size);
-                        for _ in 0..DRAWS {
-                            if swarm.drawn_for(&cid) {
-                                break;
-                            }
-                            let patience = PEER_PATIENCE_MS + (js_sys::Math::random() * 2_000.0) as i32;
-                            if let Some(bytes) = swarm.get_within(cid, len, patience).await {
-                                return (cid, Ok(bytes));
-                            }
+        // From the origin alone, one chunk at a time: a reload in the middle then costs at most that one
+        // again, and the origin is spared. With mirrors or classmates, several at once, where the
+        // scheduler sends them.
+        let at_once = match classmates > 0 || self.fetcher.sources().iter().any(|(s, _)| s.kind == SourceKind::Mirror) {
+            true => missing.len().max(1),
+            false => 1,
+        };
+        let downloads = missing.iter().filter_map(|need| {
+            let (cid, &(entry, index)) = (need.cid, paths.get(&need.cid)?);
+            let swarm = swarm.clone();
+            Some(async move {
+                // A prefetch: one classmate of the swarm takes each chunk from HTTP (the one the draw
+                // names), the others wait a while for it to come from a classmate, sparing the origin.
+                // A classmate that does not deliver is drawn again without it.
+                if let Some(swarm) = swarm {
+                    let len = entry.chunk_len(index, self.manifest.chunk_size);
+                    for _ in 0..DRAWS {
+                        if swarm.drawn_for(&cid) {
+                            break;
+                        }
+                        let patience = PEER_PATIENCE_MS + (js_sys::Math::random() * 2_000.0) as i32;
+                        if let Some(bytes) = swarm.get_within(cid, len, patience).await {
+                            return (cid, Ok(bytes));
                         }
                     }
-                    (cid, self.fetch_verified(entry, index, cid).await)
-                })
+                }
+                (cid, self.fetch_verified(entry, index, cid).await)
             })
-            .collect();
+        });
+        let mut downloads = futures::stream::iter(downloads).buffer_unordered(at_once);
         while let Some((cid, bytes)) = downloads.next().await {
             self.store.put_chunks(vec![(cid, bytes?)]).await.map_err(store_error)?;
             self.announce(&cid);
