@@ -311,8 +311,8 @@ fn set_timer(shared: &Rc<Shared>, wake_at: Option<Millis>) {
     }
 }
 
-/// Milliseconds on the page's monotonic clock.
-fn now() -> Millis {
+/// Milliseconds on the page's monotonic clock (from page start).
+pub(crate) fn now() -> Millis {
     let performance = web_sys::window().and_then(|window| window.performance());
     performance.map(|performance| performance.now()).unwrap_or_else(js_sys::Date::now) as Millis
 }

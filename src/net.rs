@@ -10,7 +10,7 @@ use web_sys::{Request, RequestCache, RequestInit, Response};
 extern "C" {
     // The global `fetch`, the same in a page and in a worker.
     #[wasm_bindgen(js_name = fetch)]
-    fn fetch_request(request: &Request) -> js_sys::Promise;
+    pub(crate) fn fetch_request(request: &Request) -> js_sys::Promise;
 }
 
 /// Why bytes could not be fetched.

@@ -19,6 +19,7 @@ use cartable_core::Cid;
 use futures::channel::oneshot;
 
 use crate::digest;
+use crate::fetcher::now;
 use link::Link;
 pub use rtc::Ice;
 
@@ -342,12 +343,6 @@ impl Swarm {
         change(&mut stats);
         self.0.stats.set(stats);
     }
-}
-
-/// Milliseconds on the page's monotonic clock (from page start).
-pub(crate) fn now() -> Millis {
-    let performance = web_sys::window().and_then(|window| window.performance());
-    performance.map(|performance| performance.now()).unwrap_or_else(js_sys::Date::now) as Millis
 }
 
 /// Whether this tab leads the swarm of `course_id` in this browser (Web Locks): one tab per browser

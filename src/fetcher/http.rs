@@ -3,17 +3,11 @@
 //! their status and `Retry-After`. Knows nothing of trust: the caller verifies the bytes.
 
 use cartable_core::fetch::{retry_after_ms, Outcome};
-use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ReadableStreamDefaultReader, Request, RequestInit, Response};
 
-#[wasm_bindgen]
-extern "C" {
-    // The global `fetch`, the same in a page and in a worker.
-    #[wasm_bindgen(js_name = fetch)]
-    fn fetch_request(request: &Request) -> js_sys::Promise;
-}
+use crate::net::fetch_request;
 
 /// GETs `url` under `signal`, calling `on_bytes` with the total received after each piece. The body when
 /// the answer is a 200, else the [`Outcome`] to report (`Status` with its `Retry-After`, or
