@@ -19,6 +19,7 @@ use crate::fetcher::{manifest, Failure, Fetcher, Source};
 use crate::net::{self, FetchError};
 use crate::store::IdbStore;
 use crate::swarm::{self, Swarm, SwarmConfig};
+use cartable_core::peer::lottery::Turn;
 
 /// Why a course or one of its files cannot be shown.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -194,7 +195,7 @@ impl Course {
             // Classmates saving the same course each start somewhere else, so that what one fetches from
             // the origin the others can take from it (random first, as BitTorrent does).
             shuffle(&mut missing);
-            classmates = swarm.classmates_within(CLASSMATES_WAIT_MS).await;
+            classmates = swarm.settle(SETTLE_MS).await;
         }
         // From the origin alone, one chunk at a time: a reload in the middle then costs at most that one
         // again, and the origin is spared. With mirrors or classmates, several at once, where the
@@ -207,22 +208,23 @@ impl Course {
             let (cid, &(entry, index)) = (need.cid, paths.get(&need.cid)?);
             let swarm = swarm.clone();
             Some(async move {
-                // A prefetch: one classmate of the swarm takes each chunk from HTTP (the one the draw
-                // names), the others wait a while for it to come from a classmate, sparing the origin.
-                // A classmate that does not deliver is drawn again without it.
-                if let Some(swarm) = swarm {
-                    let len = entry.chunk_len(index, self.manifest.chunk_size);
-                    for _ in 0..DRAWS {
-                        if swarm.drawn_for(&cid) {
-                            break;
-                        }
-                        let patience = PEER_PATIENCE_MS + (js_sys::Math::random() * 2_000.0) as i32;
-                        if let Some(bytes) = swarm.get_within(cid, len, patience).await {
+                let Some(swarm) = swarm else { return (cid, self.fetch_verified(entry, index, cid).await) };
+                let len = entry.chunk_len(index, self.manifest.chunk_size);
+                // A prefetch: from a classmate that holds it; else the lottery's winner fetches it over
+                // HTTP, saying so, while the others wait for its Have, sparing the origin.
+                let mut asked = 0;
+                loop {
+                    if swarm.anyone_has(&cid) && asked < ASKS {
+                        asked += 1;
+                        if let Ok(bytes) = swarm.get(cid, len).await {
                             return (cid, Ok(bytes));
                         }
+                    } else if swarm.turn(&cid) == Turn::Mine {
+                        let _announced = swarm.fetching(cid);
+                        return (cid, self.fetch_verified(entry, index, cid).await);
                     }
+                    net::sleep(WAIT_STEP_MS).await;
                 }
-                (cid, self.fetch_verified(entry, index, cid).await)
             })
         });
         let mut downloads = futures::stream::iter(downloads).buffer_unordered(at_once);
@@ -345,12 +347,13 @@ fn mirror(base: &str, page: &str) -> Option<Source> {
     Some(Source { kind: SourceKind::Mirror, base })
 }
 
-/// How long saving waits for classmates to connect before drawing who fetches what from HTTP.
-const CLASSMATES_WAIT_MS: i32 = 4_000;
-/// How long (plus up to 2 s, at random) a chunk another classmate drew waits to come from one.
-const PEER_PATIENCE_MS: i32 = 10_000;
-/// How many classmates in turn a chunk waits for before this page fetches it over HTTP itself.
-const DRAWS: usize = 3;
+/// How long saving waits at most for the swarm's classmates to connect before the lottery draws.
+const SETTLE_MS: i32 = 5_000;
+/// How often a chunk that waits for a classmate looks again.
+const WAIT_STEP_MS: i32 = 400;
+/// How many times a chunk is asked of classmates who hold it before it goes to the lottery like any
+/// other (a classmate may hold it and not answer).
+const ASKS: usize = 3;
 
 /// Where else the course can come from than its origin.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

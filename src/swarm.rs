@@ -13,7 +13,9 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use cartable_core::fetch::{Millis, Outcome};
+use cartable_core::peer::lottery::{Lottery, Turn};
 use cartable_core::peer::session::{Event, Limits, Session};
+use cartable_core::peer::Message;
 use cartable_core::store::Store;
 use cartable_core::Cid;
 use futures::channel::oneshot;
@@ -27,6 +29,21 @@ pub use rtc::Ice;
 const MAX_LINKS: usize = 8;
 /// How many classmates a chunk is asked of, in turn, before the swarm says it has none.
 const ASKS_PER_CHUNK: usize = 3;
+
+/// How often a `Fetching` announce is repeated while the fetch goes on (within the lottery's patience).
+const FETCHING_EVERY_MS: Millis = 2_000;
+
+/// While alive, classmates hear that this page is fetching a chunk over HTTP (see [`Swarm::fetching`]).
+pub struct Fetching {
+    swarm: Swarm,
+    cid: Cid,
+}
+
+impl Drop for Fetching {
+    fn drop(&mut self) {
+        self.swarm.0.fetching.borrow_mut().remove(&self.cid);
+    }
+}
 
 /// What a page needs to join a course's swarm.
 #[derive(Clone, Debug)]
@@ -74,6 +91,11 @@ struct Inner {
     waiting: RefCell<HashMap<(Cid, Vec<u8>), Waiting>>,
     stats: Cell<SwarmStats>,
     on_held: RefCell<Option<OnHeld>>,
+    lottery: RefCell<Lottery>,
+    /// The chunks this page is fetching over HTTP, announced to classmates while it does.
+    fetching: RefCell<HashSet<Cid>>,
+    /// Peers in the swarm (me included), as the tracker last counted them.
+    size: Cell<Option<u64>>,
 }
 
 /// Called when a classmate says it holds a chunk.
@@ -100,10 +122,13 @@ impl Swarm {
             waiting: RefCell::default(),
             stats: Cell::default(),
             on_held: RefCell::default(),
+            lottery: RefCell::default(),
+            fetching: RefCell::default(),
+            size: Cell::default(),
         };
         let swarm = Swarm(Rc::new(inner));
         signalling::start(&swarm);
-        swarm.watch_stalls();
+        swarm.every_second();
         swarm
     }
 
@@ -152,28 +177,43 @@ impl Swarm {
         }
     }
 
-    /// Whether this page is the one of the swarm that fetches `cid` over HTTP: the draw is the same in
-    /// every connected page (the lowest hash of peer id and CID wins, among this page and the classmates
-    /// it is connected to and has not banned), so each chunk has one fetcher, not one per pupil.
-    pub fn drawn_for(&self, cid: &Cid) -> bool {
-        let bytes = cid.to_bytes();
-        let ticket = |peer: &[u8]| {
-            // FNV-1a over peer id then CID: cheap, and the same everywhere.
-            peer.iter()
-                .chain(bytes.iter())
-                .fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3))
-        };
-        let mine = ticket(&self.0.me);
+    /// Whose turn it is to fetch `cid` over HTTP (`lottery::Lottery`): this page's, or a connected
+    /// classmate's, which this page then waits for. The draw is the same in every page, so each chunk has
+    /// about one fetcher, not one per pupil; `Fetching` announces settle what differing views leave open.
+    pub fn turn(&self, cid: &Cid) -> Turn {
         let links = self.0.links.borrow();
-        links.iter().filter(|link| link.is_open()).all(|link| ticket(&link.peer_id) > mine)
+        let classmates: Vec<&[u8]> =
+            links.iter().filter(|link| link.is_open()).map(|link| link.peer_id.as_slice()).collect();
+        self.0.lottery.borrow_mut().turn(&self.0.me, &classmates, *cid, now())
     }
 
-    /// How many classmates are connected, waiting up to `ms` milliseconds for a first one.
-    pub async fn classmates_within(&self, ms: i32) -> usize {
-        let mut waited = 0;
-        while self.stats().peers == 0 && waited < ms {
-            crate::net::sleep(250).await;
-            waited += 250;
+    /// Tells classmates this page is fetching `cid` over HTTP, now, every [`FETCHING_EVERY_MS`] and to
+    /// each classmate that connects, until the returned guard is dropped.
+    pub fn fetching(&self, cid: Cid) -> Fetching {
+        self.0.fetching.borrow_mut().insert(cid);
+        for link in self.0.links.borrow().iter().filter(|link| link.is_open()) {
+            link.send(&[Message::Fetching { cid }]);
+        }
+        Fetching { swarm: self.clone(), cid }
+    }
+
+    /// Waits, `cap_ms` milliseconds at most, until no classmate has connected for a second and those
+    /// the tracker counts are connected (up to the links a page keeps), or, short of that, no new one
+    /// came for two seconds: draws made then agree from page to page. Returns how many are connected.
+    pub async fn settle(&self, cap_ms: i32) -> usize {
+        const STEP: i32 = 250;
+        let (mut waited, mut quiet, mut seen) = (0, 0, 0);
+        while waited < cap_ms {
+            let peers = self.stats().peers;
+            let expected = self.0.size.get().map(|size| (size.saturating_sub(1) as usize).min(MAX_LINKS));
+            let everyone = expected.is_some_and(|expected| peers >= expected);
+            if (everyone && quiet >= 1_000) || (peers > 0 && quiet >= 2_000) {
+                break;
+            }
+            quiet = if peers == seen { quiet + STEP } else { 0 };
+            seen = peers;
+            crate::net::sleep(STEP).await;
+            waited += STEP;
         }
         self.stats().peers
     }
@@ -222,7 +262,9 @@ impl Swarm {
         }
         let config = &self.0.config;
         let session = Session::new(&config.course_id, config.version, config.chunks.clone(), Limits::default());
-        let hello = session.hello(&self.0.have.borrow());
+        let mut hello = session.hello(&self.0.have.borrow());
+        // What this page is fetching, so that a classmate arriving now waits for it instead of asking too.
+        hello.extend(self.0.fetching.borrow().iter().map(|cid| Message::Fetching { cid: *cid }));
         let (on_event, on_close) = (self.clone(), self.clone());
         let link = Link::open(
             peer_id,
@@ -248,7 +290,8 @@ impl Swarm {
                     on_held(&cid);
                 }
             }
-            Event::Ready { .. } | Event::Fetching { .. } => {}
+            Event::Fetching { cid } => self.0.lottery.borrow_mut().fetching(&link.peer_id, cid, now()),
+            Event::Ready { .. } => {}
         }
     }
 
@@ -309,6 +352,7 @@ impl Swarm {
     /// Forgets a closed link and fails what was asked of it.
     fn drop_link(&self, link: &Rc<Link>) {
         self.0.links.borrow_mut().retain(|other| !Rc::ptr_eq(other, link));
+        self.0.lottery.borrow_mut().left(&link.peer_id);
         let asked: Vec<(Cid, Vec<u8>)> =
             self.0.waiting.borrow().keys().filter(|(_, peer)| *peer == link.peer_id).cloned().collect();
         for (cid, _) in asked {
@@ -316,13 +360,23 @@ impl Swarm {
         }
     }
 
-    /// Every second, asks each session for requests that stopped making byte progress.
-    fn watch_stalls(&self) {
+    /// Every second, asks each session for requests that stopped making byte progress; every
+    /// [`FETCHING_EVERY_MS`], repeats what this page is fetching over HTTP.
+    fn every_second(&self) {
         let weak = Rc::downgrade(&self.0);
+        let mut repeated_at = 0;
         let tick = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
             let Some(inner) = weak.upgrade() else { return };
             let swarm = Swarm(inner);
             let links: Vec<Rc<Link>> = swarm.0.links.borrow().clone();
+            if now().saturating_sub(repeated_at) >= FETCHING_EVERY_MS {
+                repeated_at = now();
+                let fetching: Vec<Message> =
+                    swarm.0.fetching.borrow().iter().map(|cid| Message::Fetching { cid: *cid }).collect();
+                for link in links.iter().filter(|link| link.is_open() && !fetching.is_empty()) {
+                    link.send(&fetching);
+                }
+            }
             for link in links {
                 let events = link.session.borrow_mut().poll(now());
                 for event in events {

@@ -126,6 +126,7 @@ fn received(signalling: &Rc<Signalling>, text: &str) {
     match serde_json::from_str::<ServerMessage>(text) {
         Ok(ServerMessage::Announced(reply)) => {
             *signalling.interval_ms.borrow_mut() = (reply.interval.clamp(5, 3600) * 1000) as i32;
+            swarm.0.size.set(Some(reply.complete + reply.incomplete));
         }
         Ok(ServerMessage::Offer(relayed)) if relayed.peer_id.0 != swarm.0.me => {
             let signalling = signalling.clone();

@@ -55,7 +55,7 @@ export function tamper(file, marker, offset = 64) {
 /**
  * Starts `cartable serve` for `course` on a free port, with its access log on; stops it when the test ends.
  * `extra` are more arguments (e.g. `['--latency', '200']`). `requests` lists what it answered so far, as
- * `{ method, path, status }`.
+ * `{ method, path, status, at }` (`at`: when the log line was read, in `Date.now()` milliseconds).
  */
 export async function serve(t, course, extra = []) {
   const args = ['serve', '--course', course.courseDir, '--pubkey', course.pubkey, '--port', '0', '--access-log'];
@@ -68,7 +68,7 @@ export async function serve(t, course, extra = []) {
     pending = lines.pop();
     for (const line of lines) {
       const match = line.match(/^([A-Z]+) (\S+) (\d{3})$/);
-      if (match) requests.push({ method: match[1], path: match[2], status: Number(match[3]) });
+      if (match) requests.push({ method: match[1], path: match[2], status: Number(match[3]), at: Date.now() });
       else stderr += `${line}\n`;
     }
   });
@@ -143,7 +143,7 @@ http {
  * Serves the folder `dir` (a mirror tree from `mirror`) with Debian's nginx on a free loopback port,
  * sending `Access-Control-Allow-Origin: *` unless `cors` is false; stops it when the test ends.
  * Returns `{ url, requests }`: `url` ends with `/`; `requests()` lists what nginx answered so far, as
- * `{ method, path, status }` (the path without its query).
+ * `{ method, path, status, at }` (`at`: when the log line was read, in `Date.now()` milliseconds).(the path without its query).
  */
 export async function nginxMirror(t, dir, { cors = true } = {}) {
   const work = scratch(t);

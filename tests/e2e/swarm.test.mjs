@@ -106,6 +106,15 @@ async function classMorning(t, tracker = []) {
   const served = origin.requests.slice(before)
     .filter((r) => r.status === 200 && r.path.includes('/ipfs/'))
     .reduce((sum, r) => sum + chunkSize(r.path.split('/ipfs/')[1]), 0);
+  // Which chunks the origin served more than once, and when (seconds from the class's start).
+  const servedAt = {};
+  for (const r of origin.requests.slice(before)) {
+    if (r.status === 200 && r.path.includes('/ipfs/')) (servedAt[r.path.split('/ipfs/')[1]] ??= []).push(r.at);
+  }
+  for (const [cid, times] of Object.entries(servedAt).filter(([, times]) => times.length > 1)) {
+    const when = times.map((at) => ((at - started) / 1000).toFixed(1)).join(', ');
+    t.diagnostic(`origin served ${cid} (${chunkSize(cid)} bytes) ${times.length} times, at ${when} s`);
+  }
   const truth = Object.fromEntries(distinct.map((cid) =>
     [cid, createHash('sha256').update(readFileSync(join(course.courseDir, 'ipfs', cid))).digest('hex')]));
   let banned = 0;

@@ -1,67 +1,134 @@
-//! The swarm's lottery: who asks the origin for a chunk, and how long to wait for a classmate who said
-//! they were fetching it. Pure: the caller passes a uniform random number in `[0, 1)` and the time.
+//! The swarm's lottery: which classmate asks the origin for a chunk while the others wait for its Have.
+//! Every page draws the same way, from ids it shares with its classmates: each peer's ticket for a chunk
+//! is a hash of its peer id and the chunk's CID, and the lowest ticket among the peers a page is
+//! connected to wins. In a swarm of `n` connected peers each one wins about `1 / n` of the chunks, so
+//! about one peer fetches each chunk over HTTP, not one per pupil.
+//!
+//! Views differ (a page may not yet be connected to everyone, a classmate may only be reading, not
+//! saving), so announcements settle what the draw cannot: a peer fetching a chunk says so (`Fetching`)
+//! and repeats it while it fetches; the others wait for it. A winner that says nothing within
+//! [`Rules::grace_ms`], or whose announce is older than [`Rules::patience_ms`], is passed over for that
+//! chunk and the draw goes on without it; so is one still announcing after [`Rules::max_wait_ms`], so
+//! that a classmate who only pretends to fetch cannot hold the class back. Pure: ids, time and announcements are passed in.
+
+use std::collections::{HashMap, HashSet};
 
 use crate::fetch::Millis;
+use crate::Cid;
 
-/// Whether I should fetch a missing chunk over HTTP while the origin is saturated: true with probability
-/// `1 / swarm_size`, so that about one peer of the swarm asks the origin for each chunk and the others
-/// wait for its Have. `swarm_size` counts me; 0 or 1 (I am alone) is always true. `random` is uniform
-/// in `[0, 1)`; anything outside that (NaN included) is false unless I am alone.
-pub fn fetch_from_http(swarm_size: usize, random: f64) -> bool {
-    swarm_size <= 1 || ((0.0..1.0).contains(&random) && random * (swarm_size as f64) < 1.0)
+/// A peer's ticket for `cid`: FNV-1a over the peer id, then the CID's binary form. The same in every
+/// page; lowest wins.
+pub fn ticket(peer_id: &[u8], cid: &Cid) -> u64 {
+    peer_id
+        .iter()
+        .chain(cid.to_bytes().iter())
+        .fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3))
 }
 
-/// Whether to keep waiting for a peer that announced (with `Fetching`) at `fetching_announced_at` that it
-/// is fetching a chunk: true until `patience` has elapsed since the announce, then false (fetch anyway).
-/// No announce: false. A `now` before the announce counts as no time elapsed.
-pub fn wait_for_peer(fetching_announced_at: Option<Millis>, now: Millis, patience: Millis) -> bool {
-    fetching_announced_at.is_some_and(|at| now.saturating_sub(at) < patience)
+/// How long announcements count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rules {
+    /// How long the winner of a draw has to announce `Fetching` (or `Have`) before it is passed over.
+    pub grace_ms: Millis,
+    /// How long a `Fetching` announce holds: a fetcher repeats it more often than this while it fetches.
+    pub patience_ms: Millis,
+    /// How long, from its first announce, a classmate fetching a chunk is waited for at most: one that
+    /// keeps announcing and never delivers holds nobody back for longer.
+    pub max_wait_ms: Millis,
+    /// How long I must stay the winner of a chunk before it is mine, when I have classmates: others still
+    /// connecting (whose ticket may be lower, or who announce they fetch it) get that long to show up.
+    pub confirm_ms: Millis,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules { grace_ms: 3_000, patience_ms: 8_000, max_wait_ms: 30_000, confirm_ms: 1_000 }
+    }
+}
+
+/// What this page should do about a chunk it misses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Turn {
+    /// Fetch it over HTTP, announcing `Fetching` to classmates meanwhile.
+    Mine,
+    /// I win the draw, but only since less than [`Rules::confirm_ms`]: ask again.
+    Confirming,
+    /// Wait for this classmate (the winner of the draw, or one that announced it is fetching).
+    Theirs(Vec<u8>),
+}
+
+/// One page's view of the lottery: the `Fetching` announces it heard and the winners it passed over.
+#[derive(Debug, Default)]
+pub struct Lottery {
+    rules: Rules,
+    /// When each classmate first and last announced it was fetching each chunk.
+    fetching: HashMap<(Cid, Vec<u8>), (Millis, Millis)>,
+    drawn_at: HashMap<(Cid, Vec<u8>), Millis>,
+    passed: HashSet<(Cid, Vec<u8>)>,
+    /// Since when I have been the winner of each chunk, without a break.
+    winning: HashMap<Cid, Millis>,
+}
+
+impl Lottery {
+    /// An empty lottery with these rules.
+    pub fn new(rules: Rules) -> Lottery {
+        Lottery { rules, ..Lottery::default() }
+    }
+
+    /// Classmate `peer` announced at `now` that it is fetching `cid`.
+    pub fn fetching(&mut self, peer: &[u8], cid: Cid, now: Millis) {
+        self.fetching.entry((cid, peer.to_vec())).and_modify(|(_, last)| *last = now).or_insert((now, now));
+        self.passed.remove(&(cid, peer.to_vec()));
+    }
+
+    /// Classmate `peer` left (or was banned): its announces no longer hold.
+    pub fn left(&mut self, peer: &[u8]) {
+        self.fetching.retain(|(_, who), _| who != peer);
+        self.drawn_at.retain(|(_, who), _| who != peer);
+    }
+
+    /// Whose turn it is to fetch `cid` over HTTP, for this page (`me`) connected to `classmates`, at `now`.
+    /// A classmate whose `Fetching` holds is waited for; otherwise the lowest ticket among me and the
+    /// classmates not passed over for `cid` wins. A winning classmate silent past the grace is passed over.
+    pub fn turn(&mut self, me: &[u8], classmates: &[&[u8]], cid: Cid, now: Millis) -> Turn {
+        let announced = classmates.iter().filter_map(|peer| {
+            let (first, last) = *self.fetching.get(&(cid, peer.to_vec()))?;
+            let holds =
+                now.saturating_sub(last) < self.rules.patience_ms && now.saturating_sub(first) < self.rules.max_wait_ms;
+            holds.then_some((last, *peer))
+        });
+        // The latest announce: that classmate is surely still at it.
+        if let Some((_, peer)) = announced.max_by_key(|(at, _)| *at) {
+            self.winning.remove(&cid);
+            return Turn::Theirs(peer.to_vec());
+        }
+        loop {
+            let candidates = classmates.iter().filter(|peer| !self.passed.contains(&(cid, peer.to_vec())));
+            let winner =
+                candidates.min_by_key(|peer| ticket(peer, &cid)).filter(|peer| ticket(peer, &cid) < ticket(me, &cid));
+            let Some(winner) = winner else {
+                // Alone, there is nobody to wait for.
+                if classmates.is_empty() {
+                    return Turn::Mine;
+                }
+                let since = *self.winning.entry(cid).or_insert(now);
+                return match now.saturating_sub(since) >= self.rules.confirm_ms {
+                    true => Turn::Mine,
+                    false => Turn::Confirming,
+                };
+            };
+            self.winning.remove(&cid);
+            let key = (cid, winner.to_vec());
+            // An announce that ran out (those that hold were waited for above) means the winner stopped.
+            let stopped = self.fetching.contains_key(&key);
+            let drawn_at = *self.drawn_at.entry(key.clone()).or_insert(now);
+            if !stopped && now.saturating_sub(drawn_at) < self.rules.grace_ms {
+                return Turn::Theirs(winner.to_vec());
+            }
+            self.passed.insert(key);
+        }
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A deterministic uniform source in `[0, 1)` (xorshift64).
-    fn draws(count: usize) -> impl Iterator<Item = f64> {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        (0..count).map(move |_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        })
-    }
-
-    #[test]
-    fn about_one_peer_in_the_swarm_fetches_from_http() {
-        let count = 100_000;
-        for swarm_size in [2, 3, 5, 10, 30] {
-            let hits = draws(count).filter(|&random| fetch_from_http(swarm_size, random)).count();
-            let expected = count as f64 / swarm_size as f64;
-            let error = (hits as f64 - expected).abs() / expected;
-            assert!(error < 0.05, "swarm of {swarm_size}: {hits} draws of {count} (expected {expected})");
-        }
-    }
-
-    #[test]
-    fn alone_always_fetches_and_bad_draws_do_not() {
-        assert!(fetch_from_http(1, 0.999));
-        assert!(fetch_from_http(0, f64::NAN));
-        assert!(fetch_from_http(2, 0.0));
-        assert!(!fetch_from_http(2, 0.5));
-        for bad in [f64::NAN, -0.1, 1.0, f64::INFINITY] {
-            assert!(!fetch_from_http(2, bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn wait_for_a_peer_until_patience_runs_out() {
-        assert!(!wait_for_peer(None, 10, 1_000));
-        assert!(wait_for_peer(Some(100), 100, 1_000));
-        assert!(wait_for_peer(Some(100), 1_099, 1_000));
-        assert!(!wait_for_peer(Some(100), 1_100, 1_000));
-        assert!(wait_for_peer(Some(100), 50, 1_000));
-        assert!(!wait_for_peer(Some(100), 100, 0));
-    }
-}
+mod tests;

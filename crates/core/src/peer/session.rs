@@ -53,7 +53,7 @@ pub enum Event {
         /// The chunk.
         cid: Cid,
     },
-    /// They are fetching this chunk of my manifest over HTTP: wait a little for their Have (see `lottery::wait_for_peer`).
+    /// They are fetching this chunk of my manifest over HTTP: wait a little for their Have (see `lottery::Lottery`).
     Fetching {
         /// The chunk.
         cid: Cid,
