@@ -208,7 +208,9 @@ impl Course {
             let (cid, &(entry, index)) = (need.cid, paths.get(&need.cid)?);
             let swarm = swarm.clone();
             Some(async move {
-                let Some(swarm) = swarm else { return (cid, self.fetch_verified(entry, index, cid).await) };
+                let Some(swarm) = swarm else {
+                    return (cid, self.fetch_verified(entry, index, cid, Need::Later).await);
+                };
                 let len = entry.chunk_len(index, self.manifest.chunk_size);
                 // A prefetch: from a classmate that holds it; else the lottery's winner fetches it over
                 // HTTP, saying so, while the others wait for its Have, sparing the origin.
@@ -221,7 +223,7 @@ impl Course {
                         }
                     } else if swarm.turn(&cid) == Turn::Mine {
                         let _announced = swarm.fetching(cid);
-                        return (cid, self.fetch_verified(entry, index, cid).await);
+                        return (cid, self.fetch_verified(entry, index, cid, Need::Later).await);
                     }
                     net::sleep(WAIT_STEP_MS).await;
                 }
@@ -274,7 +276,7 @@ impl Course {
                 return Ok(bytes);
             }
         }
-        let bytes = self.fetch_verified(entry, index, cid).await?;
+        let bytes = self.fetch_verified(entry, index, cid, Need::Now).await?;
         // Keeping it is for the next visit; a full store must not stop the pupil reading now.
         if self.store.put_chunks(vec![(cid, bytes.clone())]).await.is_ok() {
             self.announce(&cid);
@@ -282,8 +284,19 @@ impl Course {
         Ok(bytes)
     }
 
-    async fn fetch_verified(&self, entry: &FileEntry, index: usize, cid: Cid) -> Result<Vec<u8>, LoadError> {
-        match self.fetcher.get(cid, entry.chunk_len(index, self.manifest.chunk_size)).await {
+    async fn fetch_verified(
+        &self,
+        entry: &FileEntry,
+        index: usize,
+        cid: Cid,
+        need: Need,
+    ) -> Result<Vec<u8>, LoadError> {
+        let len = entry.chunk_len(index, self.manifest.chunk_size);
+        let fetched = match need {
+            Need::Now => self.fetcher.get(cid, len).await,
+            Need::Later => self.fetcher.prefetch(cid, len).await,
+        };
+        match fetched {
             Ok(bytes) => Ok(bytes),
             Err(Failure::Corrupt) => Err(LoadError::Corrupted { path: entry.path.clone() }),
             Err(Failure::Unreachable) => Err(LoadError::Unreachable(FetchError::NoAnswer { url: entry.path.clone() })),
@@ -345,6 +358,13 @@ fn mirror(base: &str, page: &str) -> Option<Source> {
         base.push('/');
     }
     Some(Source { kind: SourceKind::Mirror, base })
+}
+
+/// Whether a pupil waits for a chunk (a page needs it) or it is saved for later.
+#[derive(Clone, Copy)]
+enum Need {
+    Now,
+    Later,
 }
 
 /// How long saving waits at most for the swarm's classmates to connect before the lottery draws.

@@ -122,14 +122,28 @@ impl Fetcher {
         self.0.swarm.borrow().clone()
     }
 
-    /// Chunk `cid`, of `len` bytes, verified. Concurrent calls for one chunk share one download.
+    /// Chunk `cid`, of `len` bytes, verified, for a pupil who waits for it: before any prefetch, from
+    /// HTTP sources first. Concurrent calls for one chunk share one download.
     pub async fn get(&self, cid: Cid, len: u64) -> Result<Vec<u8>, Failure> {
+        self.fetch(cid, len, false).await
+    }
+
+    /// Like [`Fetcher::get`], for a chunk nobody waits for yet (saving the course): after the waited
+    /// ones, and from a classmate that holds it first.
+    pub async fn prefetch(&self, cid: Cid, len: u64) -> Result<Vec<u8>, Failure> {
+        self.fetch(cid, len, true).await
+    }
+
+    async fn fetch(&self, cid: Cid, len: u64, prefetch: bool) -> Result<Vec<u8>, Failure> {
         let (sender, receiver) = oneshot::channel();
         {
             let mut state = self.0.state.borrow_mut();
             state.lengths.insert(cid, len);
             state.waiting.entry(cid).or_default().push(sender);
-            state.scheduler.want([(cid, len)]);
+            match prefetch {
+                true => state.scheduler.prefetch([(cid, len)]),
+                false => state.scheduler.want([(cid, len)]),
+            }
         }
         drive(&self.0);
         receiver.await.unwrap_or(Err(Failure::Unreachable))

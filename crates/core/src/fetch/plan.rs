@@ -57,10 +57,16 @@ impl Scheduler {
         }
     }
 
-    /// First attempts and retries, in the order chunks were wanted, while slots remain.
+    /// First attempts and retries, the chunks pupils wait for first, each kind in the order they were
+    /// wanted, while slots remain.
     fn start_chunks(&mut self, now: Millis) -> Vec<Attempt> {
         let mut start = Vec::new();
-        for index in 0..self.chunks.len() {
+        let waited =
+            (0..self.chunks.len()).filter(|&index| self.chunks.get(index).is_some_and(|chunk| !chunk.prefetch));
+        let prefetched =
+            (0..self.chunks.len()).filter(|&index| self.chunks.get(index).is_some_and(|chunk| chunk.prefetch));
+        let order: Vec<usize> = waited.chain(prefetched).collect();
+        for index in order {
             if self.attempts.len() >= self.config.max_in_flight {
                 break;
             }
@@ -88,9 +94,10 @@ impl Scheduler {
         start
     }
 
-    /// A usable mirror or peer known to hold the chunk (it spares the origin); else the origin while it is
-    /// usable (it is authoritative); otherwise the usable mirror or peer with the best score, the lower
-    /// latency breaking ties. A retry avoids the source that just failed for this
+    /// For a prefetch, a usable mirror or peer known to hold the chunk (it spares the origin); then the
+    /// origin while it is usable (it is authoritative); then, for a chunk a pupil waits for, the best
+    /// usable mirror (HTTP first), else a peer known to hold it; otherwise the usable source with the
+    /// best score, the lower latency breaking ties. A retry avoids the source that just failed for this
     /// chunk when any other source is usable.
     fn choose(&self, chunk: usize) -> Option<SourceId> {
         let chunk = self.chunks.get(chunk)?;
@@ -103,11 +110,21 @@ impl Scheduler {
         let elsewhere: Vec<(usize, &SourceState)> =
             usable.iter().copied().filter(|(index, _)| Some(SourceId(*index)) != chunk.last_failed).collect();
         let candidates = if elsewhere.is_empty() { usable } else { elsewhere };
-        if let Some((index, _)) = candidates.iter().find(|(index, _)| chunk.held.contains(&SourceId(*index))) {
+        let held = candidates.iter().find(|(index, _)| chunk.held.contains(&SourceId(*index)));
+        if let Some((index, _)) = held.filter(|_| chunk.prefetch) {
             return Some(SourceId(*index));
         }
         if let Some((index, _)) = candidates.iter().find(|(_, source)| source.kind == SourceKind::Origin) {
             return Some(SourceId(*index));
+        }
+        if !chunk.prefetch {
+            let mirrors = candidates.iter().copied().filter(|(_, source)| source.kind == SourceKind::Mirror);
+            if let Some(mirror) = best(mirrors) {
+                return Some(mirror);
+            }
+            if let Some((index, _)) = held {
+                return Some(SourceId(*index));
+            }
         }
         best(candidates.into_iter())
     }

@@ -46,8 +46,12 @@ pub(super) struct Chunk {
     pub(super) shunned: Vec<SourceId>,
     /// The source of its last failed attempt: a retry goes elsewhere when another source is usable.
     pub(super) last_failed: Option<SourceId>,
-    /// Mirrors or peers known to hold it now (see [`Scheduler::held_by`]): asked before the origin.
+    /// Mirrors or peers known to hold it now (see [`Scheduler::held_by`]): asked before the origin when
+    /// the chunk is a prefetch.
     pub(super) held: Vec<SourceId>,
+    /// Nobody waits for it yet (saving the course for later): it goes after the chunks a pupil waits
+    /// for, and to a peer that holds it before HTTP sources.
+    pub(super) prefetch: bool,
 }
 
 /// When a chunk may be tried again; backoff jitter is drawn at the next poll.
@@ -87,11 +91,26 @@ impl Scheduler {
         }
     }
 
-    /// Adds chunks to get, as `(cid, size)`, fetched in the order given; chunks already wanted are ignored,
-    /// and a chunk verified before is fetched again (its bytes could not be kept).
+    /// Adds chunks a pupil waits for, as `(cid, size)`, fetched in the order given, before any prefetch,
+    /// from the best HTTP source first (peers when HTTP sources fail or are saturated); chunks already
+    /// wanted are ignored (a prefetch becomes a wait), and a chunk verified before is fetched again (its
+    /// bytes could not be kept).
     pub fn want(&mut self, chunks: impl IntoIterator<Item = (Cid, u64)>) {
+        self.add(chunks, false);
+    }
+
+    /// Adds chunks nobody waits for yet (saving the course for later), like [`Scheduler::want`] but after
+    /// the waited ones and from a peer that holds them first.
+    pub fn prefetch(&mut self, chunks: impl IntoIterator<Item = (Cid, u64)>) {
+        self.add(chunks, true);
+    }
+
+    fn add(&mut self, chunks: impl IntoIterator<Item = (Cid, u64)>, prefetch: bool) {
         for (cid, _size) in chunks {
             if let Some(&known) = self.index.get(&cid) {
+                if let Some(chunk) = self.chunks.get_mut(known) {
+                    chunk.prefetch &= prefetch;
+                }
                 // Wanted again after it was verified (the caller could not keep it): fetch it again.
                 if let Some(chunk) = self.chunks.get_mut(known).filter(|chunk| chunk.verified && chunk.running == 0) {
                     chunk.verified = false;
@@ -111,13 +130,14 @@ impl Scheduler {
                 shunned: Vec::new(),
                 last_failed: None,
                 held: Vec::new(),
+                prefetch,
             });
         }
     }
 
     /// Records that `source` (a mirror or a peer) is known to hold `cid` now, as classmates announce what
-    /// they hold: the chunk is then asked of it before the origin, which it spares (prefetching from peers
-    /// first). Unknown chunks and the origin itself are ignored.
+    /// they hold: a prefetch is then asked of it before the origin, which it spares; a chunk a pupil waits
+    /// for, when HTTP sources cannot serve it. Unknown chunks and the origin itself are ignored.
     pub fn held_by(&mut self, source: SourceId, cid: &Cid) {
         let is_origin = self.sources.get(source.0).is_none_or(|state| state.kind == SourceKind::Origin);
         let Some(&index) = self.index.get(cid) else { return };

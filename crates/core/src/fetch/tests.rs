@@ -183,9 +183,10 @@ fn each_verified_chunk_earns_a_retry_so_a_busy_origin_is_not_given_up() {
 }
 
 #[test]
-fn a_chunk_a_peer_holds_is_asked_of_it_before_the_origin_and_the_origin_after_it_fails() {
+fn a_prefetched_chunk_a_peer_holds_is_asked_of_it_before_the_origin_and_the_origin_after_it_fails() {
     // Two chunks: within the origin's two slots, so only a preference can send one to the peer.
-    let mut drive = Drive::new(&[SourceKind::Origin, SourceKind::Peer], Config::default(), 2);
+    let mut drive = Drive::new(&[SourceKind::Origin, SourceKind::Peer], Config::default(), 0);
+    drive.scheduler.prefetch(course(2));
     drive.scheduler.held_by(SourceId(1), &cid(1));
     drive.scheduler.held_by(SourceId(0), &cid(0)); // the origin holds everything: no preference
     let mut answer = |attempt: &Attempt, _| match attempt.source {
@@ -425,4 +426,46 @@ fn no_input_makes_it_panic_or_break_its_caps() {
         live.retain(|&other| other != id);
     }
     let _ = (s.done(), s.failed(), s.origin_state(), s.report(), s.health(SourceId(99)));
+}
+
+#[test]
+fn a_chunk_a_pupil_waits_for_goes_to_the_origin_even_when_a_peer_holds_it() {
+    let mut drive = Drive::new(&[SourceKind::Origin, SourceKind::Peer], Config::default(), 0);
+    drive.scheduler.prefetch(course(1));
+    drive.scheduler.want(course(1)); // the pupil opens the page that needs it: now waited for
+    drive.scheduler.held_by(SourceId(1), &cid(0));
+    drive.run_until(60_000, &mut |_, _| ok(100));
+    assert!(drive.scheduler.done());
+    assert_eq!(drive.to(0), [0], "the origin, healthy, serves a waiting pupil");
+    assert!(drive.to(1).is_empty());
+}
+
+#[test]
+fn a_chunk_a_pupil_waits_for_goes_to_a_mirror_then_a_peer_while_the_origin_is_saturated() {
+    for (sources, expected) in [
+        (vec![SourceKind::Origin, SourceKind::Peer], SourceId(1)),
+        (vec![SourceKind::Origin, SourceKind::Peer, SourceKind::Mirror], SourceId(2)),
+    ] {
+        let mut drive = Drive::new(&sources, Config::default(), 1);
+        drive.scheduler.held_by(SourceId(1), &cid(0));
+        let mut answer = |attempt: &Attempt, _| match attempt.source {
+            SourceId(0) => status(20, 503, Some(60_000)),
+            _ => ok(100),
+        };
+        drive.run_until(60_000, &mut answer);
+        assert!(drive.scheduler.done());
+        let from: Vec<SourceId> = drive.started.iter().map(|(_, attempt)| attempt.source).collect();
+        assert_eq!(from, [SourceId(0), expected], "{sources:?}");
+    }
+}
+
+#[test]
+fn chunks_a_pupil_waits_for_start_before_prefetched_ones() {
+    let config = Config { max_in_flight: 1, ..Config::default() };
+    let mut drive = Drive::new(&[SourceKind::Origin], config, 0);
+    drive.scheduler.prefetch(course(3));
+    drive.scheduler.want([(cid(9), 1000)]);
+    drive.run_until(60_000, &mut |_, _| ok(100));
+    let order: Vec<Cid> = drive.started.iter().map(|(_, attempt)| attempt.cid).collect();
+    assert_eq!(order, [cid(9), cid(0), cid(1), cid(2)]);
 }
