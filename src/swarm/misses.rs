@@ -24,7 +24,11 @@ pub(super) fn answer(swarm: &Swarm) {
         let Some(miss) = Miss::parse(&text) else { return };
         let (swarm, channel) = (swarm.clone(), to_worker.clone());
         wasm_bindgen_futures::spawn_local(async move {
-            let chunk = swarm.get_within(miss.cid, miss.len, PATIENCE_MS).await;
+            // Classmates hold chunks of this course only: anything else is answered "none" at once.
+            let chunk = match swarm.0.config.chunks.contains(&miss.cid) {
+                true => swarm.get_within(miss.cid, miss.len, PATIENCE_MS).await,
+                false => None,
+            };
             let _ = channel.post_message(&reply(&text, chunk.as_deref()));
             if let Some(bytes) = chunk {
                 // This page can now give it to classmates too.
