@@ -1,8 +1,9 @@
 // The service worker hands the misses it cannot fill over HTTP to the tab that leads the swarm (WebRTC does
-// not exist in a service worker): with the origin gone, pupil B's worker still serves an audio file it
-// never stored, from pupil A's browser over WebRTC through B's leading tab, checks every chunk and keeps
-// it. With a leading tab that finds no classmate holding the chunk, the worker answers 504 once the tab gives
-// up; with no tab leading, at once.
+// not exist in a service worker): with the origin gone, or sending corrupted bytes, pupil B's worker still
+// serves an audio file it never stored, from pupil A's browser over WebRTC through B's leading tab, checks
+// every chunk and keeps it. It trusts no tab: bytes that do not match are neither served nor kept. With a
+// leading tab that finds no classmate holding the chunk, the worker answers 504 once the tab gives up; with
+// no tab leading, at once.
 // See: issue 5
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -98,6 +99,55 @@ test("with the origin gone, the worker serves an audio file from a classmate, th
   assert.deepEqual(await storedChunks(b, cids), truth, "B's browser keeps the chunks");
   assert.deepEqual(a.errors, []);
   assert.deepEqual(b.errors, []);
+});
+
+test('with the origin sending corrupted bytes, the worker serves the audio file from a classmate', async (t) => {
+  const course = packSample(scratch(t));
+  const tracker = await cartableTracker(t);
+  const healthy = await serve(t, course, ['--tracker', tracker.url]);
+  const cids = course.manifest.files.find((file) => file.path === AUDIO).chunks;
+  // B's origin alters every chunk of the audio file; A saved the course from a healthy one.
+  const corrupting = await serve(t, course, ['--tracker', tracker.url, ...cids.flatMap((cid) => ['--corrupt', cid])]);
+  const browser = await launch(t);
+  const a = await pupil(browser, healthy.url);
+  await a.getByRole('button', { name: SAVE_BUTTON }).click();
+  await a.getByText(SAVED_TEXT).waitFor({ timeout: 120_000 });
+
+  const b = await pupil(browser, corrupting.url);
+  await controlledByWorker(b);
+  const answer = await fetchFromWorker(b, course.manifest.course.id, AUDIO);
+  assert.equal(answer.status, 200);
+  assert.equal(answer.sha256, sha256(readFileSync(join(root, 'sample/physique-3e', AUDIO))));
+  for (const cid of cids) assert.ok(corrupting.chunkRequests().includes(cid), 'the origin was asked first');
+  const truth = Object.fromEntries(cids.map((cid) => [cid, sha256(readFileSync(join(course.courseDir, 'ipfs', cid)))]));
+  assert.deepEqual(await storedChunks(b, cids), truth, 'only the true chunks are kept');
+  assert.deepEqual(b.errors, []);
+});
+
+test('the worker checks what a tab hands it: bytes that do not match the CID are neither served nor kept', async (t) => {
+  const course = packSample(scratch(t));
+  const origin = await serve(t, course, ['--no-tracker']);
+  const page = await pupil(await launch(t), origin.url);
+  await controlledByWorker(page);
+  await origin.stop();
+  // A script of the page poses as the leading tab and answers every miss with zeros of the right length.
+  await page.evaluate(async (name) => {
+    window.misses = [];
+    await new Promise((granted) => navigator.locks.request(name, () => { granted(); return new Promise(() => {}); }));
+    const channel = new BroadcastChannel(name);
+    channel.onmessage = ({ data }) => {
+      window.misses.push(data);
+      channel.postMessage({ miss: data, chunk: new Uint8Array(Number(data.split(' ')[1])) });
+    };
+  }, `cartable-swarm:${course.manifest.course.id}`);
+
+  const answer = await fetchFromWorker(page, course.manifest.course.id, AUDIO);
+  assert.equal(answer.status, 504);
+  const file = course.manifest.files.find((f) => f.path === AUDIO);
+  const first = Math.min(file.size, course.manifest.chunk_size);
+  assert.deepEqual(await page.evaluate(() => window.misses), [`${file.chunks[0]} ${first}`]);
+  assert.deepEqual(await storedChunks(page, file.chunks), {}, 'nothing was kept');
+  assert.deepEqual(page.errors, []);
 });
 
 test('a leading tab with no classmate holding the chunk: the worker answers 504 once the tab gives up', async (t) => {
