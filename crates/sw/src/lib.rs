@@ -1,7 +1,8 @@
 //! cartable's service worker, in Rust. The JavaScript shim (`www/sw.js`) registers the listeners
 //! synchronously and calls these exports once the wasm is loaded. It answers from IndexedDB: the app shell
 //! snapshot of its build (its page with the stored lessons put in), stored chunks, and course files (with
-//! byte ranges) built from stored chunks.
+//! byte ranges) built from stored chunks; a chunk of a course file neither stored nor given by the origin
+//! is asked of the tab leading the course's swarm (`leader`).
 //! It stores only bytes it verified against a manifest the page verified and stored; it decides no trust.
 
 #![deny(missing_docs)]
