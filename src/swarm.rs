@@ -5,6 +5,7 @@
 //! The protocol itself is the core's (`cartable_core::peer`); this module is the WebRTC edge.
 
 mod link;
+mod misses;
 mod rtc;
 mod signalling;
 
@@ -108,7 +109,8 @@ struct Waiting {
 
 impl Swarm {
     /// Joins the swarm of `config.course_id`: announces to the tracker, connects to classmates as they
-    /// come, and keeps doing so (re-announcing, reconnecting) while the page lives.
+    /// come, and keeps doing so (re-announcing, reconnecting) while the page lives. Answers the service
+    /// worker's misses from classmates (`misses`): only the tab leading this browser's swarm joins it.
     pub async fn join(config: SwarmConfig, store: Rc<dyn Store>) -> Swarm {
         let have = store.has_chunks(&config.chunks).await.unwrap_or_else(|_| vec![false; config.chunks.len()]);
         let me: [u8; 20] = std::array::from_fn(|_| (js_sys::Math::random() * 256.0) as u8);
@@ -129,6 +131,7 @@ impl Swarm {
         let swarm = Swarm(Rc::new(inner));
         signalling::start(&swarm);
         swarm.every_second();
+        misses::answer(&swarm);
         swarm
     }
 
@@ -400,14 +403,14 @@ impl Swarm {
 }
 
 /// Whether this tab leads the swarm of `course_id` in this browser (Web Locks): one tab per browser
-/// talks to classmates, the others use what it stores. The lock is held for the life of the tab. True
-/// where Web Locks do not exist.
+/// talks to classmates (also for the service worker, see `misses`), the others use what it stores. The
+/// lock is held for the life of the tab. True where Web Locks do not exist.
 pub async fn lead(course_id: &str) -> bool {
     let body = "return new Promise((done) => { if (!navigator.locks) return done(true); \
         navigator.locks.request(name, { ifAvailable: true }, (lock) => { done(!!lock); \
         return lock ? new Promise(() => {}) : null; }).catch(() => done(true)); });";
     let request = js_sys::Function::new_with_args("name", body);
-    let name = format!("cartable-swarm:{course_id}");
+    let name = cartable_core::miss::leader_name(course_id);
     let Ok(promise) = request.call1(&wasm_bindgen::JsValue::NULL, &name.into()) else { return true };
     let promise: js_sys::Promise = wasm_bindgen::JsCast::unchecked_into(promise);
     wasm_bindgen_futures::JsFuture::from(promise).await.map(|won| won.is_truthy()).unwrap_or(true)

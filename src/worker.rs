@@ -28,8 +28,11 @@ pub fn register(script: &str, on_waiting: impl Fn() + 'static) {
         let Ok(registration) = wasm_bindgen_futures::JsFuture::from(promise).await else { return };
         let registration: ServiceWorkerRegistration = registration.unchecked_into();
         watch(&registration, std::rc::Rc::new(on_waiting));
-        // Look for a new version now, not only at the next navigation.
-        let _ = registration.update();
+        // Look for a new version now, not only at the next navigation. Awaited, so that an origin gone
+        // meanwhile is not an unhandled rejection: the next look will do.
+        if let Ok(update) = registration.update() {
+            let _ = wasm_bindgen_futures::JsFuture::from(update).await;
+        }
     });
 }
 

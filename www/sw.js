@@ -46,13 +46,27 @@ self.addEventListener('activate', (event) => {
   })());
 });
 
+// Asks the tab leading the course's swarm for a chunk the origin could not give (crates/sw/src/leader.rs).
+async function askLeader(name, miss) {
+  const locks = await navigator.locks?.query();
+  if (locks && !locks.held.some((lock) => lock.name === name)) return undefined;
+  const channel = new BroadcastChannel(name);
+  const chunk = await new Promise((done) => {
+    setTimeout(done, 15_000);
+    channel.onmessage = ({ data }) => { if (data?.miss === miss) done(data.chunk); };
+    channel.postMessage(miss);
+  });
+  channel.close();
+  return chunk;
+}
+
 self.addEventListener('fetch', (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== 'GET' || url.origin !== self.location.origin || !answered(url.pathname)) return;
   event.respondWith(
     rust()
-      .then(() => respond(request, BUILD))
+      .then(() => respond(request, BUILD, askLeader))
       .then((answer) => answer ?? fetch(request))
       .catch(() => fetch(request)),
   );

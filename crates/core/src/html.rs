@@ -126,12 +126,13 @@ pub fn lesson_fragment(index: usize) -> String {
 pub fn config_manifest(page: &str) -> Option<String> {
     let block = &page[page.find(r#"id="cartable-config""#)?..];
     let json = &block[block.find('>')? + 1..block.find("</script>")?];
-    // Typed, not `serde_json::Value`: the service worker, which reads it, stays small.
+    // Typed, not `serde_json::Value`, and read from bytes as every other JSON the service worker reads
+    // (`from_str` would be a second copy of the whole parser in its bundle): the worker stays small.
     #[derive(serde::Deserialize)]
     struct Config {
         manifest: String,
     }
-    Some(serde_json::from_str::<Config>(json).ok()?.manifest)
+    Some(serde_json::from_slice::<Config>(json.as_bytes()).ok()?.manifest)
 }
 
 /// `page` with `lessons` (lesson index, its [`lesson`] HTML) put just before the app's root

@@ -15,6 +15,7 @@ pub mod key;
 pub mod manifest;
 pub mod markdown;
 pub mod media;
+pub mod miss;
 pub mod offline;
 pub mod pack;
 pub mod path;

@@ -28,8 +28,13 @@ pub const WORKER_FILES: &str = "cartable-files/";
 /// The address of the course file `path` as the service worker serves it, relative to the course's base
 /// URL; each segment of `path` is percent-encoded (the worker reads it back with [`percent_decode`]).
 pub fn worker_file(course_id: &str, path: &str) -> String {
-    let encoded: Vec<String> = path.split('/').map(percent_encode).collect();
-    format!("{WORKER_FILES}{course_id}/{}", encoded.join("/"))
+    // Built in place rather than joined: the service worker then carries one `join` fewer.
+    let mut address = format!("{WORKER_FILES}{course_id}");
+    for segment in path.split('/') {
+        address.push('/');
+        address.push_str(&percent_encode(segment));
+    }
+    address
 }
 
 /// `text` with every byte outside `A-Z a-z 0-9 - _ . ~` written as `%XX`, so it can stand in a URL path

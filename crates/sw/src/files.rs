@@ -1,15 +1,19 @@
 //! Whole course files served from stored chunks, with byte ranges, so audio and video play and seek
-//! offline. A chunk not yet stored is fetched, checked against its CID and kept.
+//! offline. A chunk not yet stored is fetched from the origin, or else asked of the tab leading the swarm
+//! (`leader`), checked against its CID and kept.
 
 use cartable::{digest, net};
 use cartable_core::manifest::StoredContents;
 use cartable_core::store::Store as _;
 use cartable_core::{path, range, Cid};
+use js_sys::Function;
 use web_sys::Response;
 
 use crate::http;
+use crate::leader::Leader;
 
 /// Why a file could not be answered.
+#[derive(Clone, Copy)]
 enum Failure {
     NotFound,
     Unsatisfiable(u64),
@@ -17,9 +21,10 @@ enum Failure {
     Corrupted,
 }
 
-/// The answer for `<origin><base>/cartable-files/<rest>`, `rest` being `<course id>/<course path>`.
-pub async fn answer(origin: &str, base: &str, rest: &str, range: Option<&str>) -> Response {
-    match serve(origin, base, rest, range).await {
+/// The answer for `<origin><base>/cartable-files/<rest>`, `rest` being `<course id>/<course path>`; what
+/// the origin cannot give is asked of the leading tab through `ask_leader` (see [`Leader`]).
+pub async fn answer(origin: &str, base: &str, rest: &str, range: Option<&str>, ask_leader: &Function) -> Response {
+    match serve(origin, base, rest, range, ask_leader).await {
         Ok(response) => response,
         Err(Failure::NotFound) => http::text(404, "not in this course\n", &[]),
         Err(Failure::Unsatisfiable(size)) => {
@@ -30,7 +35,13 @@ pub async fn answer(origin: &str, base: &str, rest: &str, range: Option<&str>) -
     }
 }
 
-async fn serve(origin: &str, base: &str, rest: &str, range: Option<&str>) -> Result<Response, Failure> {
+async fn serve(
+    origin: &str,
+    base: &str,
+    rest: &str,
+    range: Option<&str>,
+    ask_leader: &Function,
+) -> Result<Response, Failure> {
     let (course_id, encoded) = rest.split_once('/').ok_or(Failure::NotFound)?;
     let file_path = path::percent_decode(encoded).ok_or(Failure::NotFound)?;
     let store = crate::connection::store().await.map_err(|_| Failure::Unavailable)?;
@@ -39,10 +50,12 @@ async fn serve(origin: &str, base: &str, rest: &str, range: Option<&str>) -> Res
     let manifest = StoredContents::read(&stored.json).map_err(|_| Failure::NotFound)?;
     let file = manifest.file(&file_path).ok_or(Failure::NotFound)?;
     let span = range::parse(range, file.size).map_err(|_| Failure::Unsatisfiable(file.size))?;
+    let leader = Leader { ask: ask_leader, course_id };
     let mut body = Vec::with_capacity(span.len() as usize);
     for piece in range::pieces(file, manifest.chunk_size, &span) {
         let len = file.chunk_len(piece.index, manifest.chunk_size);
-        let chunk = chunk(&store, &format!("{origin}{base}/ipfs/{}", piece.cid), piece.cid, len).await?;
+        let url = format!("{origin}{base}/ipfs/{}", piece.cid);
+        let chunk = chunk(&store, &url, &leader, piece.cid, len).await?;
         body.extend_from_slice(chunk.get(piece.from..piece.to).ok_or(Failure::Corrupted)?);
     }
     let mut headers = vec![("accept-ranges", "bytes".to_owned()), ("cache-control", "no-cache".to_owned())];
@@ -56,13 +69,32 @@ async fn serve(origin: &str, base: &str, rest: &str, range: Option<&str>) -> Res
     http::bytes(status, body, &file.media_type, &headers).map_err(|_| Failure::Unavailable)
 }
 
-async fn chunk(store: &cartable::store::IdbStore, url: &str, cid: Cid, len: u64) -> Result<Vec<u8>, Failure> {
+async fn chunk(
+    store: &cartable::store::IdbStore,
+    url: &str,
+    leader: &Leader<'_>,
+    cid: Cid,
+    len: u64,
+) -> Result<Vec<u8>, Failure> {
     if let Some(bytes) = store.get_chunk(&cid).await.ok().flatten() {
         return Ok(bytes);
     }
-    let bytes = net::get(url).await.map_err(|_| Failure::Unavailable)?;
-    digest::check_chunk(&bytes, cid, len).await.map_err(|_| Failure::Corrupted)?;
-    // Keeping it is a convenience: the answer does not depend on it (a full store still plays).
-    let _ = store.put_chunks(vec![(cid, bytes.clone())]).await;
-    Ok(bytes)
+    // The origin first; what it cannot give may come from classmates, through the tab leading the swarm.
+    let mut failure = Failure::Unavailable;
+    let mut bytes = net::get(url).await.ok();
+    for leader_asked in [false, true] {
+        if leader_asked {
+            bytes = leader.chunk(cid, len).await;
+        }
+        let Some(bytes) = bytes.take() else { continue };
+        if digest::check_chunk(&bytes, cid, len).await.is_ok() {
+            // Keeping it is a convenience: the answer does not depend on it (a full store still plays).
+            let _ = store.put_chunks(vec![(cid, bytes.clone())]).await;
+            return Ok(bytes);
+        }
+        if !leader_asked {
+            failure = Failure::Corrupted;
+        }
+    }
+    Err(failure)
 }

@@ -1,7 +1,8 @@
 //! cartable's service worker, in Rust. The JavaScript shim (`www/sw.js`) registers the listeners
 //! synchronously and calls these exports once the wasm is loaded. It answers from IndexedDB: the app shell
 //! snapshot of its build (its page with the stored lessons put in), stored chunks, and course files (with
-//! byte ranges) built from stored chunks.
+//! byte ranges) built from stored chunks; a chunk of a course file neither stored nor given by the origin
+//! is asked of the tab leading the course's swarm (`leader`).
 //! It stores only bytes it verified against a manifest the page verified and stored; it decides no trust.
 
 #![deny(missing_docs)]
@@ -9,6 +10,7 @@
 mod connection;
 mod files;
 mod http;
+mod leader;
 mod prerender;
 mod shell;
 
@@ -30,9 +32,15 @@ pub async fn activate(build: String) -> Result<(), JsError> {
     store.delete_shell_except(&format!("{build}/")).await.map_err(|error| JsError::new(&error.to_string()))
 }
 
-/// Fetch: the answer from storage for `request`, or `undefined` to let the network answer.
+/// Fetch: the answer from storage for `request`, or `undefined` to let the network answer. A course file's
+/// chunk that is neither stored nor given by the origin is asked of the tab leading the course's swarm
+/// through `ask_leader`: `(lock and channel name, miss) => Promise<Uint8Array | undefined>`.
 #[wasm_bindgen]
-pub async fn respond(request: web_sys::Request, build: String) -> Option<web_sys::Response> {
+pub async fn respond(
+    request: web_sys::Request,
+    build: String,
+    ask_leader: js_sys::Function,
+) -> Option<web_sys::Response> {
     let url = web_sys::Url::new(&request.url()).ok()?;
     let path = url.pathname();
     if let Some((mut bytes, media_type)) = shell::file(&build, &path).await {
@@ -45,7 +53,7 @@ pub async fn respond(request: web_sys::Request, build: String) -> Option<web_sys
     // Whole course files: `<base>/cartable-files/<course id>/<path>` (see `cartable_core::path::worker_file`).
     if let Some((base, rest)) = path.split_once(&format!("/{}", cartable_core::path::WORKER_FILES)) {
         let range = request.headers().get("range").ok().flatten();
-        return Some(files::answer(&url.origin(), base, rest, range.as_deref()).await);
+        return Some(files::answer(&url.origin(), base, rest, range.as_deref(), &ask_leader).await);
     }
     let cid = path.rsplit_once("/ipfs/").and_then(|(_, name)| name.parse::<Cid>().ok())?;
     let store = connection::store().await.ok()?;
