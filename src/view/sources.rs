@@ -143,9 +143,12 @@ pub fn PeersSwitch(props: &PeersSwitchProps) -> Html {
     let onchange = {
         let checked = checked.clone();
         Callback::from(move |event: Event| {
-            let on = event.target_unchecked_into::<web_sys::HtmlInputElement>().checked();
-            if sharing::set_pupil_shares(on) {
-                checked.set(on);
+            let input = event.target_unchecked_into::<web_sys::HtmlInputElement>();
+            let on = input.checked();
+            match sharing::set_pupil_shares(on) {
+                true => checked.set(on),
+                // The browser refuses storage: the choice could not be kept, so the box does not show it.
+                false => input.set_checked(!on),
             }
         })
     };
