@@ -188,7 +188,7 @@ fn pack_error_relay_only_without_a_turn_server_names_the_line() {
     let toml = std::fs::read_to_string(dir.path().join("course/course.toml")).unwrap();
     let lines = toml.lines().count();
     let peers = "[peers]\nrelay_only = true\n[[peers.ice]]\nurls = [\"stun:stun.example.fr\"]\n";
-    write(dir.path(), "course/course.toml", &format!("{toml}{peers}"));
+    write(dir.path(), "course/course.toml", format!("{toml}{peers}"));
     let error = pack_error(&dir);
     let line = format!("course/course.toml:{}: relay_only needs a TURN server", lines + 2);
     assert!(error.contains(&line), "{error}");
