@@ -13,12 +13,14 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
-# Chromium and its driver run the browser and end-to-end tests; nginx serves a mirror in the end-to-end
-# tests (each test starts its own on a loopback port with a generated config, never the system service).
+# Chromium and its driver run the browser and end-to-end tests; nginx serves a mirror and coturn a TURN
+# relay in the end-to-end tests (each test starts its own on a loopback port with a generated config or
+# flags, never the system service).
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx)
+command -v turnserver >/dev/null || missing+=(coturn)
 if [ ${#missing[@]} -gt 0 ]; then say "installing ${missing[*]} (Debian packages)"; apt_install "${missing[@]}"; fi
 
 # The wasm32 target from rustup; else Debian's rustc-web building std from source (slower).

@@ -17,6 +17,7 @@ use cartable_core::fetch::{OriginState, SourceKind};
 
 use crate::fetcher::{manifest, Failure, Fetcher, Source};
 use crate::net::{self, FetchError};
+use crate::sharing::{self, Sharing};
 use crate::store::IdbStore;
 use crate::swarm::{self, Swarm, SwarmConfig};
 use cartable_core::peer::lottery::Turn;
@@ -77,7 +78,9 @@ pub struct Course {
     pub manifest_mirror: Option<Source>,
     /// How the origin answered when the course was opened.
     pub origin_at_open: OriginState,
-    /// Where chunks come from: the origin and the mirrors.
+    /// Whether this page shares the course with classmates, and if not, who decided.
+    pub sharing: Sharing,
+    /// Where chunks come from: the origin, the mirrors and, when sharing is on, the classmates.
     pub fetcher: Fetcher,
     manifest_url: String,
     store: Rc<dyn Store>,
@@ -87,8 +90,9 @@ pub struct Course {
 impl Course {
     /// Opens the course whose manifest is at `manifest_url` (relative to the page), signed by `key`: from
     /// the origin if it answers, else from one of `elsewhere.mirrors` (base URLs, relative to the page),
-    /// refusing a version older than the stored one; else from the stored copy. With a tracker, the page
-    /// also joins the course's swarm of classmates (when this tab leads this browser's swarm).
+    /// refusing a version older than the stored one; else from the stored copy. With a tracker (the
+    /// page's, else the manifest's first), the page also joins the course's swarm of classmates when the
+    /// school's policy and the pupil's switch both allow it, and this tab leads this browser's swarm.
     pub async fn open(manifest_url: &str, elsewhere: &Elsewhere, key: PublicKey) -> Result<Course, LoadError> {
         let mirrors = &elsewhere.mirrors;
         let page = net::page_url();
@@ -126,7 +130,9 @@ impl Course {
                 (manifest, Freshness::Stored { stored_at }, None)
             }
         };
-        let peers = elsewhere.tracker.clone().filter(|_| swarm_allowed());
+        let tracker = sharing::tracker(elsewhere.tracker.as_deref(), &manifest.trackers);
+        let sharing = Sharing::decide(tracker.as_deref(), &manifest.peers, sharing::pupil_shares());
+        let peers = tracker.filter(|_| sharing == Sharing::On);
         let classmates = peers.as_ref().map(|_| Source { kind: SourceKind::Peer, base: String::new() });
         let fetcher = Fetcher::new(std::iter::once(origin).chain(mirrors).chain(classmates).collect());
         if let Some(tracker) = peers {
@@ -134,6 +140,7 @@ impl Course {
         }
         Ok(Course {
             manifest,
+            sharing,
             freshness,
             updated_from,
             manifest_mirror,
@@ -380,20 +387,22 @@ const ASKS: usize = 3;
 pub struct Elsewhere {
     /// Base URLs of mirrors, relative to the page.
     pub mirrors: Vec<String>,
-    /// The tracker (WebSocket URL) through which classmates find each other.
+    /// The tracker (WebSocket URL) through which classmates find each other; the manifest's first
+    /// tracker when the page names none.
     pub tracker: Option<String>,
 }
 
 /// Joins the course's swarm in the background, when this tab wins the browser's swarm lock, and lets
-/// the fetcher ask classmates.
+/// the fetcher ask classmates; through the STUN and TURN servers of the school's policy, and through its
+/// relays only in relay-only mode.
 fn join_swarm(fetcher: &Fetcher, manifest: &Manifest, tracker: String, store: Rc<dyn Store>) {
     let config = SwarmConfig {
         tracker,
         course_id: manifest.course.id.clone(),
         version: manifest.version,
         chunks: cartable_core::peer::wire::distinct_chunks(manifest),
-        ice: Default::default(),
-        upload: !metered(),
+        ice: sharing::ice(&manifest.peers),
+        upload: !sharing::metered(),
     };
     let fetcher = fetcher.clone();
     wasm_bindgen_futures::spawn_local(async move {
@@ -401,22 +410,6 @@ fn join_swarm(fetcher: &Fetcher, manifest: &Manifest, tracker: String, store: Rc
             fetcher.attach_swarm(Swarm::join(config, store).await);
         }
     });
-}
-
-/// Whether the pupil left sharing with classmates on (`localStorage["cartable.peers"]` is not `off`).
-fn swarm_allowed() -> bool {
-    let storage = web_sys::window().and_then(|window| window.local_storage().ok().flatten());
-    storage.and_then(|storage| storage.get_item("cartable.peers").ok().flatten()).as_deref() != Some("off")
-}
-
-/// Whether the connection is metered (data saver on, or cellular): the page then takes from classmates
-/// but does not upload to them.
-fn metered() -> bool {
-    let Some(window) = web_sys::window() else { return false };
-    let Ok(connection) = js_sys::Reflect::get(&window.navigator(), &"connection".into()) else { return false };
-    let field = |name: &str| js_sys::Reflect::get(&connection, &name.into()).ok();
-    field("saveData").is_some_and(|save| save.is_truthy())
-        || field("type").and_then(|kind| kind.as_string()).as_deref() == Some("cellular")
 }
 
 /// Shuffles `items` in place (Fisher-Yates, with the browser's random numbers).

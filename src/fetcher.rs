@@ -115,6 +115,8 @@ impl Fetcher {
         }
         *self.0.swarm.borrow_mut() = Some(swarm);
         drive(&self.0);
+        // The sources panel speaks of classmates (and what they can see) once there is a swarm.
+        changed(&self.0);
     }
 
     /// The swarm attached, if any.
@@ -160,7 +162,8 @@ impl Fetcher {
         self.0.state.borrow().scheduler.origin_state()
     }
 
-    /// Calls `on_change` after every attempt that ends (to redraw what depends on the sources).
+    /// Calls `on_change` after every attempt that ends and when classmates join in (to redraw what depends
+    /// on the sources).
     pub fn on_change(&self, on_change: Option<Rc<dyn Fn()>>) {
         *self.0.on_change.borrow_mut() = on_change;
     }
@@ -258,6 +261,11 @@ fn finish(shared: &Rc<Shared>, attempt: &Attempt, outcome: Outcome) {
         state.scheduler.finish(attempt.id, outcome, now());
     }
     drive(shared);
+    changed(shared);
+}
+
+/// Calls the `on_change` callback, if any (outside any borrow, since it may read the fetcher).
+fn changed(shared: &Rc<Shared>) {
     let on_change = shared.on_change.borrow().clone();
     if let Some(on_change) = on_change {
         on_change();

@@ -116,6 +116,11 @@ pub struct Text {
     pub peers_line: &'static str,
     pub peers_banned: &'static str,
     pub peers_privacy: &'static str,
+    pub peers_privacy_relayed: &'static str,
+    pub peers_switch: &'static str,
+    pub peers_switch_later: &'static str,
+    pub peers_off_school: &'static str,
+    pub peers_off_pupil: &'static str,
 }
 
 const FR: Text = Text {
@@ -178,6 +183,11 @@ const FR: Text = Text {
     peers_line: "{bytes} reçus · {sent} envoyés · {peers} connectés",
     peers_banned: "{count} écartés : ont envoyé des données corrompues",
     peers_privacy: "Les camarades connectés voient l'adresse réseau de cet appareil et les parties du cours qu'il possède, jamais vos réponses ni votre nom.",
+    peers_privacy_relayed: "Les camarades connectés voient les parties du cours que possède cet appareil, mais pas son adresse réseau (tout passe par le relais de l'établissement), ni vos réponses ni votre nom.",
+    peers_switch: "Partager avec mes camarades",
+    peers_switch_later: "Le changement s'appliquera à la prochaine ouverture de la page.",
+    peers_off_school: "L'établissement n'a pas activé le partage entre camarades.",
+    peers_off_pupil: "vous avez désactivé le partage sur cet appareil.",
 };
 
 const EN: Text = Text {
@@ -242,6 +252,11 @@ const EN: Text = Text {
     peers_line: "{bytes} received · {sent} sent · {peers} connected",
     peers_banned: "{count} set aside: they sent corrupted data",
     peers_privacy: "Connected classmates see this device's network address and which parts of the course it holds, never your answers or your name.",
+    peers_privacy_relayed: "Connected classmates see which parts of the course this device holds, but not its network address (everything goes through the school's relay), nor your answers or your name.",
+    peers_switch: "Share with my classmates",
+    peers_switch_later: "The change applies the next time you open the page.",
+    peers_off_school: "Your school has not turned on sharing between classmates.",
+    peers_off_pupil: "you turned sharing off on this device.",
 };
 
 /// A calendar date in the reader's language, such as "jeudi 3 décembre 2026" or "Thursday 3 December 2026".

@@ -18,7 +18,8 @@ struct MountOptions {
     /// Base URLs of the course's mirrors (each holds `manifest.json` and `ipfs/<cid>`), relative to the page.
     #[serde(default)]
     mirrors: Vec<String>,
-    /// The WebSocket URL of the tracker through which classmates share the course.
+    /// The WebSocket URL of the tracker through which classmates share the course; when left out, the
+    /// first tracker the manifest names.
     #[serde(default)]
     tracker: Option<String>,
     #[serde(default)]

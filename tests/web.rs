@@ -115,3 +115,33 @@ fn routes_round_trip_through_the_fragment() {
     }
     assert_eq!(Route::parse("#/lecon/0"), Route::Home);
 }
+
+// See: issue 5
+#[wasm_bindgen_test]
+fn the_school_decides_before_the_pupil_and_the_page_tracker_wins() {
+    use cartable::sharing::{self, Sharing};
+    use cartable_core::manifest::PeerPolicy;
+    let (on, off) = (PeerPolicy::default(), PeerPolicy { sharing: false, ..PeerPolicy::default() });
+    let tracker = Some("ws://tracker.example/");
+    assert_eq!(Sharing::decide(tracker, &on, true), Sharing::On);
+    assert_eq!(Sharing::decide(tracker, &on, false), Sharing::OffByPupil);
+    assert_eq!(Sharing::decide(tracker, &off, true), Sharing::OffBySchool);
+    assert_eq!(Sharing::decide(tracker, &off, false), Sharing::OffBySchool);
+    assert_eq!(Sharing::decide(None, &on, true), Sharing::NoTracker);
+    let listed = ["wss://first.example/".to_owned(), "wss://second.example/".to_owned()];
+    assert_eq!(sharing::tracker(Some("ws://page.example/"), &listed).as_deref(), Some("ws://page.example/"));
+    assert_eq!(sharing::tracker(None, &listed).as_deref(), Some("wss://first.example/"));
+    assert_eq!(sharing::tracker(None, &[]), None);
+}
+
+#[wasm_bindgen_test]
+fn the_pupils_switch_is_kept_in_this_browser() {
+    use cartable::sharing;
+    let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten()).expect("localStorage");
+    assert!(sharing::set_pupil_shares(false));
+    assert_eq!(storage.get_item("cartable.peers").ok().flatten().as_deref(), Some("off"));
+    assert!(!sharing::pupil_shares());
+    assert!(sharing::set_pupil_shares(true));
+    assert_eq!(storage.get_item("cartable.peers").ok().flatten(), None);
+    assert!(sharing::pupil_shares());
+}

@@ -2,6 +2,7 @@
 //! whole answer (the WebTorrent tracker protocol does not trickle ICE, so each side waits for its
 //! candidates before sending its description). Knows nothing of chunks or trust.
 
+use cartable_core::manifest::IceServer;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -13,12 +14,12 @@ use web_sys::{
 /// How long a side waits for its ICE candidates before sending what it has.
 const GATHERING_MS: i32 = 3_000;
 
-/// ICE settings: TURN servers to relay through, and whether to use nothing but them (relay-only mode:
-/// classmates then never see each other's address).
+/// ICE settings, from the manifest's peer policy: STUN and TURN servers, and whether to use nothing but
+/// the TURN relays (relay-only mode: classmates then never see each other's address).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Ice {
-    /// TURN (or STUN) server URLs.
-    pub servers: Vec<String>,
+    /// STUN and TURN servers, each with its URLs and, for TURN, its user name and password.
+    pub servers: Vec<IceServer>,
     /// Use relays only.
     pub relay_only: bool,
 }
@@ -27,15 +28,26 @@ pub struct Ice {
 pub fn connection(ice: &Ice) -> Result<RtcPeerConnection, JsValue> {
     let config = RtcConfiguration::new();
     if !ice.servers.is_empty() {
-        let server = RtcIceServer::new();
-        let urls: js_sys::Array = ice.servers.iter().map(|url| JsValue::from(url.as_str())).collect();
-        server.set_urls(&urls);
-        config.set_ice_servers(&js_sys::Array::of1(&server));
+        let servers: js_sys::Array = ice.servers.iter().map(ice_server).collect();
+        config.set_ice_servers(&servers);
     }
     if ice.relay_only {
         config.set_ice_transport_policy(web_sys::RtcIceTransportPolicy::Relay);
     }
     RtcPeerConnection::new_with_configuration(&config)
+}
+
+fn ice_server(server: &IceServer) -> RtcIceServer {
+    let entry = RtcIceServer::new();
+    let urls: js_sys::Array = server.urls.iter().map(|url| JsValue::from(url.as_str())).collect();
+    entry.set_urls(&urls);
+    if let Some(username) = &server.username {
+        entry.set_username(username);
+    }
+    if let Some(credential) = &server.credential {
+        entry.set_credential(credential);
+    }
+    entry
 }
 
 /// The offering side: a connection, its data channel, and the offer's SDP with its candidates.

@@ -1,13 +1,15 @@
 //! What the pupil is told about the sources: a banner while the school's origin is saturated or down
-//! (and whether a mirror stands in), and a panel of where the bytes came from. Redrawn whenever an
-//! attempt ends, so it never claims more than the fetcher has seen.
+//! (and whether a mirror stands in), and a panel of where the bytes came from, with the pupil's switch
+//! for sharing with classmates. Redrawn whenever an attempt ends, so it never claims more than the
+//! fetcher has seen.
 
 use std::rc::Rc;
 
 use cartable_core::fetch::{Breaker, OriginState, SourceKind};
 use yew::prelude::*;
 
-use crate::i18n::bytes;
+use crate::i18n::{bytes, Lang};
+use crate::sharing::{self, Sharing};
 use crate::swarm::SwarmStats;
 use crate::view::Ctx;
 
@@ -57,10 +59,15 @@ pub fn origin_banner(ctx: &Ctx) -> Html {
     html! { <p class="origin-banner" role="status">{ message }</p> }
 }
 
-/// Where the bytes of this visit came from, source by source; nothing before any was fetched.
+/// Where the bytes of this visit came from, source by source, and whether classmates share the course;
+/// nothing before any was fetched unless there are classmates to speak of.
 pub fn sources_panel(ctx: &Ctx) -> Html {
     let sources = ctx.course.fetcher.sources();
-    if sources.iter().all(|(_, report)| report.requests == 0) && ctx.course.fetcher.swarm().is_none() {
+    let sharing = ctx.course.sharing;
+    if sources.iter().all(|(_, report)| report.requests == 0)
+        && ctx.course.fetcher.swarm().is_none()
+        && sharing == Sharing::NoTracker
+    {
         return html! {};
     }
     let text = ctx.lang.text();
@@ -90,13 +97,69 @@ pub fn sources_panel(ctx: &Ctx) -> Html {
             </li>
         }
     });
-    let privacy = swarm.map(|_| html! { <p class="privacy">{ text.peers_privacy }</p> });
+    let privacy = match ctx.course.manifest.peers.relay_only {
+        true => text.peers_privacy_relayed,
+        false => text.peers_privacy,
+    };
+    let privacy = swarm.map(|_| html! { <p class="privacy">{ privacy }</p> });
+    let switch = matches!(sharing, Sharing::On | Sharing::OffByPupil)
+        .then(|| html! { <PeersSwitch lang={ctx.lang} running={sharing == Sharing::On} /> });
     html! {
         <details class="sources">
             <summary>{ text.sources_title }</summary>
-            <ul>{ for rows }</ul>
+            <ul>{ for rows }{ sharing_off_row(ctx) }</ul>
             { for privacy }
+            { for switch }
         </details>
+    }
+}
+
+/// The classmates' row when this page does not share: who turned sharing off. Nothing otherwise.
+fn sharing_off_row(ctx: &Ctx) -> Html {
+    let text = ctx.lang.text();
+    let why = match ctx.course.sharing {
+        Sharing::OffBySchool => text.peers_off_school,
+        Sharing::OffByPupil => text.peers_off_pupil,
+        Sharing::NoTracker | Sharing::On => return html! {},
+    };
+    html! { <li class="peers-off"><strong>{ text.source_peers }</strong>{ " : " }{ why }</li> }
+}
+
+/// Properties of [`PeersSwitch`].
+#[derive(Properties, PartialEq)]
+pub struct PeersSwitchProps {
+    /// The interface language.
+    pub lang: Lang,
+    /// Whether this page shares with classmates now (the switch's state when the page opened).
+    pub running: bool,
+}
+
+/// The pupil's switch for sharing with classmates, kept in this browser. It takes effect the next time
+/// the page opens, which the switch says once it differs from what this page does.
+#[function_component]
+pub fn PeersSwitch(props: &PeersSwitchProps) -> Html {
+    let checked = use_state(sharing::pupil_shares);
+    let text = props.lang.text();
+    let onchange = {
+        let checked = checked.clone();
+        Callback::from(move |event: Event| {
+            let input = event.target_unchecked_into::<web_sys::HtmlInputElement>();
+            let on = input.checked();
+            match sharing::set_pupil_shares(on) {
+                true => checked.set(on),
+                // The browser refuses storage: the choice could not be kept, so the box does not show it.
+                false => input.set_checked(!on),
+            }
+        })
+    };
+    html! {
+        <p class="peers-switch">
+            <label>
+                <input type="checkbox" checked={*checked} {onchange} />
+                { " " }{ text.peers_switch }
+            </label>
+            if *checked != props.running { { " " }<em role="status">{ text.peers_switch_later }</em> }
+        </p>
     }
 }
 

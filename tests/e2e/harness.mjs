@@ -2,7 +2,7 @@
 // `cartable serve` on a loopback port, a real nginx serving a mirror, and Debian's Chromium driven by
 // playwright-core.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -29,6 +29,18 @@ export function packSample(dir, source = join(root, 'sample/physique-3e')) {
   cartable('keygen', join(dir, 'school'));
   const course = { dir, source, courseDir: join(dir, 'course'), pubkey: join(dir, 'school.pub') };
   return repack(course);
+}
+
+/**
+ * Packs a copy of the bundled sample whose `course.toml` ends with `toml` (such as a `[peers]` table)
+ * with a new key into a scratch folder; returns it as `packSample` does.
+ */
+export function packSampleWith(t, toml) {
+  const dir = scratch(t);
+  const source = join(dir, 'source');
+  cpSync(join(root, 'sample/physique-3e'), source, { recursive: true });
+  appendFileSync(join(source, 'course.toml'), `\n${toml}`);
+  return packSample(dir, source);
 }
 
 /** Packs `course.source` again, with the same key and into the same folder: a new version. */
@@ -97,7 +109,7 @@ export function mirror(t, course) {
 }
 
 /** A loopback port nothing listens on right now. */
-async function freePort() {
+export async function freePort() {
   const server = createServer();
   await new Promise((listening) => server.listen(0, '127.0.0.1', listening));
   const { port } = server.address();
@@ -266,4 +278,36 @@ export async function cartableTracker(t) {
     child.once('exit', () => failed(new Error(`cartable tracker exited: ${stderr}`)));
   });
   return { url, summary };
+}
+
+/**
+ * Debian's coturn as the school's TURN relay on 127.0.0.1 (UDP and TCP on a free port, relaying between
+ * loopback addresses, which a real relay must refuse), with one user; stopped when the test ends.
+ * Returns `{ url, username, credential, log }`: `log()` is what it printed so far.
+ */
+export async function turnRelay(t) {
+  const work = scratch(t);
+  const port = await freePort();
+  const [username, credential] = ['pupil', 'cartable-test'];
+  // Each offer and answer holds a relay allocation: room for a class of pages.
+  const relayPorts = 50000 + (port % 50) * 200;
+  const args = ['-n', '--listening-ip=127.0.0.1', `--listening-port=${port}`, '--relay-ip=127.0.0.1',
+    `--min-port=${relayPorts}`, `--max-port=${relayPorts + 199}`, '--lt-cred-mech', `--user=${username}:${credential}`,
+    '--realm=cartable.test', '--allow-loopback-peers', '--no-cli', '--no-tls', '--no-dtls', '--log-file=stdout',
+    '--simple-log', `--pidfile=${join(work, 'turnserver.pid')}`, `--db=${join(work, 'turndb.sqlite')}`];
+  const child = spawn(process.env.TURNSERVER ?? 'turnserver', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (data) => { output += data; });
+  child.stderr.on('data', (data) => { output += data; });
+  const exited = new Promise((done) => child.once('exit', done));
+  t.after(async () => { if (child.exitCode === null) { child.kill('SIGTERM'); await exited; } });
+  await new Promise((ready, failed) => {
+    const timer = setTimeout(() => failed(new Error(`turnserver did not start: ${output}`)), 10_000);
+    const watch = setInterval(() => {
+      if (/Total General servers/.test(output)) { clearTimeout(timer); clearInterval(watch); ready(); }
+    }, 50);
+    child.once('error', (error) => { clearTimeout(timer); clearInterval(watch); failed(error); });
+    child.once('exit', () => { clearTimeout(timer); clearInterval(watch); failed(new Error(`turnserver exited: ${output}`)); });
+  });
+  return { url: `turn:127.0.0.1:${port}`, username, credential, log: () => output };
 }

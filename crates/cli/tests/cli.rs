@@ -181,6 +181,19 @@ fn pack_error_bad_date_names_agenda_and_line() {
     assert!(error.contains("course/agenda.toml:4:") && error.contains("2026-02-30"), "{error}");
 }
 
+// See: issue 5
+#[test]
+fn pack_error_relay_only_without_a_turn_server_names_the_line() {
+    let dir = broken_course();
+    let toml = std::fs::read_to_string(dir.path().join("course/course.toml")).unwrap();
+    let lines = toml.lines().count();
+    let peers = "[peers]\nrelay_only = true\n[[peers.ice]]\nurls = [\"stun:stun.example.fr\"]\n";
+    write(dir.path(), "course/course.toml", format!("{toml}{peers}"));
+    let error = pack_error(&dir);
+    let line = format!("course/course.toml:{}: relay_only needs a TURN server", lines + 2);
+    assert!(error.contains(&line), "{error}");
+}
+
 #[test]
 fn pack_error_public_key_passed_as_secret() {
     let dir = broken_course();

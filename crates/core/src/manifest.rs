@@ -38,6 +38,89 @@ pub struct Manifest {
     pub mirrors: Vec<String>,
     /// WebSocket URLs of trackers for the classmates' swarm.
     pub trackers: Vec<String>,
+    /// What the school allows between classmates' browsers. Left out of the JSON when it is the default,
+    /// so that manifests signed before this field existed keep their canonical bytes and still verify.
+    #[serde(default, skip_serializing_if = "PeerPolicy::is_default")]
+    pub peers: PeerPolicy,
+}
+
+/// The school's rules for the classmates' swarm: whether pupils' browsers share the course at all, and
+/// through which ICE servers they connect.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PeerPolicy {
+    /// Whether pupils' browsers may exchange chunks with each other (on unless the school says no).
+    pub sharing: bool,
+    /// Whether classmates connect through a TURN relay only, so that none learns another's address.
+    pub relay_only: bool,
+    /// STUN and TURN servers for the WebRTC connections, in order of preference.
+    pub ice: Vec<IceServer>,
+}
+
+/// One STUN or TURN server, as WebRTC's `RTCIceServer` takes it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct IceServer {
+    /// `stun:`, `turn:` or `turns:` URLs of the same server.
+    pub urls: Vec<String>,
+    /// The TURN user name.
+    pub username: Option<String>,
+    /// The TURN password.
+    pub credential: Option<String>,
+}
+
+impl Default for PeerPolicy {
+    fn default() -> PeerPolicy {
+        PeerPolicy { sharing: true, relay_only: false, ice: Vec::new() }
+    }
+}
+
+impl PeerPolicy {
+    /// Whether this is the policy of a manifest that says nothing about peers.
+    pub fn is_default(&self) -> bool {
+        *self == PeerPolicy::default()
+    }
+
+    /// Whether one of the servers is a TURN relay.
+    pub fn has_relay(&self) -> bool {
+        self.ice.iter().flat_map(|server| &server.urls).any(|url| is_turn(url))
+    }
+
+    /// What is wrong with the policy, if anything: a URL that is not STUN or TURN, a TURN server without
+    /// its user name and password (WebRTC refuses it), relay-only mode without a relay.
+    pub fn problem(&self) -> Option<String> {
+        for server in &self.ice {
+            if server.urls.is_empty() {
+                return Some("an ice server needs at least one URL in urls".into());
+            }
+            if let Some(problem) = server.urls.iter().find_map(|url| ice_url_problem(url)) {
+                return Some(problem);
+            }
+            if server.urls.iter().any(|url| is_turn(url)) && (server.username.is_none() || server.credential.is_none())
+            {
+                return Some(TURN_NEEDS_CREDENTIALS.into());
+            }
+        }
+        (self.relay_only && !self.has_relay()).then(|| RELAY_ONLY_NEEDS_TURN.into())
+    }
+}
+
+/// The mistake of a relay-only policy without a TURN server.
+pub const RELAY_ONLY_NEEDS_TURN: &str =
+    "relay_only needs a TURN server: add a [[peers.ice]] table with a turn: or turns: URL";
+/// The mistake of a TURN server without its user name and password.
+pub const TURN_NEEDS_CREDENTIALS: &str = "a TURN server needs a username and a credential";
+
+/// What is wrong with an ICE server URL, if anything: it must be `stun:`, `turn:` or `turns:`.
+pub fn ice_url_problem(url: &str) -> Option<String> {
+    let known = url
+        .split_once(':')
+        .is_some_and(|(scheme, host)| matches!(scheme, "stun" | "turn" | "turns") && !host.trim().is_empty());
+    (!known).then(|| format!("ice server `{url}` must be a stun:, turn: or turns: URL"))
+}
+
+fn is_turn(url: &str) -> bool {
+    url.starts_with("turn:") || url.starts_with("turns:")
 }
 
 /// The course's identity and people.
@@ -182,6 +265,11 @@ impl Manifest {
             if self.file(path).is_none() {
                 return Err(ManifestError::Malformed(format!("{path} is referenced but not listed in files")));
             }
+        }
+        // The packer refuses these; checked again so that a faulty packer cannot hand browsers a policy
+        // WebRTC would throw on.
+        if let Some(problem) = self.peers.problem() {
+            return Err(ManifestError::Malformed(format!("peers: {problem}")));
         }
         Ok(())
     }

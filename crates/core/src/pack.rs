@@ -143,6 +143,7 @@ fn manifest(
         files,
         mirrors: course.mirrors.into_iter().map(|m| m.into_inner()).collect(),
         trackers: course.trackers.into_iter().map(|t| t.into_inner()).collect(),
+        peers: course.peers.policy(),
     }
 }
 

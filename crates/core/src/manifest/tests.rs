@@ -34,6 +34,19 @@ fn manifest() -> Manifest {
         }],
         mirrors: vec!["https://miroir.example/".into()],
         trackers: vec![],
+        peers: PeerPolicy::default(),
+    }
+}
+
+fn relay_only() -> PeerPolicy {
+    PeerPolicy {
+        sharing: true,
+        relay_only: true,
+        ice: vec![IceServer {
+            urls: vec!["turn:turn.example.fr:3478".into()],
+            username: Some("cartable".into()),
+            credential: Some("s3cret".into()),
+        }],
     }
 }
 
@@ -128,4 +141,55 @@ fn stored_contents_read_the_parts_a_worker_serves_from() {
     assert_eq!(contents.lessons, manifest().lessons);
     assert_eq!(contents.file("lessons/01.md"), manifest().file("lessons/01.md"));
     assert!(StoredContents::read(b"{}").is_err());
+}
+
+#[test]
+fn the_peer_policy_is_signed_with_the_rest() {
+    let strict = Manifest { peers: relay_only(), ..manifest() };
+    assert_eq!(verify(&published(strict.clone()), 1_500, None), Ok(strict.clone()));
+    let mut signed = strict.sign(&school_key());
+    signed.manifest.peers.relay_only = false;
+    let json = serde_json::to_vec(&signed).unwrap();
+    assert_eq!(verify(&json, 1_500, None), Err(ManifestError::BadSignature));
+    let mut signed = manifest().sign(&school_key());
+    signed.manifest.peers.sharing = false;
+    let json = serde_json::to_vec(&signed).unwrap();
+    assert_eq!(verify(&json, 1_500, None), Err(ManifestError::BadSignature), "sharing cannot be turned off unsigned");
+}
+
+#[test]
+fn manifests_that_say_nothing_of_peers_keep_their_signed_bytes() {
+    // Manifests signed before the policy existed have no `peers` field: they still verify, and share.
+    let json = published(manifest());
+    assert!(!String::from_utf8_lossy(&json).contains("peers"));
+    assert!(verify(&json, 1_500, None).unwrap().peers.sharing);
+    // Spelled out, the default policy is the same manifest and the same signed bytes.
+    let mut explicit: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    explicit["manifest"]["peers"] = serde_json::json!({"sharing": true, "relay_only": false, "ice": []});
+    assert_eq!(verify(&serde_json::to_vec(&explicit).unwrap(), 1_500, None), Ok(manifest()));
+}
+
+#[test]
+fn rejects_unknown_or_unusable_peer_settings() {
+    let mut extra: serde_json::Value =
+        serde_json::from_slice(&published(Manifest { peers: relay_only(), ..manifest() })).unwrap();
+    extra["manifest"]["peers"]["ice"][0]["smuggled"] = serde_json::json!(true);
+    assert!(matches!(verify(&serde_json::to_vec(&extra).unwrap(), 1_500, None), Err(ManifestError::Malformed(_))));
+    let no_relay = PeerPolicy { ice: vec![], ..relay_only() };
+    let refused = verify(&published(Manifest { peers: no_relay, ..manifest() }), 1_500, None);
+    assert_eq!(refused, Err(ManifestError::Malformed(format!("peers: {RELAY_ONLY_NEEDS_TURN}"))));
+    let mut anonymous = relay_only();
+    anonymous.ice[0].credential = None;
+    let refused = verify(&published(Manifest { peers: anonymous, ..manifest() }), 1_500, None);
+    assert_eq!(refused, Err(ManifestError::Malformed(format!("peers: {TURN_NEEDS_CREDENTIALS}"))));
+}
+
+#[test]
+fn ice_urls_are_stun_or_turn() {
+    for good in ["stun:stun.example.fr", "turn:turn.example.fr:3478?transport=tcp", "turns:turn.example.fr:5349"] {
+        assert_eq!(ice_url_problem(good), None, "{good}");
+    }
+    for bad in ["https://turn.example.fr", "turn:", "stun: ", "TURN:x", "turn.example.fr:3478", ""] {
+        assert!(ice_url_problem(bad).is_some(), "{bad}");
+    }
 }

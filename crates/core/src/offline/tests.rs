@@ -4,7 +4,7 @@ use futures::executor::block_on;
 
 use super::*;
 use crate::key::SecretKey;
-use crate::manifest::{CourseInfo, FileEntry, FORMAT};
+use crate::manifest::{CourseInfo, FileEntry, PeerPolicy, FORMAT};
 use crate::store::MemoryStore;
 
 const CHUNK_SIZE: usize = 4;
@@ -39,6 +39,7 @@ fn course(id: &str, version: u64, files: &[(&str, &[u8])]) -> Manifest {
         files,
         mirrors: vec![],
         trackers: vec![],
+        peers: PeerPolicy::default(),
     }
 }
 

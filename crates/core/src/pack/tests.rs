@@ -46,6 +46,31 @@ fn packs_lessons_agenda_and_files() {
     assert_eq!(paths, expected);
     assert_eq!(manifest.file("images/circuit.svg").unwrap().media_type, "image/svg+xml");
     assert_eq!(packed.chunks.len(), 6);
+    assert_eq!(manifest.peers, crate::manifest::PeerPolicy::default(), "classmates share unless told otherwise");
+}
+
+#[test]
+fn carries_the_schools_peer_policy_into_the_signed_manifest() {
+    let mut folder = course();
+    let toml = folder.get_mut("course.toml").unwrap();
+    toml.extend_from_slice(
+        b"\n[peers]\nsharing = false\nrelay_only = true\n\n[[peers.ice]]\nurls = [\"turns:turn.example.fr:5349\"]\n\
+        username = \"cartable\"\ncredential = \"s3cret\"\n",
+    );
+    let manifest = pack(&folder, &options(DEFAULT_CHUNK_SIZE)).unwrap().manifest;
+    let (policy, key) = (manifest.peers.clone(), crate::SecretKey::from_seed([7; 32]));
+    assert!(!policy.sharing && policy.relay_only);
+    assert_eq!(policy.ice[0].urls, ["turns:turn.example.fr:5349"]);
+    let json = serde_json::to_vec(&manifest.sign(&key)).unwrap();
+    let trust = crate::Trust { keys: &[key.public()], now: 1_000, accepted_version: None };
+    assert_eq!(crate::SignedManifest::verify(&json, &trust).unwrap().peers, policy);
+
+    let mut lonely = course();
+    lonely.get_mut("course.toml").unwrap().extend_from_slice(b"[peers]\nrelay_only = true\n");
+    check_error(
+        &lonely,
+        "course.toml:9: relay_only needs a TURN server: add a [[peers.ice]] table with a turn: or turns: URL",
+    );
 }
 
 #[test]

@@ -157,7 +157,8 @@ fn distinct_chunks_keep_first_appearance_order() {
         "files":[{{"path":"a","media_type":"text/plain","size":3,"chunks":["{a}","{b}","{a}"]}},
                  {{"path":"b","media_type":"text/plain","size":0,"chunks":[]}},
                  {{"path":"c","media_type":"text/plain","size":2,"chunks":["{c}","{b}"]}}],
-        "mirrors":[],"trackers":[]}}"#,
+        "mirrors":[],"trackers":[],
+        "peers":{{"sharing":true,"relay_only":true,"ice":[{{"urls":["turn:t.example:3478"],"username":"u","credential":"c"}}]}}}}"#,
         a = cid(1),
         b = cid(2),
         c = cid(3)
