@@ -6,33 +6,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { launch, mirror, nginxMirror, openPage, packSample, scratch, serve, tamper } from './harness.mjs';
+import { launch, mirror, nginxMirror, openPage, packSample, scratch, serve, storedChunks, tamper } from './harness.mjs';
 
 const MARKER = 'TEXTE-FALSIFIE-PAR-UN-MIROIR';
 const LESSON_ONE_TEXT = 'Pendant la fermeture du collège';
 const SAVE_BUTTON = 'Enregistrer pour consulter hors ligne';
 const SAVED_TEXT = 'Ce cours est disponible hors ligne.';
-
-/** The chunk's bytes as this browser stored them (IndexedDB `cartable`, store `chunks`), as hex sha-256. */
-async function storedChunkDigest(page, cid) {
-  return page.evaluate(async (cid) => {
-    const db = await new Promise((ok, ko) => {
-      const open = indexedDB.open('cartable');
-      open.onsuccess = () => ok(open.result);
-      open.onerror = () => ko(open.error);
-    });
-    const value = await new Promise((ok, ko) => {
-      const get = db.transaction('chunks').objectStore('chunks').get(cid);
-      get.onsuccess = () => ok(get.result);
-      get.onerror = () => ko(get.error);
-    });
-    db.close();
-    if (!value) return null;
-    const bytes = value instanceof Uint8Array ? value : new Uint8Array(value.bytes ?? value);
-    const digest = await crypto.subtle.digest('SHA-256', bytes);
-    return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-  }, cid);
-}
 
 test('origin at capacity 1 answering 503 with Retry-After: the course comes whole from mirrors, the liar is set aside', async (t) => {
   const course = packSample(scratch(t));
@@ -60,7 +39,7 @@ test('origin at capacity 1 answering 503 with Retry-After: the course comes whol
   assert.ok(await meter.evaluate((img) => img.decode().then(() => img.naturalWidth > 0)), 'the picture decodes');
 
   // The tampered bytes never appear: every stored chunk is the true chunk.
-  for (const cid of distinct) assert.equal(await storedChunkDigest(page, cid), truth[cid], `chunk ${cid}`);
+  for (const cid of distinct) assert.equal((await storedChunks(page, [cid]))[cid], truth[cid], `chunk ${cid}`);
   assert.ok(!(await page.locator('body').innerText()).includes(MARKER));
   // The liar was asked, and set aside at its first bad chunk: only the requests it already had in flight
   // then (at most a mirror's 4), none after.

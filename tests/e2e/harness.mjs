@@ -204,6 +204,34 @@ export async function controlledByWorker(page) {
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30_000 });
 }
 
+/**
+ * The chunks the page's browser stores (IndexedDB `cartable`, store `chunks`), as `cid → hex sha-256 of
+ * the stored bytes`: those of `cids`, or every one when `cids` is not given. Missing chunks are left out.
+ */
+export async function storedChunks(page, cids = null) {
+  return page.evaluate(async (cids) => {
+    const db = await new Promise((ok, ko) => {
+      const open = indexedDB.open('cartable');
+      open.onsuccess = () => ok(open.result);
+      open.onerror = () => ko(open.error);
+    });
+    const ask = (call, ...args) => new Promise((ok, ko) => {
+      const request = db.transaction('chunks').objectStore('chunks')[call](...args);
+      request.onsuccess = () => ok(request.result);
+      request.onerror = () => ko(request.error);
+    });
+    const out = {};
+    for (const cid of cids ?? await ask('getAllKeys')) {
+      const value = await ask('get', cid);
+      if (!value) continue;
+      const digest = await crypto.subtle.digest('SHA-256', new Uint8Array(value));
+      out[cid] = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+    }
+    db.close();
+    return out;
+  }, cids);
+}
+
 /** Distinct CIDs of a manifest, in order. */
 export function chunksOf(manifest) {
   return [...new Set(manifest.files.flatMap((file) => file.chunks))];
@@ -224,7 +252,10 @@ export async function launch(t) {
   return browser;
 }
 
-/** A new page that records uncaught errors, so a test can assert the app never crashed. */
+/**
+ * A new page in a context of its own (its own storage, worker and swarm lock: another pupil's browser),
+ * recording uncaught errors so that a test can assert the app never crashed.
+ */
 export async function openPage(browser, url) {
   const page = await browser.newPage();
   page.errors = [];

@@ -10,7 +10,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cartableTracker, controlledByWorker, launch, packSample, root, scratch, serve } from './harness.mjs';
+import {
+  cartableTracker, controlledByWorker, launch, openPage, packSample, root, scratch, serve, storedChunks,
+} from './harness.mjs';
 
 const SAVE_BUTTON = 'Enregistrer pour consulter hors ligne';
 const SAVED_TEXT = 'Ce cours est disponible hors ligne.';
@@ -20,11 +22,7 @@ const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 
 /** A pupil's browser (its own context: its own storage, worker and swarm lock) with the course open. */
 async function pupil(browser, url) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.errors = [];
-  page.on('pageerror', (error) => page.errors.push(error.message));
-  await page.goto(url);
+  const page = await openPage(browser, url);
   await page.getByRole('heading', { level: 1 }).waitFor();
   return page;
 }
@@ -47,30 +45,6 @@ async function fetchFromWorker(page, courseId, path) {
       ms: performance.now() - started,
     };
   }, { courseId, path });
-}
-
-/** The stored chunks `cids` of the page's browser (IndexedDB `cartable`, store `chunks`), as hex sha-256. */
-async function storedChunks(page, cids) {
-  return page.evaluate(async (cids) => {
-    const db = await new Promise((ok, ko) => {
-      const open = indexedDB.open('cartable');
-      open.onsuccess = () => ok(open.result);
-      open.onerror = () => ko(open.error);
-    });
-    const out = {};
-    for (const cid of cids) {
-      const value = await new Promise((ok, ko) => {
-        const get = db.transaction('chunks').objectStore('chunks').get(cid);
-        get.onsuccess = () => ok(get.result);
-        get.onerror = () => ko(get.error);
-      });
-      if (!value) continue;
-      const digest = await crypto.subtle.digest('SHA-256', new Uint8Array(value));
-      out[cid] = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-    }
-    db.close();
-    return out;
-  }, cids);
 }
 
 test("with the origin gone, the worker serves an audio file from a classmate, through the leading tab", async (t) => {

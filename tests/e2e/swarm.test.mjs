@@ -8,35 +8,11 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { launch, npmTracker, packSample, scratch, serve } from './harness.mjs';
+import { launch, npmTracker, openPage, packSample, scratch, serve, storedChunks } from './harness.mjs';
 
 const SAVE_BUTTON = 'Enregistrer pour consulter hors ligne';
 const SAVED_TEXT = 'Ce cours est disponible hors ligne.';
 const STUDENTS = Number(process.env.CARTABLE_CLASS_SIZE ?? 8);
-
-/** Every stored chunk of the page's browser, as `cid → hex sha-256 of its bytes`. */
-async function storedChunks(page) {
-  return page.evaluate(async () => {
-    const db = await new Promise((ok, ko) => {
-      const open = indexedDB.open('cartable');
-      open.onsuccess = () => ok(open.result);
-      open.onerror = () => ko(open.error);
-    });
-    const store = db.transaction('chunks').objectStore('chunks');
-    const [keys, values] = await Promise.all(['getAllKeys', 'getAll'].map((call) => new Promise((ok, ko) => {
-      const request = store[call]();
-      request.onsuccess = () => ok(request.result);
-      request.onerror = () => ko(request.error);
-    })));
-    db.close();
-    const out = {};
-    for (let i = 0; i < keys.length; i++) {
-      const digest = await crypto.subtle.digest('SHA-256', values[i]);
-      out[keys[i]] = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-    }
-    return out;
-  });
-}
 
 /** Overwrites every stored chunk with bytes of the same length that no longer match their CID. */
 async function corruptStoredChunks(page) {
@@ -63,15 +39,6 @@ async function corruptStoredChunks(page) {
   });
 }
 
-async function student(browser, url) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.errors = [];
-  page.on('pageerror', (error) => page.errors.push(error.message));
-  await page.goto(url);
-  return page;
-}
-
 /**
  * The class scenario: the malicious classmate first, then `STUDENTS` pupils at once. `tracker` is extra
  * `serve` arguments naming the tracker (none: the one `serve` embeds).
@@ -85,7 +52,7 @@ async function classMorning(t, tracker = []) {
   const courseBytes = distinct.reduce((sum, cid) => sum + chunkSize(cid), 0);
 
   // The malicious classmate: the real app, whose stored chunks were then altered; it offers them all.
-  const liar = await student(browser, origin.url);
+  const liar = await openPage(browser, origin.url);
   const prepared = Date.now();
   await liar.getByRole('button', { name: SAVE_BUTTON }).click();
   await liar.getByText(SAVED_TEXT).waitFor({ timeout: 240_000 });
@@ -96,7 +63,7 @@ async function classMorning(t, tracker = []) {
   const before = origin.requests.length;
 
   const started = Date.now();
-  const pupils = await Promise.all(Array.from({ length: STUDENTS }, () => student(browser, origin.url)));
+  const pupils = await Promise.all(Array.from({ length: STUDENTS }, () => openPage(browser, origin.url)));
   await Promise.all(pupils.map(async (page) => {
     await page.getByRole('button', { name: SAVE_BUTTON }).click();
     await page.getByText(SAVED_TEXT).waitFor({ timeout: 240_000 });
