@@ -9,6 +9,7 @@
 pub mod cid;
 pub mod course;
 pub mod date;
+pub mod exercise;
 pub mod fetch;
 pub mod html;
 pub mod key;
