@@ -233,3 +233,59 @@ fn rehearse_prints_every_standard_scenario_with_no_corrupt_chunk_accepted() {
     let help = ok(&run(dir.path(), &["rehearse", "--help"]));
     assert!(help.contains("--seed") && help.contains("--clients"), "{help}");
 }
+
+// See: issue 6
+const EXERCISE: &str = "[[question]]\nid = \"unite\"\ntype = \"single_choice\"\nprompt = \"Unité de la tension ?\"\n\
+    choices = [\"le volt\", \"l'ampère\"]\ncorrect = 1\n\n[[question]]\nid = \"pile\"\ntype = \"numeric\"\n\
+    prompt = \"Tension d'une pile plate ?\"\nvalue = 4.5\ntolerance = 0.1\nunit = \"V\"\n";
+
+// See: issue 6
+#[test]
+fn pack_publishes_a_lessons_exercises() {
+    let dir = broken_course();
+    write(dir.path(), "course/lessons/01-x.exercises.toml", EXERCISE);
+    let output = run(dir.path(), &["pack", "course", "--key", "school.secret", "--out", "out"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let manifest = std::fs::read_to_string(dir.path().join("out/manifest.json")).unwrap();
+    assert!(manifest.contains("\"exercises\": \"lessons/01-x.exercises.json\""), "{manifest}");
+}
+
+// See: issue 6
+#[test]
+fn pack_error_exercise_choice_out_of_range_names_the_line() {
+    let dir = broken_course();
+    write(dir.path(), "course/lessons/01-x.exercises.toml", EXERCISE.replace("correct = 1", "correct = 3"));
+    let error = pack_error(&dir);
+    let expected = "course/lessons/01-x.exercises.toml:6: correct choice 3 is out of range: there are 2 choices";
+    assert!(error.contains(expected), "{error}");
+}
+
+// See: issue 6
+#[test]
+fn pack_error_exercise_negative_tolerance_names_the_line() {
+    let dir = broken_course();
+    write(dir.path(), "course/lessons/01-x.exercises.toml", EXERCISE.replace("tolerance = 0.1", "tolerance = -1"));
+    let error = pack_error(&dir);
+    assert!(error.contains("course/lessons/01-x.exercises.toml:13: tolerance must be 0 or more, not -1"), "{error}");
+}
+
+// See: issue 6
+#[test]
+fn pack_error_exercise_repeated_id_and_unknown_type_name_the_line() {
+    let dir = broken_course();
+    write(dir.path(), "course/lessons/01-x.exercises.toml", EXERCISE.replace("id = \"pile\"", "id = \"unite\""));
+    let error = pack_error(&dir);
+    assert!(error.contains("course/lessons/01-x.exercises.toml:9: id `unite` is used by another question"), "{error}");
+    write(dir.path(), "course/lessons/01-x.exercises.toml", EXERCISE.replace("\"numeric\"", "\"nombre\""));
+    let error = pack_error(&dir);
+    assert!(error.contains("course/lessons/01-x.exercises.toml:10: type `nombre` is not one of"), "{error}");
+}
+
+// See: issue 6
+#[test]
+fn pack_error_exercises_without_their_lesson() {
+    let dir = broken_course();
+    write(dir.path(), "course/lessons/02-y.exercises.toml", EXERCISE);
+    let error = pack_error(&dir);
+    assert!(error.contains("lessons/02-y.exercises.toml: no lesson `lessons/02-y.md`"), "{error}");
+}

@@ -151,6 +151,11 @@ pub struct Lesson {
     pub source: String,
     /// Path of its published tree (JSON of `markdown::Node`s) in [`Manifest::files`]: what apps render.
     pub body: String,
+    /// Path of its published exercise (JSON of an `exercise::Exercise`) in [`Manifest::files`], if the
+    /// teacher wrote one. Left out of the JSON when there is none, so that manifests signed before this
+    /// field existed keep their canonical bytes and still verify.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exercises: Option<String>,
 }
 
 /// One line of the homework agenda.

@@ -7,6 +7,7 @@ use std::fmt;
 
 use crate::cid::Cid;
 use crate::course::{self, CourseToml};
+use crate::exercise::{self, EXERCISES_SUFFIX};
 use crate::manifest::{CourseInfo, FileEntry, Homework, Lesson, Manifest, FORMAT};
 use crate::markdown::{self, Reference, Target};
 use crate::media::media_type;
@@ -171,10 +172,10 @@ fn agenda(folder: &CourseFolder) -> Result<Vec<Homework>, PackError> {
     Ok(agenda)
 }
 
-/// Files the packer writes itself (the lessons' published trees): path and bytes.
+/// Files the packer writes itself (the lessons' published trees and exercises): path and bytes.
 type Generated = Vec<(String, Vec<u8>)>;
 
-/// The lessons, in file-name order, and the published tree of each.
+/// The lessons, in file-name order, and the published tree (and exercise) of each.
 fn lessons(folder: &CourseFolder) -> Result<(Vec<Lesson>, Generated), PackError> {
     let paths: Vec<&String> =
         folder.keys().filter(|path| path.starts_with(LESSONS_DIR) && path.ends_with(".md")).collect();
@@ -183,9 +184,14 @@ fn lessons(folder: &CourseFolder) -> Result<(Vec<Lesson>, Generated), PackError>
         return Err(PackError::new(LESSONS_DIR, message));
     }
     let (mut lessons, mut bodies) = (Vec::new(), Vec::new());
+    check_exercise_files(folder)?;
     for source in paths {
-        let (lesson, body) = lesson(folder, source)?;
+        let (mut lesson, body) = lesson(folder, source)?;
         bodies.push((lesson.body.clone(), body));
+        if let Some((path, json)) = lesson_exercise(folder, source)? {
+            lesson.exercises = Some(path.clone());
+            bodies.push((path, json));
+        }
         lessons.push(lesson);
     }
     Ok((lessons, bodies))
@@ -208,8 +214,37 @@ fn lesson(folder: &CourseFolder, source: &str) -> Result<(Lesson, Vec<u8>), Pack
             format!("this name is kept for the published form of {source}: rename the file"),
         ));
     }
-    let lesson = Lesson { title, source: source.to_owned(), body };
+    let lesson = Lesson { title, source: source.to_owned(), body, exercises: None };
     Ok((lesson, markdown::to_json(&document.nodes)))
+}
+
+/// The lesson's exercise, if the teacher wrote `lessons/<name>.exercises.toml`: its published path and
+/// JSON.
+fn lesson_exercise(folder: &CourseFolder, source: &str) -> Result<Option<(String, Vec<u8>)>, PackError> {
+    let stem = source.strip_suffix(".md").unwrap_or(source);
+    let file = format!("{stem}{EXERCISES_SUFFIX}");
+    if !folder.contains_key(&file) {
+        return Ok(None);
+    }
+    let exercise = exercise::parse_exercise(&file, text_of(folder, &file)?)?;
+    let published = format!("{stem}.exercises.json");
+    if folder.contains_key(&published) {
+        let message = format!("this name is kept for the published form of {file}: rename the file");
+        return Err(PackError::new(&published, message));
+    }
+    Ok(Some((published, exercise.to_json())))
+}
+
+/// Refuses an exercises file without its lesson: it would never be shown.
+fn check_exercise_files(folder: &CourseFolder) -> Result<(), PackError> {
+    for file in folder.keys().filter(|path| path.ends_with(EXERCISES_SUFFIX)) {
+        let lesson = format!("{}.md", file.trim_end_matches(EXERCISES_SUFFIX));
+        if !file.starts_with(LESSONS_DIR) || !folder.contains_key(&lesson) {
+            let message = format!("no lesson `{lesson}` for these exercises: name the file after its lesson");
+            return Err(PackError::new(file, message));
+        }
+    }
+    Ok(())
 }
 
 fn check_reference(folder: &CourseFolder, source: &str, reference: &Reference) -> Result<(), PackError> {

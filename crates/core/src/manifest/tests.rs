@@ -19,7 +19,12 @@ fn manifest() -> Manifest {
         created_at: 1_000,
         expires_at: 2_000,
         chunk_size: 4,
-        lessons: vec![Lesson { title: "Tension".into(), source: "lessons/01.md".into(), body: "lessons/01.md".into() }],
+        lessons: vec![Lesson {
+            title: "Tension".into(),
+            source: "lessons/01.md".into(),
+            body: "lessons/01.md".into(),
+            exercises: None,
+        }],
         agenda: vec![Homework {
             subject: "Physique-chimie".into(),
             task: "Exercices 3 et 4".into(),
@@ -192,4 +197,18 @@ fn ice_urls_are_stun_or_turn() {
     for bad in ["https://turn.example.fr", "turn:", "stun: ", "TURN:x", "turn.example.fr:3478", ""] {
         assert!(ice_url_problem(bad).is_some(), "{bad}");
     }
+}
+
+#[test]
+fn lessons_without_exercises_keep_their_signed_bytes_and_an_exercise_is_signed() {
+    let json = published(manifest());
+    assert!(!String::from_utf8_lossy(&json).contains("exercises"), "no field for a lesson without exercises");
+    assert_eq!(verify(&json, 1_500, None), Ok(manifest()));
+    let mut with = manifest();
+    with.lessons[0].exercises = Some("lessons/01.exercises.json".into());
+    let mut signed: serde_json::Value = serde_json::from_slice(&published(with.clone())).unwrap();
+    assert_eq!(verify(&serde_json::to_vec(&signed).unwrap(), 1_500, None), Ok(with));
+    signed["manifest"]["lessons"][0]["exercises"] = serde_json::json!("lessons/other.json");
+    let swapped = verify(&serde_json::to_vec(&signed).unwrap(), 1_500, None);
+    assert_eq!(swapped, Err(ManifestError::BadSignature), "which exercise a lesson has is signed");
 }

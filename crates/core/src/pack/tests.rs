@@ -176,3 +176,46 @@ fn refuses_out_of_range_chunk_sizes() {
     assert!(pack(&folder, &options(MAX_CHUNK_SIZE + 1)).is_err());
     assert!(pack(&folder, &options(MAX_CHUNK_SIZE)).is_ok());
 }
+
+const EXERCISE: &str = "[[question]]\nid = \"unite\"\ntype = \"single_choice\"\nprompt = \"Unité ?\"\n\
+    choices = [\"volt\", \"ampère\"]\ncorrect = 1\n";
+
+#[test]
+fn publishes_a_lessons_exercise_and_points_the_lesson_to_it() {
+    let mut folder = course();
+    folder.insert("lessons/01-tension.exercises.toml".into(), EXERCISE.as_bytes().to_vec());
+    let packed = pack(&folder, &options(DEFAULT_CHUNK_SIZE)).unwrap();
+    let lessons = &packed.manifest.lessons;
+    assert_eq!(lessons[0].exercises.as_deref(), Some("lessons/01-tension.exercises.json"));
+    assert_eq!(lessons[1].exercises, None);
+    let entry = packed.manifest.file("lessons/01-tension.exercises.json").unwrap();
+    let json: Vec<u8> = entry.chunks.iter().flat_map(|cid| packed.chunks[cid].iter().copied()).collect();
+    let exercise = crate::exercise::from_json(&json).unwrap();
+    assert_eq!(
+        exercise.questions[0].kind,
+        crate::exercise::Kind::SingleChoice { choices: vec!["volt".into(), "ampère".into()], correct: 0 }
+    );
+}
+
+#[test]
+fn names_the_line_of_an_exercise_mistake_and_refuses_orphan_exercises() {
+    let mut folder = course();
+    folder.insert(
+        "lessons/01-tension.exercises.toml".into(),
+        EXERCISE.replace("correct = 1", "correct = 3").into_bytes(),
+    );
+    check_error(&folder, "lessons/01-tension.exercises.toml:6: correct choice 3 is out of range: there are 2 choices");
+    let mut orphan = course();
+    orphan.insert("lessons/03-absente.exercises.toml".into(), EXERCISE.as_bytes().to_vec());
+    check_error(
+        &orphan,
+        "lessons/03-absente.exercises.toml: no lesson `lessons/03-absente.md` for these exercises: name the file after its lesson",
+    );
+    let mut taken = course();
+    taken.insert("lessons/01-tension.exercises.toml".into(), EXERCISE.as_bytes().to_vec());
+    taken.insert("lessons/01-tension.exercises.json".into(), b"{}".to_vec());
+    check_error(
+        &taken,
+        "lessons/01-tension.exercises.json: this name is kept for the published form of lessons/01-tension.exercises.toml: rename the file",
+    );
+}
