@@ -10,6 +10,7 @@ pub mod digest;
 pub mod fetcher;
 pub mod i18n;
 pub mod net;
+pub mod progress;
 pub mod sharing;
 pub mod store;
 pub mod swarm;

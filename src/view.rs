@@ -3,6 +3,7 @@
 pub mod agenda;
 pub mod app;
 pub mod error;
+pub mod exercise;
 pub mod home;
 pub mod lesson;
 pub mod load;

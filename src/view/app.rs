@@ -15,6 +15,7 @@ use crate::i18n::long_date;
 use crate::i18n::Lang;
 use crate::view::agenda::AgendaPage;
 use crate::view::error::ErrorPanel;
+use crate::view::exercise::ExercisesPage;
 use crate::view::home::HomePage;
 use crate::view::lesson::LessonPage;
 use crate::view::load::{use_load, Load};
@@ -138,6 +139,7 @@ fn CourseView(props: &CourseProps) -> Html {
     let page = match route {
         Route::Home => html! { <HomePage ctx={props.ctx.clone()} {offline} /> },
         Route::Lesson(index) => html! { <LessonPage ctx={props.ctx.clone()} {index} /> },
+        Route::Exercises(index) => html! { <ExercisesPage ctx={props.ctx.clone()} {index} /> },
         Route::Agenda => html! { <AgendaPage ctx={props.ctx.clone()} /> },
     };
     html! {
@@ -169,6 +171,9 @@ fn use_page_title(ctx: &Ctx, route: Route) {
     let page = match route {
         Route::Home => None,
         Route::Lesson(index) => manifest.lessons.get(index).map(|lesson| lesson.title.clone()),
+        Route::Exercises(index) => {
+            manifest.lessons.get(index).map(|lesson| format!("{} · {}", ctx.lang.text().exercises, lesson.title))
+        }
         Route::Agenda => Some(ctx.lang.text().agenda.to_owned()),
     };
     let title = match page {

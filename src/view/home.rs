@@ -1,9 +1,10 @@
 //! The course home: who the course is for, its lessons, and the next homework.
 
 use cartable_core::date::Date;
+use cartable_core::exercise::Summary;
 use yew::prelude::*;
 
-use crate::i18n::long_date;
+use crate::i18n::{long_date, Text};
 use crate::view::agenda::sorted_agenda;
 use crate::view::offline::{Offline, OfflinePanel};
 use crate::view::route::Route;
@@ -21,14 +22,36 @@ pub struct HomeProps {
     pub offline: Offline,
 }
 
+/// A lesson's exercise progress in words: "3/6 questions faites, 2 justes, 5 tentatives".
+fn progress_line(summary: Summary, text: &Text) -> String {
+    if summary.answered == 0 {
+        return text.progress_none.to_owned();
+    }
+    text.progress_line
+        .replace("{answered}", &summary.answered.to_string())
+        .replace("{total}", &summary.total.to_string())
+        .replace("{correct}", &summary.correct.to_string())
+        .replace("{attempts}", &summary.attempts.to_string())
+}
+
 /// The course home page.
 #[function_component]
 pub fn HomePage(props: &HomeProps) -> Html {
     crate::view::prerender::use_retire_early_lesson();
     let (manifest, lang) = (&props.ctx.course.manifest, props.ctx.lang);
     let text = lang.text();
+    let progress = crate::progress::load(&manifest.course.id);
     let lessons = manifest.lessons.iter().enumerate().map(|(index, lesson)| {
-        html! { <li><a href={Route::Lesson(index).href()}>{ &lesson.title }</a></li> }
+        let exercises = lesson.exercises.as_ref().map(|_| {
+            let summary = progress.lesson(&lesson.source).map(|kept| kept.summary()).unwrap_or_default();
+            html! {
+                <span class="lesson-exercises">
+                    { " · " }<a href={Route::Exercises(index).href()}>{ text.exercises }</a>{ " : " }
+                    <span class="progress">{ progress_line(summary, text) }</span>
+                </span>
+            }
+        });
+        html! { <li><a href={Route::Lesson(index).href()}>{ &lesson.title }</a>{ exercises }</li> }
     });
     let today = Date::from_unix((js_sys::Date::now() / 1000.0) as i64);
     let upcoming: Vec<Html> = sorted_agenda(manifest)

@@ -8,6 +8,7 @@ use crate::course::LoadError;
 use crate::view::error::ErrorPanel;
 use crate::view::load::{use_load, Load};
 use crate::view::nodes::{course_files, Assets, LessonBody};
+use crate::view::route::Route;
 use crate::view::Ctx;
 
 /// Properties of [`LessonPage`].
@@ -30,11 +31,20 @@ pub fn LessonPage(props: &LessonProps) -> Html {
         // The bytes matched the signed manifest, so a tree that does not read is the packer's fault.
         markdown::from_json(&bytes).map_err(|_| LoadError::Corrupted { path: lesson.body.clone() })
     });
-    match &*lesson {
+    let body = match &*lesson {
         Load::Loading => html! { <p class="loading">{ text.loading_file }</p> },
-        Load::Failed(LoadError::NotInCourse { .. }) => html! { <p>{ text.no_such_lesson }</p> },
+        Load::Failed(LoadError::NotInCourse { .. }) => return html! { <p>{ text.no_such_lesson }</p> },
         Load::Failed(error) => html! { <ErrorPanel error={error.clone()} lang={props.ctx.lang} /> },
         Load::Ready(nodes) => html! { <LessonWithFiles ctx={props.ctx.clone()} nodes={nodes.clone()} /> },
+    };
+    let exercises = props.ctx.course.manifest.lessons.get(props.index).and_then(|lesson| lesson.exercises.as_ref());
+    html! {
+        <>
+            { body }
+            if exercises.is_some() {
+                <p class="to-exercises"><a href={Route::Exercises(props.index).href()}>{ text.exercises_of }{ " →" }</a></p>
+            }
+        </>
     }
 }
 

@@ -11,19 +11,29 @@ pub enum Route {
     Home,
     /// A lesson, by index in the manifest (0-based).
     Lesson(usize),
+    /// The exercise of a lesson, by index in the manifest (0-based).
+    Exercises(usize),
     /// The homework agenda.
     Agenda,
 }
 
 impl Route {
-    /// Reads a fragment such as `#/lecon/2`. Anything unknown is the home page.
+    /// Reads a fragment such as `#/lecon/2` or `#/lecon/2/exercices`. Anything unknown is the home page.
     pub fn parse(fragment: &str) -> Route {
         let path = fragment.trim_start_matches('#').trim_matches('/');
         match path.split_once('/') {
-            Some(("lecon", number)) => match number.parse::<usize>() {
-                Ok(number) if number >= 1 => Route::Lesson(number - 1),
-                _ => Route::Home,
-            },
+            Some(("lecon", rest)) => {
+                let (number, exercises) = match rest.split_once('/') {
+                    Some((number, "exercices")) => (number, true),
+                    Some(_) => return Route::Home,
+                    None => (rest, false),
+                };
+                match number.parse::<usize>() {
+                    Ok(number) if number >= 1 && exercises => Route::Exercises(number - 1),
+                    Ok(number) if number >= 1 => Route::Lesson(number - 1),
+                    _ => Route::Home,
+                }
+            }
             _ if path == "cahier-de-textes" => Route::Agenda,
             _ => Route::Home,
         }
@@ -34,6 +44,7 @@ impl Route {
         match self {
             Route::Home => "#/".into(),
             Route::Lesson(index) => format!("#{}", cartable_core::html::lesson_fragment(index)),
+            Route::Exercises(index) => format!("#{}/exercices", cartable_core::html::lesson_fragment(index)),
             Route::Agenda => "#/cahier-de-textes".into(),
         }
     }

@@ -10,7 +10,7 @@ mod progress;
 
 pub use author::{parse_exercise, EXERCISES_SUFFIX};
 pub use grade::{fold_text, grade, parse_quantity, Quantity};
-pub use progress::{LessonProgress, QuestionState, Summary};
+pub use progress::{CourseProgress, LessonProgress, QuestionState, Summary};
 
 /// The exercise of one lesson: its questions, in the teacher's order.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -36,8 +36,10 @@ pub struct Question {
 }
 
 /// The kinds of question and their keys. Choice indices are 0-based here (the teacher writes 1-based).
+/// Externally tagged (`{"numeric": {...}}`): the cheapest form for the app to read, since every byte of
+/// its decoder is downloaded by each pupil.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Kind {
     /// One choice among several.
     SingleChoice {
@@ -78,9 +80,9 @@ pub enum Kind {
     FreeResponse {},
 }
 
-/// What a pupil answered to one question.
+/// What a pupil answered to one question (`{"number": "3,5 V"}`).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Response {
     /// The index of the chosen choice.
     Choice(usize),
@@ -197,7 +199,7 @@ impl Kind {
                 if !value.is_finite() {
                     Some("value must be a finite number".into())
                 } else if !tolerance.is_finite() || *tolerance < 0.0 {
-                    Some(format!("tolerance must be 0 or more, not {tolerance}"))
+                    Some("tolerance must be a number, 0 or more".into())
                 } else if unit.as_ref().is_some_and(|unit| unit.trim().is_empty() || unit.trim() != unit) {
                     Some("unit must not be empty or start or end with spaces".into())
                 } else {
@@ -271,8 +273,13 @@ pub fn from_json(json: &[u8]) -> Result<Exercise, ExerciseError> {
 /// The order in which the items of an ordering question are first shown: sorted by their folded text,
 /// so it is the same on every device, and never already the right order (then rotated by one).
 pub fn shown_order(items: &[String]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..items.len()).collect();
-    order.sort_by_cached_key(|&index| (fold_text(&items[index]), index));
+    let folded: Vec<String> = items.iter().map(|item| fold_text(item)).collect();
+    // An insertion sort: a question has a handful of items, and a library sort weighs kilobytes of wasm.
+    let mut order: Vec<usize> = Vec::with_capacity(items.len());
+    for index in 0..items.len() {
+        let at = order.iter().position(|&other| folded[index] < folded[other]).unwrap_or(order.len());
+        order.insert(at, index);
+    }
     if order.iter().enumerate().all(|(position, &index)| position == index) {
         order.rotate_left(1);
     }

@@ -1,0 +1,189 @@
+//! A lesson's exercise: its published questions fetched, verified and read back by the core
+//! (`exercise::from_json`), each answered with ordinary form controls and checked at once by the core's
+//! grading. Nothing is sent anywhere from here: a checked answer goes to [`hand_in`].
+
+use std::rc::Rc;
+
+use cartable_core::exercise::{self, Answer, Exercise, Grade, Kind, Question, Response, Unreadable};
+use yew::prelude::*;
+
+use crate::course::LoadError;
+use crate::i18n::Text;
+use crate::progress;
+use crate::view::error::ErrorPanel;
+use crate::view::load::{use_load, Load};
+use crate::view::route::Route;
+use crate::view::Ctx;
+
+mod controls;
+
+/// Where a checked answer (or a free response) is handed in: the one place the app records what a pupil
+/// answered. Today it keeps the answer in this browser's progress (attempts, last grade, last response),
+/// which the course home sums up; sending it to the school belongs here too. Returns false when the
+/// browser refused to keep it.
+pub fn hand_in(course: &str, answer: &Answer, questions: usize) -> bool {
+    progress::record(course, answer, questions)
+}
+
+/// Properties of [`ExercisesPage`].
+#[derive(Properties, PartialEq)]
+pub struct ExercisesProps {
+    /// The course.
+    pub ctx: Ctx,
+    /// Index of the lesson in the manifest.
+    pub index: usize,
+}
+
+/// The exercise page of a lesson (`#/lecon/N/exercices`).
+#[function_component]
+pub fn ExercisesPage(props: &ExercisesProps) -> Html {
+    let text = props.ctx.lang.text();
+    let lesson = props.ctx.course.manifest.lessons.get(props.index).cloned();
+    let path = lesson.as_ref().and_then(|lesson| lesson.exercises.clone());
+    let exercise = use_load((props.ctx.clone(), path.clone()), |(ctx, path)| async move {
+        let Some(path) = path else { return Ok(None) };
+        let bytes = ctx.course.file(&path).await?;
+        // The bytes matched the signed manifest, so an exercise that does not read is the packer's fault.
+        exercise::from_json(&bytes).map(|exercise| Some(Rc::new(exercise))).map_err(|_| LoadError::Corrupted { path })
+    });
+    let Some(lesson) = lesson else { return html! { <p>{ text.no_such_lesson }</p> } };
+    let back = html! { <p><a href={Route::Lesson(props.index).href()}>{ text.back_to_lesson }</a></p> };
+    let body = match (&*exercise, path) {
+        (Load::Loading, _) => html! { <p class="loading">{ text.loading_file }</p> },
+        (Load::Failed(error), _) => html! { <ErrorPanel error={error.clone()} lang={props.ctx.lang} /> },
+        (Load::Ready(Some(exercise)), Some(path)) => questions(&props.ctx, &lesson.source, &path, exercise),
+        (Load::Ready(_), _) => html! { <p>{ text.no_exercises }</p> },
+    };
+    html! {
+        <div class="exercises">
+            { back.clone() }
+            <h2>{ text.exercises_of }{ " · " }{ &lesson.title }</h2>
+            { body }
+            { back }
+        </div>
+    }
+}
+
+fn questions(ctx: &Ctx, lesson: &str, path: &str, exercise: &Rc<Exercise>) -> Html {
+    let kept = progress::lesson(&ctx.course.manifest.course.id, lesson);
+    let total = exercise.questions.len();
+    exercise
+        .questions
+        .iter()
+        .enumerate()
+        .map(|(position, question)| {
+            let state = kept.question(&question.id).cloned().map(Rc::new);
+            html! {
+                <QuestionForm
+                    key={question.id.clone()}
+                    ctx={ctx.clone()}
+                    lesson={AttrValue::from(lesson.to_owned())}
+                    exercise={AttrValue::from(path.to_owned())}
+                    question={Rc::new(question.clone())}
+                    {position}
+                    {total}
+                    {state}
+                />
+            }
+        })
+        .collect()
+}
+
+#[derive(Properties, PartialEq)]
+struct QuestionProps {
+    ctx: Ctx,
+    lesson: AttrValue,
+    exercise: AttrValue,
+    question: Rc<Question>,
+    /// 0-based position in the exercise: numbers the question and makes its element ids unique.
+    position: usize,
+    total: usize,
+    state: Option<Rc<exercise::QuestionState>>,
+}
+
+/// One question: its controls, the "Vérifier" button, then the grade, the attempts and the explanation.
+#[function_component]
+fn QuestionForm(props: &QuestionProps) -> Html {
+    let question = props.question.clone();
+    let text = props.ctx.lang.text();
+    let response = use_state(|| match &props.state {
+        Some(state) => state.response.clone(),
+        None => controls::empty_response(&question.kind),
+    });
+    let checked = use_state(|| props.state.as_ref().map(|state| state.grade));
+    let attempts = use_state(|| props.state.as_ref().map_or(0, |state| state.attempts));
+    let refused = use_state(|| false);
+    let edit = {
+        let (response, checked) = (response.clone(), checked.clone());
+        Callback::from(move |changed: Response| {
+            response.set(changed);
+            checked.set(None);
+        })
+    };
+    let onsubmit = {
+        let (props_response, checked, attempts, refused) =
+            (response.clone(), checked.clone(), attempts.clone(), refused.clone());
+        let (course, lesson, exercise, total) =
+            (props.ctx.course.manifest.course.id.clone(), props.lesson.clone(), props.exercise.clone(), props.total);
+        let question = question.clone();
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            let response = (*props_response).clone();
+            let grade = exercise::grade(&question, &response);
+            let tries = if grade.is_attempt() { *attempts + 1 } else { *attempts };
+            if grade.is_attempt() {
+                let answer = Answer {
+                    lesson: lesson.to_string(),
+                    exercise: exercise.to_string(),
+                    question: question.id.clone(),
+                    response,
+                    grade,
+                    attempts: tries,
+                };
+                refused.set(!hand_in(&course, &answer, total));
+            }
+            attempts.set(tries);
+            checked.set(Some(grade));
+        })
+    };
+    let prefix = format!("q{}", props.position + 1);
+    let button = match question.kind {
+        Kind::FreeResponse {} => text.keep_answer,
+        _ => text.check,
+    };
+    html! {
+        <form class="question" {onsubmit} novalidate=true>
+            <fieldset>
+                <legend>{ format!("{}. ", props.position + 1) }{ &question.prompt }</legend>
+                { controls::controls(&question.kind, &response, &edit, &prefix, text) }
+            </fieldset>
+            <button type="submit">{ button }</button>
+            <div class="feedback" role="status">
+                { feedback(*checked, *attempts, question.explanation.as_deref(), text) }
+                if *refused { <p class="file-error">{ text.progress_not_kept }</p> }
+            </div>
+        </form>
+    }
+}
+
+fn feedback(checked: Option<Grade>, attempts: u32, explanation: Option<&str>, text: &Text) -> Html {
+    let Some(grade) = checked else { return Html::default() };
+    let (class, message) = match grade {
+        Grade::Correct => ("correct", text.graded_correct),
+        Grade::Partial => ("partial", text.graded_partial),
+        Grade::Incorrect => ("incorrect", text.graded_incorrect),
+        Grade::Kept => ("kept", text.graded_kept),
+        Grade::Unreadable(Unreadable::Empty) => ("unreadable", text.unread_empty),
+        Grade::Unreadable(Unreadable::NotANumber) => ("unreadable", text.unread_number),
+        Grade::Unreadable(Unreadable::NotThisQuestion) => ("unreadable", text.unread_other),
+    };
+    html! {
+        <>
+            <p class={classes!("grade", class)}>{ message }</p>
+            if attempts > 0 { <p class="attempts">{ text.attempts.replace("{n}", &attempts.to_string()) }</p> }
+            if let Some(explanation) = explanation.filter(|_| grade.is_attempt()) {
+                <p class="explanation"><strong>{ text.explanation }</strong>{ " " }{ explanation }</p>
+            }
+        </>
+    }
+}
