@@ -101,49 +101,54 @@ struct QuestionProps {
     state: Option<Rc<exercise::QuestionState>>,
 }
 
+/// Where a question stands on the page: one state rather than four (each kind of state is code in the
+/// download).
+#[derive(Clone)]
+struct Attempt {
+    response: Response,
+    checked: Option<Grade>,
+    attempts: u32,
+    refused: bool,
+}
+
 /// One question: its controls, the "Vérifier" button, then the grade, the attempts and the explanation.
 #[function_component]
 fn QuestionForm(props: &QuestionProps) -> Html {
     let question = props.question.clone();
     let text = props.ctx.lang.text();
-    let response = use_state(|| match &props.state {
-        Some(state) => state.response.clone(),
-        None => controls::empty_response(&question.kind),
+    let attempt = use_state(|| Attempt {
+        response: props.state.as_ref().map_or_else(|| controls::empty_response(&question.kind), |s| s.response.clone()),
+        checked: props.state.as_ref().map(|state| state.grade),
+        attempts: props.state.as_ref().map_or(0, |state| state.attempts),
+        refused: false,
     });
-    let checked = use_state(|| props.state.as_ref().map(|state| state.grade));
-    let attempts = use_state(|| props.state.as_ref().map_or(0, |state| state.attempts));
-    let refused = use_state(|| false);
     let edit = {
-        let (response, checked) = (response.clone(), checked.clone());
-        Callback::from(move |changed: Response| {
-            response.set(changed);
-            checked.set(None);
-        })
+        let attempt = attempt.clone();
+        Callback::from(move |response: Response| attempt.set(Attempt { response, checked: None, ..(*attempt).clone() }))
     };
     let onsubmit = {
-        let (props_response, checked, attempts, refused) =
-            (response.clone(), checked.clone(), attempts.clone(), refused.clone());
+        let attempt = attempt.clone();
         let (course, lesson, exercise, total) =
             (props.ctx.course.manifest.course.id.clone(), props.lesson.clone(), props.exercise.clone(), props.total);
         let question = question.clone();
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
-            let response = (*props_response).clone();
-            let grade = exercise::grade(&question, &response);
-            let tries = if grade.is_attempt() { *attempts + 1 } else { *attempts };
+            let mut next = (*attempt).clone();
+            let grade = exercise::grade(&question, &next.response);
             if grade.is_attempt() {
+                next.attempts += 1;
                 let answer = Answer {
                     lesson: lesson.to_string(),
                     exercise: exercise.to_string(),
                     question: question.id.clone(),
-                    response,
+                    response: next.response.clone(),
                     grade,
-                    attempts: tries,
+                    attempts: next.attempts,
                 };
-                refused.set(!hand_in(&course, &answer, total));
+                next.refused = !hand_in(&course, &answer, total);
             }
-            attempts.set(tries);
-            checked.set(Some(grade));
+            next.checked = Some(grade);
+            attempt.set(next);
         })
     };
     let prefix = format!("q{}", props.position + 1);
@@ -155,12 +160,12 @@ fn QuestionForm(props: &QuestionProps) -> Html {
         <form class="question" {onsubmit} novalidate=true>
             <fieldset>
                 <legend>{ format!("{}. ", props.position + 1) }{ &question.prompt }</legend>
-                { controls::controls(&question.kind, &response, &edit, &prefix, text) }
+                { controls::controls(&question.kind, &attempt.response, &edit, &prefix, text) }
             </fieldset>
             <button type="submit">{ button }</button>
             <div class="feedback" role="status">
-                { feedback(*checked, *attempts, question.explanation.as_deref(), text) }
-                if *refused { <p class="file-error">{ text.progress_not_kept }</p> }
+                { feedback(attempt.checked, attempt.attempts, question.explanation.as_deref(), text) }
+                if attempt.refused { <p class="file-error">{ text.progress_not_kept }</p> }
             </div>
         </form>
     }

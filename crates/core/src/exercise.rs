@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 mod author;
 mod grade;
+mod json;
 mod progress;
 
 pub use author::{parse_exercise, EXERCISES_SUFFIX};
@@ -20,9 +21,10 @@ pub struct Exercise {
     pub questions: Vec<Question>,
 }
 
-/// One question: what is asked, how it is answered and what the teacher explains afterwards.
+/// One question: what is asked, how it is answered and what the teacher explains afterwards. Published
+/// as one flat JSON object (`{"id", "prompt", "type": "numeric", "value", ...}`, see `json`).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "json::Flat", into = "json::Flat")]
 pub struct Question {
     /// Stable identifier within the exercise (what progress and hand-ins are keyed by).
     pub id: String,
@@ -31,15 +33,11 @@ pub struct Question {
     /// What kind of answer is expected, with the key to grade it.
     pub kind: Kind,
     /// The teacher's explanation, shown after the pupil checks an answer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explanation: Option<String>,
 }
 
 /// The kinds of question and their keys. Choice indices are 0-based here (the teacher writes 1-based).
-/// Externally tagged (`{"numeric": {...}}`): the cheapest form for the app to read, since every byte of
-/// its decoder is downloaded by each pupil.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Kind {
     /// One choice among several.
     SingleChoice {
@@ -62,7 +60,6 @@ pub enum Kind {
         /// How far from `value` an answer may be and still be right (0 or more).
         tolerance: f64,
         /// The unit the value is in, such as `V` or `kWh`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         unit: Option<String>,
     },
     /// A few words, right when they match one of the accepted answers once case, accents and spaces

@@ -356,19 +356,24 @@ fn points_at_exercise_mistakes() {
 #[test]
 fn reading_published_exercises_checks_them_again() {
     let refused = |json: &str| from_json(json.as_bytes()).unwrap_err().to_string();
-    let single =
-        r#"{"questions":[{"id":"q","prompt":"?","kind":{"single_choice":{"choices":["a","b"],"correct":2}}}]}"#;
+    let single = r#"{"questions":[{"id":"q","prompt":"?","type":"single_choice","choices":["a","b"],"correct":[2]}]}"#;
     assert_eq!(refused(single), "question `q`: correct choice 3 is out of range: there are 2 choices");
-    let numeric = r#"{"questions":[{"id":"q","prompt":"?","kind":{"numeric":{"value":1,"tolerance":-1}}}]}"#;
+    let numeric = r#"{"questions":[{"id":"q","prompt":"?","type":"numeric","value":1,"tolerance":-1}]}"#;
     assert_eq!(refused(numeric), "question `q`: tolerance must be a number, 0 or more");
-    let twice = r#"{"questions":[{"id":"q","prompt":"?","kind":{"free_response":{}}},{"id":"q","prompt":"!","kind":{"free_response":{}}}]}"#;
+    let twice = r#"{"questions":[{"id":"q","prompt":"?","type":"free_response"},{"id":"q","prompt":"!","type":"free_response"}]}"#;
     assert_eq!(refused(twice), "question `q`: id is used by another question");
     assert_eq!(refused(r#"{"questions":[]}"#), "exercise is malformed: no question");
-    let extra = r#"{"questions":[{"id":"q","prompt":"?","kind":{"free_response":{"answer":1}}}]}"#;
+    let extra = r#"{"questions":[{"id":"q","prompt":"?","type":"free_response","answer":1}]}"#;
     assert!(refused(extra).contains("unknown field `answer`"), "{}", refused(extra));
-    let extra_top = r#"{"questions":[{"id":"q","prompt":"?","kind":{"free_response":{}}}],"script":"x"}"#;
+    let extra_top = r#"{"questions":[{"id":"q","prompt":"?","type":"free_response"}],"script":"x"}"#;
     assert!(refused(extra_top).contains("unknown field `script`"));
     assert!(refused("not json").starts_with("exercise is malformed"));
+    let foreign = r#"{"questions":[{"id":"q","prompt":"?","type":"numeric","value":1,"choices":["a","b"]}]}"#;
+    assert!(refused(foreign).contains("question `q`: `choices` does not belong to its type"), "{}", refused(foreign));
+    let two = r#"{"questions":[{"id":"q","prompt":"?","type":"single_choice","choices":["a","b"],"correct":[0,1]}]}"#;
+    assert!(refused(two).contains("question `q`: a single choice has one right choice"), "{}", refused(two));
+    let valueless = r#"{"questions":[{"id":"q","prompt":"?","type":"numeric"}]}"#;
+    assert!(refused(valueless).contains("a numeric question needs a value"), "{}", refused(valueless));
 }
 
 #[test]
