@@ -122,6 +122,16 @@ fn QuestionForm(props: &QuestionProps) -> Html {
         attempts: props.state.as_ref().map_or(0, |state| state.attempts),
         refused: false,
     });
+    let refocus: controls::Refocus = use_mut_ref(|| None);
+    {
+        // After each drawing: the move button just pressed gets the focus back.
+        let refocus = refocus.clone();
+        use_effect(move || {
+            if let Some(button) = refocus.borrow_mut().take() {
+                let _ = button.focus();
+            }
+        });
+    }
     let edit = {
         let attempt = attempt.clone();
         Callback::from(move |response: Response| attempt.set(Attempt { response, checked: None, ..(*attempt).clone() }))
@@ -152,6 +162,7 @@ fn QuestionForm(props: &QuestionProps) -> Html {
         })
     };
     let prefix = format!("q{}", props.position + 1);
+    let needs = controls::Needs { edit: &edit, refocus: &refocus, prefix: &prefix, text };
     let button = match question.kind {
         Kind::FreeResponse {} => text.keep_answer,
         _ => text.check,
@@ -160,7 +171,7 @@ fn QuestionForm(props: &QuestionProps) -> Html {
         <form class="question" {onsubmit} novalidate=true>
             <fieldset>
                 <legend>{ format!("{}. ", props.position + 1) }{ &question.prompt }</legend>
-                { controls::controls(&question.kind, &attempt.response, &edit, &prefix, text) }
+                { controls::controls(&question.kind, &attempt.response, &needs) }
             </fieldset>
             <button type="submit">{ button }</button>
             <div class="feedback" role="status">

@@ -21,13 +21,20 @@ async function check(form, expected, attempts) {
   if (attempts !== undefined) await form.getByText(`Tentatives : ${attempts}`, { exact: true }).waitFor();
 }
 
-/** Puts the items of an ordering question in `wanted` order with the keyboard, "Monter" buttons only. */
+/**
+ * Puts the items of an ordering question in `wanted` order with the keyboard: focus an item's "Monter"
+ * button once, then press Enter until the item is in place; the focus stays on that button as it moves.
+ */
 async function order(page, form, wanted) {
   for (let target = 0; target < wanted.length; target++) {
     const shown = await form.locator('.ordering .item').allInnerTexts();
-    for (let at = shown.indexOf(wanted[target]); at > target; at--) {
-      await form.getByRole('button', { name: `Monter : ${wanted[target]}`, exact: true }).focus();
+    let at = shown.indexOf(wanted[target]);
+    if (at <= target) continue;
+    const label = `Monter : ${wanted[target]}`;
+    await form.getByRole('button', { name: label, exact: true }).focus();
+    for (; at > target; at--) {
       await page.keyboard.press('Enter');
+      assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), label);
     }
   }
   assert.deepEqual(await form.locator('.ordering .item').allInnerTexts(), wanted);

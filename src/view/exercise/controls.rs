@@ -2,8 +2,11 @@
 //! items moved with buttons (keyboard operable, no dragging), a text area. Each edit hands the whole new
 //! response to `edit`.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use cartable_core::exercise::{shown_order, Kind, Response};
-use web_sys::{HtmlInputElement, HtmlTextAreaElement};
+use web_sys::{HtmlElement, HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use crate::i18n::Text;
@@ -21,8 +24,25 @@ pub fn empty_response(kind: &Kind) -> Response {
     }
 }
 
-/// The controls of `kind`, showing `response`; element ids start with `prefix`, unique in the page.
-pub fn controls(kind: &Kind, response: &Response, edit: &Callback<Response>, prefix: &str, text: &Text) -> Html {
+/// A button to focus again once the page is drawn: moving an item moves its buttons in the document,
+/// which takes the keyboard focus away from the one just pressed.
+pub type Refocus = Rc<RefCell<Option<HtmlElement>>>;
+
+/// What the controls of a question need besides its kind and response.
+pub struct Needs<'a> {
+    /// Receives each edited response.
+    pub edit: &'a Callback<Response>,
+    /// Where a pressed move button waits to be focused again.
+    pub refocus: &'a Refocus,
+    /// Start of element ids, unique in the page.
+    pub prefix: &'a str,
+    /// The interface strings.
+    pub text: &'static Text,
+}
+
+/// The controls of `kind`, showing `response`.
+pub fn controls(kind: &Kind, response: &Response, needs: &Needs) -> Html {
+    let Needs { edit, refocus, prefix, text } = *needs;
     match (kind, response) {
         (Kind::SingleChoice { choices, .. }, Response::Choice(chosen)) => {
             let options = choices.iter().enumerate().map(|(index, choice)| {
@@ -81,7 +101,7 @@ pub fn controls(kind: &Kind, response: &Response, edit: &Callback<Response>, pre
                 </p>
             }
         }
-        (Kind::Ordering { items }, Response::Order(order)) => ordering(items, order, edit, text),
+        (Kind::Ordering { items }, Response::Order(order)) => ordering(items, order, edit, refocus, text),
         (Kind::FreeResponse {}, Response::Free(typed)) => {
             let oninput = edit.reform(|event: InputEvent| {
                 Response::Free(event.target_unchecked_into::<HtmlTextAreaElement>().value())
@@ -95,7 +115,7 @@ pub fn controls(kind: &Kind, response: &Response, edit: &Callback<Response>, pre
             }
         }
         // A kept response of another kind (the teacher changed the question): start again.
-        (kind, _) => controls(kind, &empty_response(kind), edit, prefix, text),
+        (kind, _) => controls(kind, &empty_response(kind), needs),
     }
 }
 
@@ -103,15 +123,21 @@ fn input_value(event: &InputEvent) -> String {
     event.target_unchecked_into::<HtmlInputElement>().value()
 }
 
-/// Items in the pupil's order, each with buttons to move it up or down.
-fn ordering(items: &[String], order: &[usize], edit: &Callback<Response>, text: &Text) -> Html {
+/// Items in the pupil's order, each with buttons to move it up or down. A button that cannot move its item
+/// further is `aria-disabled`, not `disabled`: a disabled button would lose the focus of the pupil who
+/// just moved the item to the end of the list.
+fn ordering(items: &[String], order: &[usize], edit: &Callback<Response>, refocus: &Refocus, text: &Text) -> Html {
     let last = order.len().saturating_sub(1);
     let rows = order.iter().enumerate().filter_map(|(position, &item)| {
         let name = items.get(item)?;
         let swap = |with: usize| {
             let mut moved = order.to_vec();
             moved.swap(position, with);
-            edit.reform(move |_: MouseEvent| Response::Order(moved.clone()))
+            let refocus = refocus.clone();
+            edit.reform(move |event: MouseEvent| {
+                *refocus.borrow_mut() = Some(event.target_unchecked_into::<HtmlElement>());
+                Response::Order(moved.clone())
+            })
         };
         let up = (position > 0).then(|| swap(position - 1));
         let down = (position < last).then(|| swap(position + 1));
@@ -119,9 +145,9 @@ fn ordering(items: &[String], order: &[usize], edit: &Callback<Response>, text: 
             <li key={item}>
                 <span class="item">{ name }</span>
                 <span class="moves">
-                    <button type="button" disabled={up.is_none()} onclick={up.unwrap_or_default()}
+                    <button type="button" aria-disabled={up.is_none().then_some("true")} onclick={up.unwrap_or_default()}
                         aria-label={format!("{} : {name}", text.move_up)}>{ "↑ " }{ text.move_up }</button>
-                    <button type="button" disabled={down.is_none()} onclick={down.unwrap_or_default()}
+                    <button type="button" aria-disabled={down.is_none().then_some("true")} onclick={down.unwrap_or_default()}
                         aria-label={format!("{} : {name}", text.move_down)}>{ "↓ " }{ text.move_down }</button>
                 </span>
             </li>
