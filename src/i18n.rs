@@ -229,7 +229,7 @@ const FR: Text = Text {
     unread_other: "Cette réponse ne correspond pas à la question.",
     explanation: "Explication :",
     attempts: "Tentatives : {n}",
-    progress_line: "{answered}/{total} questions faites, {correct} justes, {attempts} tentatives",
+    progress_line: "{answered}/{total} questions faites · justes : {correct} · tentatives : {attempts}",
     progress_none: "à faire",
     progress_not_kept: "Ce navigateur n'a pas pu garder votre réponse : elle sera perdue en quittant la page.",
 };
@@ -320,7 +320,7 @@ const EN: Text = Text {
     unread_other: "This answer does not fit the question.",
     explanation: "Explanation:",
     attempts: "Attempts: {n}",
-    progress_line: "{answered}/{total} questions done, {correct} right, {attempts} attempts",
+    progress_line: "{answered}/{total} questions done · right: {correct} · attempts: {attempts}",
     progress_none: "to do",
     progress_not_kept: "This browser could not keep your answer: it will be lost when you leave the page.",
 };

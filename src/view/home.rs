@@ -22,7 +22,7 @@ pub struct HomeProps {
     pub offline: Offline,
 }
 
-/// A lesson's exercise progress in words: "3/6 questions faites, 2 justes, 5 tentatives".
+/// A lesson's exercise progress in words: "3/6 questions faites · justes : 2 · tentatives : 5".
 fn progress_line(summary: Summary, text: &Text) -> String {
     if summary.answered == 0 {
         return text.progress_none.to_owned();
@@ -46,7 +46,11 @@ pub fn HomePage(props: &HomeProps) -> Html {
             let summary = progress.lesson(&lesson.source).map(|kept| kept.summary()).unwrap_or_default();
             html! {
                 <span class="lesson-exercises">
-                    { " · " }<a href={Route::Exercises(index).href()}>{ text.exercises }</a>{ " : " }
+                    { " · " }
+                    <a href={Route::Exercises(index).href()} title={format!("{} · {}", text.exercises_of, lesson.title)}>
+                        { text.exercises }
+                    </a>
+                    { " : " }
                     <span class="progress">{ progress_line(summary, text) }</span>
                 </span>
             }

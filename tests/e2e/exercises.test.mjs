@@ -98,9 +98,9 @@ test('a pupil answers each kind of question, is graded at once and finds the pro
   assert.equal(await question(page, 6).getByLabel('Votre réponse').inputValue(), 'Pour ne pas abîmer le multimètre.');
   assert.ok(await question(page, 1).getByLabel('en volts (V)').isChecked());
   await page.getByRole('link', { name: 'Accueil' }).click();
-  await page.getByText('6/6 questions faites, 5 justes, 8 tentatives').waitFor();
+  await page.getByText('6/6 questions faites · justes : 5 · tentatives : 8').waitFor();
   await page.reload();
-  await page.getByText('6/6 questions faites, 5 justes, 8 tentatives').waitFor();
+  await page.getByText('6/6 questions faites · justes : 5 · tentatives : 8').waitFor();
   assert.deepEqual(page.errors, []);
 });
 
@@ -127,8 +127,8 @@ test('exercises are graded and progress kept with the origin stopped, once the c
   await check(name, WRONG, 1);
 
   await page.getByRole('link', { name: 'Accueil' }).click();
-  await lessonTwo.getByText('3/5 questions faites, 2 justes, 3 tentatives').waitFor();
+  await lessonTwo.getByText('3/5 questions faites · justes : 2 · tentatives : 3').waitFor();
   await page.reload();
-  await page.locator('.lesson-list li').nth(1).getByText('3/5 questions faites, 2 justes, 3 tentatives').waitFor();
+  await page.locator('.lesson-list li').nth(1).getByText('3/5 questions faites · justes : 2 · tentatives : 3').waitFor();
   assert.deepEqual(page.errors, []);
 });
