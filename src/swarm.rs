@@ -406,43 +406,23 @@ impl Swarm {
 /// talks to classmates (also for the service worker, see `misses`), the others use what it stores. The
 /// lock is held for the life of the tab. True where Web Locks do not exist.
 pub async fn lead(course_id: &str) -> bool {
-    use wasm_bindgen::closure::Closure;
-    use wasm_bindgen::{JsCast as _, JsValue};
-    let Some(navigator) = web_sys::window().map(|window| window.navigator()) else { return true };
-    // Called through `Reflect` rather than web-sys, whose Web Locks are behind its unstable APIs; and not
-    // through a JavaScript string, which the page's Content-Security-Policy refuses to evaluate.
-    let locks = js_sys::Reflect::get(&navigator, &"locks".into()).unwrap_or(JsValue::UNDEFINED);
-    let request =
-        js_sys::Reflect::get(&locks, &"request".into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-    let Some(request) = request.filter(|_| !locks.is_undefined()) else { return true };
-    let options = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&options, &"ifAvailable".into(), &JsValue::TRUE);
-    let (sender, receiver) = futures::channel::oneshot::channel();
-    let sender = Rc::new(Cell::new(Some(sender)));
-    let granted = sender.clone();
-    // Given the lock, the callback returns a promise that never settles: the lock is held for the tab's life.
-    let callback = Closure::once_into_js(move |lock: JsValue| -> JsValue {
-        let won = !lock.is_null();
-        if let Some(sender) = granted.take() {
-            let _ = sender.send(won);
-        }
-        if won {
-            js_sys::Promise::new(&mut |_, _| {}).into()
-        } else {
-            JsValue::NULL
-        }
-    });
-    let name = JsValue::from(cartable_core::miss::leader_name(course_id));
-    let Ok(held) = request.call3(&locks, &name, &options, &callback) else { return true };
-    let refused = held.dyn_into::<js_sys::Promise>().map(wasm_bindgen_futures::JsFuture::from);
-    if let Ok(refused) = refused {
-        wasm_bindgen_futures::spawn_local(async move {
-            if refused.await.is_err() {
-                if let Some(sender) = sender.take() {
-                    let _ = sender.send(true);
-                }
-            }
-        });
-    }
-    receiver.await.unwrap_or(true)
+    let name = cartable_core::miss::leader_name(course_id);
+    wasm_bindgen_futures::JsFuture::from(take_lead(&name)).await.map(|won| won.is_truthy()).unwrap_or(true)
+}
+
+// In JavaScript, as `askLeader` is in the worker: the same through web-sys (whose Web Locks are unstable)
+// and closures weighs most of a kilobyte of the app's gzip. A module file, not a string evaluated at run
+// time, which the page's Content-Security-Policy refuses.
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = "export function take_lead(name) {
+  return new Promise((done) => {
+    if (!navigator.locks) return done(true);
+    navigator.locks.request(name, { ifAvailable: true }, (lock) => {
+      done(!!lock);
+      return lock ? new Promise(() => {}) : null;
+    }).catch(() => done(true));
+  });
+}")]
+extern "C" {
+    /// Resolves to whether this tab now holds the Web Lock `name` for its life (true without Web Locks).
+    fn take_lead(name: &str) -> js_sys::Promise;
 }
