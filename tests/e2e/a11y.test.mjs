@@ -141,3 +141,26 @@ test('the language follows the browser, French otherwise; the switch is kept and
   assert.equal(await page.locator('.agenda time').first().innerText(), frenchDate);
   assert.deepEqual([...german.errors, ...page.errors], []);
 });
+
+test('a lesson prints as a lesson: black on white, even in dark mode, without the app around it', async (t) => {
+  const course = packSample(scratch(t));
+  const server = await serve(t, course);
+  const page = await open(await launch(t), `${server.url}#/lecon/1`, { colorScheme: 'dark' });
+  await page.getByRole('heading', { level: 1, name: course.manifest.lessons[0].title }).waitFor();
+  await page.emulateMedia({ media: 'print', colorScheme: 'dark' });
+  const printed = await page.evaluate(() => {
+    const style = (selector) => getComputedStyle(document.querySelector(selector));
+    return {
+      ink: style('body').color,
+      paper: style('body').backgroundColor,
+      hidden: ['.toolbar', '.skip-link', '.course-header nav'].map((selector) => style(selector).display),
+      lesson: style('.lesson-body').display,
+      // The reading-aid boxes keep their light tint: a dark band would print as a black block.
+      boxes: [style('.lesson-body blockquote').backgroundColor, style('.lesson-body thead th').backgroundColor],
+    };
+  });
+  assert.deepEqual(printed, {
+    ink: 'rgb(0, 0, 0)', paper: 'rgb(255, 255, 255)', hidden: ['none', 'none', 'none'], lesson: 'block',
+    boxes: ['rgb(241, 241, 241)', 'rgb(241, 241, 241)'],
+  });
+});
