@@ -129,3 +129,15 @@ test('the app works under the Content-Security-Policy it is served with, online 
   assert.deepEqual(await violations(page), ['script-src-elem inline']);
   assert.deepEqual(page.errors, []);
 });
+
+test('an embed address without a course or key says so, in the browser language', async (t) => {
+  const course = packSample(scratch(t));
+  const server = await serve(t, course);
+  const browser = await launch(t);
+  const french = await browser.newPage();
+  await french.goto(`${server.url}embed.html?manifest=courses/x/manifest.json`);
+  await french.locator('.fatal').getByText("cartable n'a pas pu démarrer : l'adresse de la page doit donner manifest et key").waitFor();
+  const english = await (await browser.newContext({ locale: 'en-GB' })).newPage();
+  await english.goto(`${server.url}embed.html`);
+  await english.locator('.fatal').getByText('cartable could not start:').waitFor();
+});
