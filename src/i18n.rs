@@ -13,12 +13,32 @@ pub enum Lang {
 const SAVED: &str = "cartable.lang";
 
 impl Lang {
-    /// The language to start with: the page's option, else the pupil's last choice, else French.
+    /// The language to start with: the page's option, else the pupil's last choice, else the first of the
+    /// browser's languages that is French or English, else French.
     pub fn choose(option: Option<&str>) -> Lang {
         let saved = || web_sys::window()?.local_storage().ok()??.get_item(SAVED).ok()?;
-        match option.map(str::to_owned).or_else(saved).as_deref() {
-            Some(tag) if tag.starts_with("en") => Lang::En,
-            _ => Lang::Fr,
+        let chosen = option.map(str::to_owned).or_else(saved).and_then(|tag| Lang::from_tag(&tag));
+        chosen.or_else(Lang::from_browser).unwrap_or(Lang::Fr)
+    }
+
+    fn from_tag(tag: &str) -> Option<Lang> {
+        let primary = tag.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase();
+        match primary.as_str() {
+            "fr" => Some(Lang::Fr),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    fn from_browser() -> Option<Lang> {
+        let languages = web_sys::window()?.navigator().languages();
+        languages.iter().find_map(|tag| Lang::from_tag(&tag.as_string()?))
+    }
+
+    /// Names the document's language (`<html lang>`), so that screen readers and hyphenation follow it.
+    pub fn apply_to_document(self) {
+        if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+            let _ = root.set_attribute("lang", self.tag());
         }
     }
 
@@ -89,6 +109,7 @@ pub struct Text {
     pub crashed: &'static str,
     pub reload: &'static str,
     pub main_navigation: &'static str,
+    pub skip_to_content: &'static str,
     pub offline_banner: &'static str,
     pub save_offline: &'static str,
     pub resume_saving: &'static str,
@@ -178,6 +199,7 @@ const FR: Text = Text {
     crashed: "cartable a rencontré une erreur.",
     reload: "Recharger la page",
     main_navigation: "Navigation du cours",
+    skip_to_content: "Aller au contenu",
     offline_banner: "Hors ligne : copie du {date}.",
     save_offline: "Enregistrer pour consulter hors ligne",
     resume_saving: "Reprendre l'enregistrement",
@@ -269,6 +291,7 @@ const EN: Text = Text {
     crashed: "cartable ran into an error.",
     reload: "Reload the page",
     main_navigation: "Course navigation",
+    skip_to_content: "Skip to content",
     offline_banner: "Offline: copy from {date}.",
     save_offline: "Save for offline use",
     resume_saving: "Resume saving",

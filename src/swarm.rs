@@ -406,12 +406,23 @@ impl Swarm {
 /// talks to classmates (also for the service worker, see `misses`), the others use what it stores. The
 /// lock is held for the life of the tab. True where Web Locks do not exist.
 pub async fn lead(course_id: &str) -> bool {
-    let body = "return new Promise((done) => { if (!navigator.locks) return done(true); \
-        navigator.locks.request(name, { ifAvailable: true }, (lock) => { done(!!lock); \
-        return lock ? new Promise(() => {}) : null; }).catch(() => done(true)); });";
-    let request = js_sys::Function::new_with_args("name", body);
     let name = cartable_core::miss::leader_name(course_id);
-    let Ok(promise) = request.call1(&wasm_bindgen::JsValue::NULL, &name.into()) else { return true };
-    let promise: js_sys::Promise = wasm_bindgen::JsCast::unchecked_into(promise);
-    wasm_bindgen_futures::JsFuture::from(promise).await.map(|won| won.is_truthy()).unwrap_or(true)
+    wasm_bindgen_futures::JsFuture::from(take_lead(&name)).await.map(|won| won.is_truthy()).unwrap_or(true)
+}
+
+// In JavaScript, as `askLeader` is in the worker: the same through web-sys (whose Web Locks are unstable)
+// and closures weighs most of a kilobyte of the app's gzip. A module file, not a string evaluated at run
+// time, which the page's Content-Security-Policy refuses.
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = "export function take_lead(name) {
+  return new Promise((done) => {
+    if (!navigator.locks) return done(true);
+    navigator.locks.request(name, { ifAvailable: true }, (lock) => {
+      done(!!lock);
+      return lock ? new Promise(() => {}) : null;
+    }).catch(() => done(true));
+  });
+}")]
+extern "C" {
+    /// Resolves to whether this tab now holds the Web Lock `name` for its life (true without Web Locks).
+    fn take_lead(name: &str) -> js_sys::Promise;
 }

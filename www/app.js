@@ -12,7 +12,12 @@ try {
   mount(root, config);
 } catch (error) {
   for (const early of document.querySelectorAll('.cartable-prerender')) early.remove();
-  root.textContent = "cartable n'a pas pu démarrer : " + error.message +
-    '. Rechargez la page ; si cela continue, prévenez votre établissement.';
+  // The app's strings are in the wasm that failed: French, or English for a browser that prefers it.
+  let chosen = null;
+  try { chosen = localStorage.getItem('cartable.lang'); } catch { /* storage refused: the browser's choice */ }
+  const english = /^en\b/i.test(chosen ?? navigator.languages.find((tag) => /^(fr|en)\b/i.test(tag)) ?? '');
+  root.textContent = english
+    ? `cartable could not start: ${error.message}. Reload the page; if this goes on, tell your school.`
+    : `cartable n'a pas pu démarrer : ${error.message}. Rechargez la page ; si cela continue, prévenez votre établissement.`;
   root.classList.add('fatal');
 }

@@ -6,6 +6,7 @@ use std::rc::Rc;
 use futures::channel::oneshot;
 
 use cartable_core::PublicKey;
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use cartable_core::date::Date;
@@ -95,6 +96,7 @@ pub fn App(props: &AppProps) -> Html {
             lang.set(lang.other());
         })
     };
+    use_effect_with(*lang, |lang| lang.apply_to_document());
     let retry = Callback::from(move |_| attempt.set(*attempt + 1));
     let new_version = use_new_version(props.service_worker.clone());
     let text = lang.text();
@@ -105,6 +107,9 @@ pub fn App(props: &AppProps) -> Html {
     };
     html! {
         <div class="cartable" lang={lang.tag()}>
+            <a class="skip-link" href={format!("#{CONTENT}")} onclick={Callback::from(skip_to_content)}>
+                { text.skip_to_content }
+            </a>
             <div class="toolbar">
                 <button type="button" class="switch-lang" onclick={switch_lang} lang={lang.other().tag()}>
                     { text.switch_to }
@@ -118,8 +123,20 @@ pub fn App(props: &AppProps) -> Html {
                     </button>
                 </div>
             }
-            { body }
+            <div id={CONTENT} tabindex="-1">{ body }</div>
         </div>
+    }
+}
+
+/// The `id` of the element holding the page, which the skip link focuses.
+const CONTENT: &str = "contenu";
+
+/// Moves the focus past the toolbar to the page, without touching the address: its fragment is the route.
+fn skip_to_content(event: MouseEvent) {
+    event.prevent_default();
+    let content = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(CONTENT));
+    if let Some(content) = content.and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = content.focus();
     }
 }
 

@@ -92,7 +92,7 @@ pub fn OfflinePanel(props: &OfflineProps) -> Html {
         <section class="offline-panel" aria-labelledby="offline-title">
             <h2 id="offline-title">{ text.offline_section }</h2>
             if complete {
-                <p class="saved">{ text.saved_offline }</p>
+                <p class="saved" role="status">{ text.saved_offline }</p>
             } else if *status == Status::Saving {
                 <p class="saving" role="status">{ text.saving }</p>
             } else {

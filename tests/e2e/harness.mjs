@@ -238,13 +238,14 @@ export function chunksOf(manifest) {
 }
 
 /**
- * Launches headless Chromium; closes it when the test ends. WebRTC between its contexts runs over
+ * Launches headless Chromium in French; closes it when the test ends. WebRTC between its contexts runs over
  * loopback, with plain host addresses (no mDNS names, which nothing resolves here).
  */
 export async function launch(t) {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
+    // French pupils' browsers: the app follows the browser's language (a context may set another locale).
+    args: ['--accept-lang=fr-FR,fr', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
       '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'],
   });
@@ -341,4 +342,30 @@ export async function turnRelay(t) {
     child.once('exit', () => { clearTimeout(timer); clearInterval(watch); failed(new Error(`turnserver exited: ${output}`)); });
   });
   return { url: `turn:127.0.0.1:${port}`, username, credential, log: () => output };
+}
+
+/**
+ * Runs axe-core (npm) over the page as it is now and returns its `serious` and `critical` violations,
+ * each as `{ id, impact, help, targets }`; prints them when there are any. `page` may also be a frame
+ * (an embedded app is audited inside its iframe). Every page type of the app goes through this in
+ * `a11y.test.mjs`.
+ */
+export async function auditAccessibility(page, label = page.url()) {
+  // Evaluated rather than added as a script tag, which the app's Content-Security-Policy would refuse.
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource());
+  const { violations, passes } = await page.evaluate(async () => {
+    const { violations, passes } = await window.axe.run(document, { resultTypes: ['violations'], iframes: false });
+    const found = violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) }));
+    return { violations: found, passes: passes.length };
+  });
+  if (passes === 0) throw new Error(`axe checked nothing on ${label}`);
+  const grave = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  for (const v of grave) console.log(`[axe] ${label}: ${v.impact} ${v.id} (${v.help}) at ${v.targets.slice(0, 5).join(', ')}`);
+  return grave;
+}
+
+let axe = null;
+function axeSource() {
+  axe ??= readFileSync(join(root, 'tests/e2e/node_modules/axe-core/axe.min.js'), 'utf8');
+  return axe;
 }

@@ -40,5 +40,8 @@ pub fn run(host: &str, port: u16, work: Option<PathBuf>) -> anyhow::Result<()> {
         access_log: false,
         tracker: serve::TrackerChoice::Embedded,
     };
-    serve::run(&options, Some(|base| format!("open {base} in a browser; press Ctrl-C to stop")))
+    let hint: serve::Hint = |base| {
+        format!("open {base} in a browser; a school's site embedding it: {base}ecole.html; press Ctrl-C to stop")
+    };
+    serve::run(&options, Some(hint))
 }

@@ -9,7 +9,9 @@ mod keygen;
 mod listener;
 mod mirror;
 mod origin;
+
 mod pack;
+mod policy;
 mod rehearse;
 mod serve;
 mod site;

@@ -82,7 +82,9 @@ pub fn run(options: &Options, hint: Option<Hint>) -> anyhow::Result<()> {
     };
     if let (Some(first), Some(key)) = (manifests.first(), key) {
         site.config = Some(config_json(first, &key, &options.mirrors, tracker_url.as_deref()));
+        site.embedded = Some((manifest_path(first), key.to_string()));
     }
+    site.mirror_origins = options.mirrors.iter().filter_map(|mirror| crate::policy::origin_of(mirror)).collect();
     announce(&url("http", &options.host, port), &manifests, hint).context("cannot write to standard output")?;
     listener.set_nonblocking(true).context("cannot set up the listening socket")?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -144,7 +146,7 @@ fn open_site(options: &Options) -> anyhow::Result<(Site, Vec<Manifest>, Option<P
     if !manifests.is_empty() {
         check_config_block(&www)?;
     }
-    Ok((Site { www, pkg, config: None, courses }, manifests, key))
+    Ok((Site { www, pkg, config: None, courses, mirror_origins: Vec::new(), embedded: None }, manifests, key))
 }
 
 fn open_courses(
@@ -170,9 +172,14 @@ fn open_courses(
     Ok((courses, manifests))
 }
 
+/// Where the served course's manifest is, relative to the app page.
+fn manifest_path(manifest: &Manifest) -> String {
+    format!("courses/{}/manifest.json", manifest.course.id)
+}
+
 /// The page's config block: the shown course, the key, and the mirrors and tracker if any.
 fn config_json(manifest: &Manifest, key: &PublicKey, mirrors: &[String], tracker: Option<&str>) -> String {
-    let manifest_path = format!("courses/{}/manifest.json", manifest.course.id);
+    let manifest_path = manifest_path(manifest);
     let quoted = |text: &str| serde_json::Value::from(text).to_string();
     let mut config = format!(r#"{{"manifest": {}, "key": {}"#, quoted(&manifest_path), quoted(&key.to_string()));
     if !mirrors.is_empty() {

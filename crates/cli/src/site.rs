@@ -10,6 +10,8 @@ use axum::http::{header, HeaderValue, Method, Response, StatusCode};
 use cartable_core::media::media_type;
 use cartable_core::Cid;
 
+use crate::policy::{content_security_policy, Framing};
+
 /// The marker that opens the page's configuration block; `serve` replaces what follows it up to `</script>`.
 pub const CONFIG_OPEN: &str = r#"<script type="application/json" id="cartable-config">"#;
 const CONFIG_CLOSE: &str = "</script>";
@@ -26,7 +28,21 @@ pub struct Site {
     pub config: Option<String>,
     /// Packed course folders by course id.
     pub courses: BTreeMap<String, PathBuf>,
+    /// Origins of the course's mirrors, which the pages' Content-Security-Policy lets them fetch from.
+    pub mirror_origins: Vec<String>,
+    /// The shown course's manifest path and key, written into the demo school page's iframe address.
+    pub embedded: Option<(String, String)>,
 }
+
+/// The demo school page, whose iframe address `serve` fills in with the course and its key.
+const SCHOOL_PAGE: &str = "ecole.html";
+/// The example of `mount()` in a site's own page, whose script `serve` fills in likewise.
+const MOUNT_EXAMPLE: &str = "examples/mount.html";
+/// The placeholders of the pages for the course and the school key.
+const MANIFEST_PLACEHOLDER: &str = "courses/exemple/manifest.json";
+const KEY_PLACEHOLDER: &str = "ed25519:REPLACE-WITH-THE-SCHOOL-PUBLIC-KEY";
+/// The page other sites frame.
+const EMBED_PAGE: &str = "embed.html";
 
 impl Site {
     /// The answer to `method path` (the raw, undecoded request path).
@@ -42,13 +58,43 @@ impl Site {
     }
 
     async fn app(&self, path: &str) -> Response<Body> {
-        if path == "/" || path == "/index.html" {
-            return self.index().await;
-        }
-        match path.strip_prefix("/pkg/") {
+        let page = path.trim_start_matches('/');
+        let response = match path.strip_prefix("/pkg/") {
+            _ if path == "/" || page == "index.html" => self.index().await,
+            _ if page == SCHOOL_PAGE || page == MOUNT_EXAMPLE => return self.filled_page(page).await,
             Some(rest) => static_file(&self.pkg, rest, NO_CACHE).await,
-            None => static_file(&self.www, path.trim_start_matches('/'), NO_CACHE).await,
+            None => static_file(&self.www, page, NO_CACHE).await,
+        };
+        match (page.ends_with(".html") || page.is_empty(), response.status().is_success()) {
+            (true, true) => self.with_policy(response, page),
+            _ => response,
         }
+    }
+
+    /// An app page with its Content-Security-Policy: framed by any site for the embed page, by none
+    /// but its own origin otherwise.
+    fn with_policy(&self, mut response: Response<Body>, page: &str) -> Response<Body> {
+        let framing = if page == EMBED_PAGE { Framing::AnySite } else { Framing::SameOrigin };
+        let policy = content_security_policy(&self.mirror_origins, framing);
+        if let Ok(value) = HeaderValue::from_str(&policy) {
+            response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
+        }
+        response
+    }
+
+    /// A page of a school's own site (the demo school page, the `mount()` example), naming the served
+    /// course and key: in its iframe's address, or in its script. The school's page: no policy of ours.
+    async fn filled_page(&self, name: &str) -> Response<Body> {
+        let Some(file) = resolve(&self.www, name).await else { return not_found() };
+        let Ok(mut page) = tokio::fs::read_to_string(&file).await else { return not_found() };
+        if let Some((manifest, key)) = &self.embedded {
+            let (manifest, key) = match name {
+                SCHOOL_PAGE => (query_value(manifest), query_value(key)),
+                _ => (manifest.clone(), key.clone()),
+            };
+            page = page.replace(MANIFEST_PLACEHOLDER, &manifest).replace(KEY_PLACEHOLDER, &key);
+        }
+        file_response(page.into_bytes(), media_type(name), NO_CACHE)
     }
 
     async fn index(&self) -> Response<Body> {
@@ -86,6 +132,12 @@ pub fn with_config(page: &str, config: &str) -> Option<String> {
     let start = page.find(CONFIG_OPEN)? + CONFIG_OPEN.len();
     let end = start + page[start..].find(CONFIG_CLOSE)?;
     Some(format!("{}{config}{}", &page[..start], &page[end..]))
+}
+
+/// `text` as a value in a URL's query: `+` (a key's base64) would otherwise be read as a space.
+fn query_value(text: &str) -> String {
+    let keep = |byte: u8| byte.is_ascii_alphanumeric() || b"-._~:/".contains(&byte);
+    text.bytes().map(|byte| if keep(byte) { char::from(byte).to_string() } else { format!("%{byte:02X}") }).collect()
 }
 
 async fn static_file(base: &Path, relative: &str, cache: &'static str) -> Response<Body> {
@@ -185,5 +237,11 @@ mod tests {
         let expected = format!("<head>{CONFIG_OPEN}{{\"new\": 2}}</script><script>x</script>");
         assert_eq!(with_config(&page, "{\"new\": 2}"), Some(expected));
         assert_eq!(with_config("<head></head>", "{}"), None);
+    }
+
+    #[test]
+    fn a_key_in_a_query_keeps_its_plus_signs() {
+        assert_eq!(query_value("ed25519:ab+c/d="), "ed25519:ab%2Bc/d%3D");
+        assert_eq!(query_value("courses/physique-3e/manifest.json"), "courses/physique-3e/manifest.json");
     }
 }

@@ -6,7 +6,7 @@ mod support;
 use std::path::Path;
 
 use cartable_core::Cid;
-use support::{chunk_names, fails, run, site, Server, SITE_ARGS};
+use support::{chunk_names, fails, run, site, write, Server, SITE_ARGS};
 use tempfile::TempDir;
 
 fn start(dir: &Path) -> Server {
@@ -39,6 +39,33 @@ fn index_lists_the_mirrors_given() {
     let server = Server::start(dir.path(), &[&args[..], &mirrors[..]].concat());
     let page = server.get("/").text();
     assert!(page.contains(r#""mirrors": ["http://127.0.0.1:9/a/","https://miroir.example/physique/"]"#), "{page}");
+}
+
+// See: issue 6
+#[test]
+fn app_pages_carry_the_policy_and_only_the_embed_page_may_be_framed_by_other_sites() {
+    let dir = TempDir::new().unwrap();
+    site(dir.path());
+    write(dir.path(), "www/embed.html", "<main id=\"cartable\"></main>\n");
+    let school = "<iframe src=\"embed.html?manifest=courses/exemple/manifest.json&amp;key=ed25519:REPLACE-WITH-THE-SCHOOL-PUBLIC-KEY\">";
+    write(dir.path(), "www/ecole.html", school);
+    let args = [SITE_ARGS, &["--mirror", "https://miroir.example/physique/"]].concat();
+    let server = Server::start(dir.path(), &args);
+    let index = server.get("/");
+    let policy = index.header("content-security-policy").expect("the app page has a policy");
+    assert!(policy.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"), "{policy}");
+    assert!(!policy.contains("'unsafe-eval'") && !policy.contains("'unsafe-inline'"), "{policy}");
+    assert!(policy.contains("https://miroir.example"), "the mirror's origin may be fetched from: {policy}");
+    assert!(policy.ends_with("frame-ancestors 'self'"), "{policy}");
+    let embed = server.get("/embed.html");
+    assert!(embed.header("content-security-policy").unwrap().ends_with("frame-ancestors *"));
+    assert_eq!(server.get("/style.css").header("content-security-policy"), None);
+
+    // The school's page names the served course and key, the key's base64 escaped for a query.
+    let key = std::fs::read_to_string(dir.path().join("school.pub")).unwrap();
+    let escaped = key.trim().replace('+', "%2B").replace('=', "%3D");
+    let page = server.get("/ecole.html").text();
+    assert!(page.contains(&format!("manifest=courses/essai/manifest.json&amp;key={escaped}\"")), "{page}");
 }
 
 #[test]

@@ -143,20 +143,37 @@ pub fn config_manifest(page: &str) -> Option<String> {
 /// it has rendered. `None` when the page has no such root.
 pub fn page_with_lessons(page: &str, lessons: &[(usize, String)]) -> Option<String> {
     let root = page.find(r#"<main id="cartable""#)?;
-    let mut early = String::from(concat!(
-        r#"<div class="cartable-prerender"><style>"#,
-        "body:has(.cartable-prerender>section:not([hidden])) #cartable{display:none}",
-        "</style>"
-    ));
+    // Pushed piece by piece rather than formatted: the worker's size is counted in bytes.
+    let mut early = String::from(r#"<div class="cartable-prerender"><style>"#);
+    early.push_str(EARLY_STYLE);
+    early.push_str("</style>");
     for (index, html) in lessons {
         early.push_str(&format!(r#"<section id="{}" hidden>{html}</section>"#, escape(&lesson_fragment(*index))));
     }
-    early.push_str(concat!(
-        "<script>try{var s=document.getElementById(decodeURIComponent(location.hash.slice(1)));",
-        r#"if(s&&s.parentNode.className==="cartable-prerender")s.hidden=false}catch(e){}</script>"#,
-        "</div>\n  "
-    ));
+    early.push_str("<script>");
+    early.push_str(EARLY_SCRIPT);
+    early.push_str("</script></div>\n  ");
     Some(format!("{}{early}{}", &page[..root], &page[root..]))
+}
+
+/// The one inline style [`page_with_lessons`] puts in the page: the app's root is hidden while a stored
+/// lesson shows. A Content-Security-Policy allows it by its hash ([`csp_hash`]).
+pub const EARLY_STYLE: &str = "body:has(.cartable-prerender>section:not([hidden])) #cartable{display:none}";
+
+/// The one inline script [`page_with_lessons`] puts in the page: it unhides the lesson the address names.
+/// A Content-Security-Policy allows it by its hash ([`csp_hash`]).
+pub const EARLY_SCRIPT: &str = concat!(
+    "try{var s=document.getElementById(decodeURIComponent(location.hash.slice(1)));",
+    r#"if(s&&s.parentNode.className==="cartable-prerender")s.hidden=false}catch(e){}"#
+);
+
+/// The Content-Security-Policy source that allows exactly the inline script or style `text`:
+/// `'sha256-<base64 of its SHA-256>'`.
+pub fn csp_hash(text: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(text.as_bytes());
+    format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest))
 }
 
 #[cfg(test)]
