@@ -1,4 +1,5 @@
-// Accessibility and languages: axe-core over every page type of the app, in light and dark and in English;
+// Accessibility and languages: axe-core over every page type of the app (exercises and their feedback
+// included), in light and dark and in English;
 // the keyboard alone reaches and works everything; the language follows the browser, the switch is kept.
 // See: issue 6
 import assert from 'node:assert/strict';
@@ -32,6 +33,12 @@ async function auditCoursePages(page, base, course, words) {
   await page.locator('article img').first().waitFor();
   await page.locator('article audio').first().waitFor();
   found.push(...await audited(page, 'lesson', page.getByRole('heading', { level: 1, name: course.manifest.lessons[0].title })));
+  await page.goto(`${base}#/lecon/1/exercices`);
+  const question = page.locator('form.question').first();
+  found.push(...await audited(page, 'exercises', question));
+  // Checked with nothing chosen: the feedback shows, and is audited too.
+  await question.getByRole('button', { name: words.check }).click();
+  found.push(...await audited(page, 'exercise feedback', question.getByRole('status')));
   await page.goto(`${base}#/cahier-de-textes`);
   found.push(...await audited(page, 'agenda', page.locator('.agenda time').first()));
   await page.locator('.sources summary').click();
@@ -44,14 +51,14 @@ test('axe finds no serious or critical violation on any page, in light, dark and
   const server = await serve(t, course);
   const browser = await launch(t);
   const found = [];
-  const french = { lessons: 'Leçons' };
+  const french = { lessons: 'Leçons', check: 'Vérifier' };
   for (const colorScheme of ['light', 'dark']) {
     const page = await open(browser, server.url, { colorScheme, locale: 'fr-FR' });
     found.push(...(await auditCoursePages(page, server.url, course, french)).map((v) => `${colorScheme} ${v}`));
     assert.deepEqual(page.errors, []);
   }
   const english = await open(browser, server.url, { locale: 'en-GB' });
-  found.push(...(await auditCoursePages(english, server.url, course, { lessons: 'Lessons' })).map((v) => `en ${v}`));
+  found.push(...(await auditCoursePages(english, server.url, course, { lessons: 'Lessons', check: 'Check' })).map((v) => `en ${v}`));
   assert.deepEqual(found, []);
 });
 
