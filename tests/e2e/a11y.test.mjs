@@ -1,6 +1,6 @@
 // Accessibility and languages: axe-core over every page type of the app (exercises and their feedback
-// included), in light and dark and in English;
-// the keyboard alone reaches and works everything; the language follows the browser, the switch is kept.
+// included), in light and dark and in English; the keyboard alone reaches and works everything; the
+// language follows the browser, the switch is kept.
 // See: issue 6
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
