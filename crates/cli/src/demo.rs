@@ -39,6 +39,8 @@ pub fn run(host: &str, port: u16, work: Option<PathBuf>) -> anyhow::Result<()> {
         faults: Default::default(),
         access_log: false,
         tracker: serve::TrackerChoice::Embedded,
+        db: None,
+        teacher_token: None,
     };
     serve::run(&options, Some(|base| format!("open {base} in a browser; press Ctrl-C to stop")))
 }

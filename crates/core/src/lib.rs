@@ -22,6 +22,7 @@ pub mod path;
 pub mod peer;
 pub mod range;
 pub mod store;
+pub mod submission;
 pub mod tracker;
 
 pub use cid::Cid;
