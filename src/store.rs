@@ -20,8 +20,17 @@ use web_sys::{IdbRequest, IdbTransaction};
 /// The database [`IdbStore::open`] opens.
 pub const DATABASE: &str = "cartable";
 
-const VERSION: u32 = 1;
+// Version 2 added the outbox and its receipts; an upgrade only creates what is missing, so stored courses
+// stay as they are.
+const VERSION: u32 = 2;
 const CHUNKS: &str = "chunks";
+/// The pupil's submissions not yet acknowledged and those acknowledged, keyed by idempotency key:
+/// `{key, url, body, submission}` (the upload's URL and JSON body, and the submission's JSON without its
+/// files, for the list). `www/sw.js` reads it too: keep the two in step.
+pub const OUTBOX: &str = "outbox";
+/// The origin's receipts, keyed by idempotency key: the receipt's JSON text. A separate store, so that a
+/// sender records a receipt with one `put` and never rewrites a submission.
+pub const RECEIPTS: &str = "receipts";
 const MANIFESTS: &str = "manifests";
 const SHELL: &str = "shell";
 
@@ -99,6 +108,40 @@ impl IdbStore {
             Ok(())
         })
         .await
+    }
+
+    /// Keeps a submission in the outbox: its `key`, where to post it (`url`), the upload's `body` and the
+    /// submission's JSON without files (`summary`). Done only once the transaction commits: the page says
+    /// "saved" after this returns.
+    pub async fn put_submission(&self, key: &str, url: &str, body: &str, summary: &str) -> Result<(), StoreError> {
+        let value =
+            record(&[("key", key.into()), ("url", url.into()), ("body", body.into()), ("submission", summary.into())]);
+        self.write(OUTBOX, |store| store.put(&value, Some(&key.into())).map(drop)).await
+    }
+
+    /// Every submission of the outbox as `(key, url, summary)`, in key order, and every receipt's JSON.
+    pub async fn outbox(&self) -> Result<(Vec<(String, String, String)>, Vec<String>), StoreError> {
+        let text = |value: &JsValue, name: &str| field(value, name).ok().and_then(|v| v.as_string());
+        let (_transaction, objects) = self.objects(OUTBOX, TransactionMode::ReadOnly)?;
+        let values = outcome(objects.get_all(None, None).map_err(idb_error)?).await?;
+        let entries = Array::from(&values)
+            .iter()
+            .filter_map(|value| Some((text(&value, "key")?, text(&value, "url")?, text(&value, "submission")?)))
+            .collect();
+        let (_transaction, objects) = self.objects(RECEIPTS, TransactionMode::ReadOnly)?;
+        let values = outcome(objects.get_all(None, None).map_err(idb_error)?).await?;
+        Ok((entries, Array::from(&values).iter().filter_map(|value| value.as_string()).collect()))
+    }
+
+    /// The upload body of the submission `key`, if kept.
+    pub async fn submission_body(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let value = self.get(OUTBOX, key).await?;
+        Ok(field(&value, "body").ok().and_then(|body| body.as_string()))
+    }
+
+    /// Keeps the origin's receipt (its JSON text) for `key`.
+    pub async fn put_receipt(&self, key: &str, receipt: &str) -> Result<(), StoreError> {
+        self.write(RECEIPTS, |store| store.put(&receipt.into(), Some(&key.into())).map(drop)).await
     }
 
     /// Test hook: writes `chunks` like [`Store::put_chunks`], then makes the transaction fail with a
@@ -259,7 +302,7 @@ impl Store for IdbStore {
 fn create_stores(event: &idb::event::VersionChangeEvent) -> Result<(), idb::Error> {
     let database = event.database()?;
     let existing = database.store_names();
-    for name in [CHUNKS, MANIFESTS, SHELL] {
+    for name in [CHUNKS, MANIFESTS, SHELL, OUTBOX, RECEIPTS] {
         if !existing.iter().any(|store| store == name) {
             database.create_object_store(name, ObjectStoreParams::new())?;
         }

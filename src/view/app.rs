@@ -21,6 +21,7 @@ use crate::view::load::{use_load, Load};
 use crate::view::offline::use_offline;
 use crate::view::route::{use_route, Route};
 use crate::view::sources::{self, use_sources_redraw};
+use crate::view::work::WorkPage;
 use crate::view::Ctx;
 use crate::worker;
 
@@ -139,6 +140,7 @@ fn CourseView(props: &CourseProps) -> Html {
         Route::Home => html! { <HomePage ctx={props.ctx.clone()} {offline} /> },
         Route::Lesson(index) => html! { <LessonPage ctx={props.ctx.clone()} {index} /> },
         Route::Agenda => html! { <AgendaPage ctx={props.ctx.clone()} /> },
+        Route::Work => html! { <WorkPage ctx={props.ctx.clone()} /> },
     };
     html! {
         <>
@@ -148,6 +150,7 @@ fn CourseView(props: &CourseProps) -> Html {
                 <nav aria-label={text.main_navigation}>
                     <a href={Route::Home.href()} aria-current={current(Route::Home)}>{ text.home }</a>
                     <a href={Route::Agenda.href()} aria-current={current(Route::Agenda)}>{ text.agenda }</a>
+                    <a href={Route::Work.href()} aria-current={current(Route::Work)}>{ text.work }</a>
                 </nav>
             </header>
             if let Freshness::Stored { stored_at } = props.ctx.course.freshness {
@@ -170,6 +173,7 @@ fn use_page_title(ctx: &Ctx, route: Route) {
         Route::Home => None,
         Route::Lesson(index) => manifest.lessons.get(index).map(|lesson| lesson.title.clone()),
         Route::Agenda => Some(ctx.lang.text().agenda.to_owned()),
+        Route::Work => Some(ctx.lang.text().work.to_owned()),
     };
     let title = match page {
         Some(page) => format!("{page} · {}", manifest.course.title),

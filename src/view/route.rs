@@ -13,6 +13,8 @@ pub enum Route {
     Lesson(usize),
     /// The homework agenda.
     Agenda,
+    /// The pupil's work: handing in, and what was sent.
+    Work,
 }
 
 impl Route {
@@ -25,6 +27,7 @@ impl Route {
                 _ => Route::Home,
             },
             _ if path == "cahier-de-textes" => Route::Agenda,
+            _ if path == "travail" => Route::Work,
             _ => Route::Home,
         }
     }
@@ -35,6 +38,7 @@ impl Route {
             Route::Home => "#/".into(),
             Route::Lesson(index) => format!("#{}", cartable_core::html::lesson_fragment(index)),
             Route::Agenda => "#/cahier-de-textes".into(),
+            Route::Work => "#/travail".into(),
         }
     }
 

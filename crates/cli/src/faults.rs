@@ -45,8 +45,8 @@ pub struct FaultArgs {
     /// Answer the first N submissions posted with 503 and `Retry-After: 1`, without storing them.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub refuse_submissions: u64,
-    /// Store every Nth submission posted, then close its connection without answering: the receipt is
-    /// lost on the way, as when a pupil's network drops at the wrong moment.
+    /// Store every Nth new submission, then close its connection without answering: the receipt is lost on
+    /// the way, as when a pupil's network drops at the wrong moment. A repeat of its key is answered.
     #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub drop_response_every: Option<u64>,
 }

@@ -91,13 +91,13 @@ impl Register {
     }
 
     /// Stores `upload` received at `now` (ms since the epoch), unless its key is already stored, and
-    /// returns the receipt of the key's one row. Committed before it returns.
-    pub fn store(&self, upload: &Upload, now: i64) -> anyhow::Result<Receipt> {
+    /// returns the receipt of the key's one row, and whether that row is new. Committed before it returns.
+    pub fn store(&self, upload: &Upload, now: i64) -> anyhow::Result<(Receipt, bool)> {
         let mut connection = self.connection.lock().map_err(|_| anyhow::anyhow!("the register's lock is poisoned"))?;
         let transaction = connection.transaction()?;
         let submission = &upload.submission;
         if let Some(receipt) = receipt_of(&transaction, &submission.key)? {
-            return Ok(receipt);
+            return Ok((receipt, false));
         }
         let (kind, subject, text, score, attachments) = match &submission.kind {
             Kind::Answer { exercise, response, score } => ("answer", exercise, response, *score, &[][..]),
@@ -135,7 +135,7 @@ impl Register {
             )?;
         }
         transaction.commit()?;
-        Ok(Receipt { key: submission.key.clone(), received_at: now, id })
+        Ok((Receipt { key: submission.key.clone(), received_at: now, id }, true))
     }
 
     /// Every stored submission, by pupil, then subject, then arrival.
@@ -235,10 +235,11 @@ mod tests {
         let folder = tempfile::tempdir().expect("temp dir");
         let register = Register::open(&folder.path().join("submissions.db")).expect("open");
         let key = "0123456789abcdef0123456789abcdef";
-        let first = register.store(&upload(key), 1_000).expect("store");
-        let again = register.store(&upload(key), 2_000).expect("store again");
+        let (first, new) = register.store(&upload(key), 1_000).expect("store");
+        let (again, new_again) = register.store(&upload(key), 2_000).expect("store again");
         assert_eq!(first, again, "a repeated key gets its first receipt");
-        let other = register.store(&upload(&"f".repeat(32)), 3_000).expect("another key");
+        assert!(new && !new_again);
+        let (other, _) = register.store(&upload(&"f".repeat(32)), 3_000).expect("another key");
         assert_ne!(other.id, first.id);
         let rows = register.rows().expect("rows");
         assert_eq!(rows.len(), 2);
@@ -247,6 +248,6 @@ mod tests {
         assert_eq!((info.name.as_str(), bytes.as_slice()), ("devoir.pdf", &b"%PDF-1.4 devoir"[..]));
         drop(register);
         let reopened = Register::open(&folder.path().join("submissions.db")).expect("reopen");
-        assert_eq!(reopened.store(&upload(key), 4_000).expect("store"), first, "the key survives a restart");
+        assert_eq!(reopened.store(&upload(key), 4_000).expect("store"), (first, false), "the key survives a restart");
     }
 }
