@@ -184,6 +184,7 @@ impl Course {
     }
 
     /// Where the pupil's work for this course is posted: `submissions` beside the manifest, at the origin.
+    #[cfg(feature = "app")]
     pub fn submissions_url(&self) -> String {
         let path = cartable_core::submission::SUBMISSIONS_PATH;
         net::resolve(path, &self.manifest_url).unwrap_or_else(|| path.to_owned())

@@ -18,6 +18,10 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
 
+mod idb;
+
+pub use idb::OUTBOX_DATABASE;
+
 use crate::net;
 use crate::store::IdbStore;
 
@@ -72,7 +76,7 @@ pub async fn save(url: &str, submission: Submission, files: &[Vec<u8>]) -> Resul
     submission.validate()?;
     let body = encode_upload(&submission, files);
     let summary = serde_json::to_string(&submission).unwrap_or_default();
-    let store = IdbStore::open().await.map_err(|error| SaveError::Storage(error.to_string()))?;
+    let store = IdbStore::open_outbox().await.map_err(|error| SaveError::Storage(error.to_string()))?;
     let kept = store.put_submission(&submission.key, url, &body, &summary).await;
     store.close();
     kept.map_err(|error| SaveError::Storage(error.to_string()))?;
@@ -192,7 +196,7 @@ async fn run() {
 /// Reads the outbox back from IndexedDB: entries saved by another tab, receipts written by the service
 /// worker or another tab, and, after a reload, everything.
 async fn reload() {
-    let Ok(store) = IdbStore::open().await else { return };
+    let Ok(store) = IdbStore::open_outbox().await else { return };
     let read = store.outbox().await;
     store.close();
     let Ok((entries, receipts)) = read else { return };
@@ -217,7 +221,7 @@ async fn reload() {
 /// One attempt to post the stored body of `key`; a receipt is kept in IndexedDB before it counts.
 async fn attempt(key: &str) -> Outcome {
     let Some(url) = SENDER.with_borrow(|sender| sender.urls.get(key).cloned()) else { return Outcome::Lost };
-    let Ok(store) = IdbStore::open().await else { return Outcome::Lost };
+    let Ok(store) = IdbStore::open_outbox().await else { return Outcome::Lost };
     let body = store.submission_body(key).await.ok().flatten();
     let outcome = match body {
         Some(body) => post(&url, &body, key).await,

@@ -20,17 +20,8 @@ use web_sys::{IdbRequest, IdbTransaction};
 /// The database [`IdbStore::open`] opens.
 pub const DATABASE: &str = "cartable";
 
-// Version 2 added the outbox and its receipts; an upgrade only creates what is missing, so stored courses
-// stay as they are.
-const VERSION: u32 = 2;
+const VERSION: u32 = 1;
 const CHUNKS: &str = "chunks";
-/// The pupil's submissions not yet acknowledged and those acknowledged, keyed by idempotency key:
-/// `{key, url, body, submission}` (the upload's URL and JSON body, and the submission's JSON without its
-/// files, for the list). `www/sw.js` reads it too: keep the two in step.
-pub const OUTBOX: &str = "outbox";
-/// The origin's receipts, keyed by idempotency key: the receipt's JSON text. A separate store, so that a
-/// sender records a receipt with one `put` and never rewrites a submission.
-pub const RECEIPTS: &str = "receipts";
 const MANIFESTS: &str = "manifests";
 const SHELL: &str = "shell";
 
@@ -66,6 +57,12 @@ impl IdbStore {
         // A newer page wants to upgrade the schema: step aside instead of blocking it.
         database.on_version_change(move |_| raw.close());
         Ok(IdbStore { database })
+    }
+
+    /// Wraps a database opened elsewhere in this crate (the outbox's).
+    #[cfg(feature = "app")]
+    pub(crate) fn from_database(database: Database) -> IdbStore {
+        IdbStore { database }
     }
 
     /// Closes the connection once its running transactions are done.
@@ -110,40 +107,6 @@ impl IdbStore {
         .await
     }
 
-    /// Keeps a submission in the outbox: its `key`, where to post it (`url`), the upload's `body` and the
-    /// submission's JSON without files (`summary`). Done only once the transaction commits: the page says
-    /// "saved" after this returns.
-    pub async fn put_submission(&self, key: &str, url: &str, body: &str, summary: &str) -> Result<(), StoreError> {
-        let value =
-            record(&[("key", key.into()), ("url", url.into()), ("body", body.into()), ("submission", summary.into())]);
-        self.write(OUTBOX, |store| store.put(&value, Some(&key.into())).map(drop)).await
-    }
-
-    /// Every submission of the outbox as `(key, url, summary)`, in key order, and every receipt's JSON.
-    pub async fn outbox(&self) -> Result<(Vec<(String, String, String)>, Vec<String>), StoreError> {
-        let text = |value: &JsValue, name: &str| field(value, name).ok().and_then(|v| v.as_string());
-        let (_transaction, objects) = self.objects(OUTBOX, TransactionMode::ReadOnly)?;
-        let values = outcome(objects.get_all(None, None).map_err(idb_error)?).await?;
-        let entries = Array::from(&values)
-            .iter()
-            .filter_map(|value| Some((text(&value, "key")?, text(&value, "url")?, text(&value, "submission")?)))
-            .collect();
-        let (_transaction, objects) = self.objects(RECEIPTS, TransactionMode::ReadOnly)?;
-        let values = outcome(objects.get_all(None, None).map_err(idb_error)?).await?;
-        Ok((entries, Array::from(&values).iter().filter_map(|value| value.as_string()).collect()))
-    }
-
-    /// The upload body of the submission `key`, if kept.
-    pub async fn submission_body(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let value = self.get(OUTBOX, key).await?;
-        Ok(field(&value, "body").ok().and_then(|body| body.as_string()))
-    }
-
-    /// Keeps the origin's receipt (its JSON text) for `key`.
-    pub async fn put_receipt(&self, key: &str, receipt: &str) -> Result<(), StoreError> {
-        self.write(RECEIPTS, |store| store.put(&receipt.into(), Some(&key.into())).map(drop)).await
-    }
-
     /// Test hook: writes `chunks` like [`Store::put_chunks`], then makes the transaction fail with a
     /// `ConstraintError` (adding a key it already holds), to check that nothing of the batch is kept.
     #[doc(hidden)]
@@ -158,20 +121,20 @@ impl IdbStore {
         .await
     }
 
-    fn objects(&self, store: &str, mode: TransactionMode) -> Result<(Transaction, ObjectStore), StoreError> {
+    pub(crate) fn objects(&self, store: &str, mode: TransactionMode) -> Result<(Transaction, ObjectStore), StoreError> {
         let transaction = self.database.transaction(&[store], mode).map_err(idb_error)?;
         let objects = transaction.object_store(store).map_err(idb_error)?;
         Ok((transaction, objects))
     }
 
-    async fn get(&self, store: &str, key: &str) -> Result<JsValue, StoreError> {
+    pub(crate) async fn get(&self, store: &str, key: &str) -> Result<JsValue, StoreError> {
         let (_transaction, objects) = self.objects(store, TransactionMode::ReadOnly)?;
         outcome(objects.get(Query::Key(key.into())).map_err(idb_error)?).await
     }
 
     /// Runs `fill` in one readwrite transaction on `store` and waits until the transaction commits; if it
     /// aborts (a failed request, the quota), nothing `fill` did is kept.
-    async fn write(
+    pub(crate) async fn write(
         &self,
         store: &str,
         fill: impl FnOnce(&ObjectStore) -> Result<(), idb::Error>,
@@ -302,7 +265,7 @@ impl Store for IdbStore {
 fn create_stores(event: &idb::event::VersionChangeEvent) -> Result<(), idb::Error> {
     let database = event.database()?;
     let existing = database.store_names();
-    for name in [CHUNKS, MANIFESTS, SHELL, OUTBOX, RECEIPTS] {
+    for name in [CHUNKS, MANIFESTS, SHELL] {
         if !existing.iter().any(|store| store == name) {
             database.create_object_store(name, ObjectStoreParams::new())?;
         }
@@ -319,7 +282,7 @@ fn put_chunks_into(store: &ObjectStore, chunks: &[(Cid, Vec<u8>)]) -> Result<(),
 
 /// Waits for the open `request` to succeed or fail and returns its result. The request owns its callbacks,
 /// so it must be awaited to the end (opening always is).
-async fn opened<R: Request>(mut request: R) -> Result<JsValue, StoreError> {
+pub(crate) async fn opened<R: Request>(mut request: R) -> Result<JsValue, StoreError> {
     let (sender, receiver) = oneshot::channel();
     let sender = Rc::new(Cell::new(Some(sender)));
     let failed = Rc::clone(&sender);
@@ -337,7 +300,7 @@ async fn opened<R: Request>(mut request: R) -> Result<JsValue, StoreError> {
 
 /// Waits for `request` to succeed or fail and returns its result. Its callbacks belong to JavaScript:
 /// if the caller stops waiting (a dropped future), the browser can still call them safely.
-async fn outcome(request: impl Into<IdbRequest>) -> Result<JsValue, StoreError> {
+pub(crate) async fn outcome(request: impl Into<IdbRequest>) -> Result<JsValue, StoreError> {
     let request: IdbRequest = request.into();
     let (sender, receiver) = oneshot::channel();
     let sender = Rc::new(Cell::new(Some(sender)));
@@ -425,7 +388,7 @@ fn manifest_from(value: &JsValue) -> Result<StoredManifest, StoreError> {
 
 /// A plain object with `fields`, as stored (structured clone keeps plain objects, strings, BigInts and
 /// typed arrays).
-fn record(fields: &[(&str, JsValue)]) -> Object {
+pub(crate) fn record(fields: &[(&str, JsValue)]) -> Object {
     let object = Object::new();
     for (name, value) in fields {
         // Setting a property on a fresh plain object cannot fail.
@@ -434,7 +397,7 @@ fn record(fields: &[(&str, JsValue)]) -> Object {
     object
 }
 
-fn field(value: &JsValue, name: &str) -> Result<JsValue, StoreError> {
+pub(crate) fn field(value: &JsValue, name: &str) -> Result<JsValue, StoreError> {
     Reflect::get(value, &JsValue::from(name)).map_err(|error| js_store_error(&error))
 }
 
@@ -472,7 +435,7 @@ pub fn js_store_error(error: &JsValue) -> StoreError {
     }
 }
 
-fn idb_error(error: idb::Error) -> StoreError {
+pub(crate) fn idb_error(error: idb::Error) -> StoreError {
     use idb::Error as E;
     let thrown = match &error {
         E::DomException(exception) => Some(exception.as_ref()),

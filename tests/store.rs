@@ -6,8 +6,6 @@
 use cartable::store::{js_store_error, IdbStore, DATABASE};
 use cartable_core::store::{Store, StoreError, StoredManifest};
 use cartable_core::Cid;
-use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -213,56 +211,24 @@ async fn a_caller_that_stops_waiting_leaves_no_broken_callback() {
 }
 
 // See: issue 6
-#[wasm_bindgen(inline_js = r#"
-export function makeVersionOne(name, cid, bytes) {
-  return new Promise((done, fail) => {
-    const open = indexedDB.open(name, 1);
-    open.onupgradeneeded = () => {
-      for (const store of ['chunks', 'manifests', 'shell']) open.result.createObjectStore(store);
-    };
-    open.onsuccess = () => {
-      const db = open.result;
-      const write = db.transaction('chunks', 'readwrite');
-      write.objectStore('chunks').put(bytes, cid);
-      write.oncomplete = () => { db.close(); done(); };
-      write.onerror = () => fail(write.error);
-    };
-    open.onerror = () => fail(open.error);
-  });
-}
-"#)]
-extern "C" {
-    #[wasm_bindgen(js_name = makeVersionOne)]
-    fn make_version_one(name: &str, cid: &str, bytes: &[u8]) -> js_sys::Promise;
-}
-
 #[wasm_bindgen_test]
-async fn a_course_stored_before_the_outbox_survives_the_upgrade() {
-    let name = format!("test-upgrade-{}-{}", js_sys::Date::now(), js_sys::Math::random());
-    let (cid, bytes) = chunk("stored before the outbox existed");
-    JsFuture::from(make_version_one(&name, &cid.to_string(), &bytes)).await.expect("a version 1 database");
-    let store = IdbStore::open_named(&name).await.expect("the upgrade to version 2 succeeds");
-    assert_eq!(store.get_chunk(&cid).await, Ok(Some(bytes)), "the stored chunk is still there");
-    store
-        .put_submission("k1", "https://college.example/courses/c/submissions", "{}", "{\"s\":1}")
-        .await
-        .expect("the outbox exists");
-    assert_eq!(store.outbox().await.map(|(entries, _)| entries.len()), Ok(1));
-}
-
-#[wasm_bindgen_test]
-async fn submissions_and_receipts_are_kept_apart() {
-    let (store, name) = fresh("outbox").await;
+async fn submissions_and_receipts_are_kept_apart_from_the_courses() {
+    let name = format!("test-outbox-{}-{}", js_sys::Date::now(), js_sys::Math::random());
+    let store = IdbStore::open_outbox_named(&name).await.expect("the outbox database opens");
     let url = "https://college.example/courses/c/submissions";
     store.put_submission("k1", url, "{\"body\":1}", "{\"summary\":1}").await.expect("kept");
     store.put_submission("k2", url, "{\"body\":2}", "{\"summary\":2}").await.expect("kept");
     store.put_receipt("k1", "{\"key\":\"k1\"}").await.expect("receipt kept");
     store.close();
-    let store = IdbStore::open_named(&name).await.expect("reopens");
+    let store = IdbStore::open_outbox_named(&name).await.expect("reopens");
     let (entries, receipts) = store.outbox().await.expect("read back");
     let expected = |key: &str, n: u8| (key.to_owned(), url.to_owned(), format!("{{\"summary\":{n}}}"));
     assert_eq!(entries, vec![expected("k1", 1), expected("k2", 2)]);
     assert_eq!(receipts, vec!["{\"key\":\"k1\"}".to_owned()]);
     assert_eq!(store.submission_body("k2").await, Ok(Some("{\"body\":2}".into())));
     assert_eq!(store.submission_body("k3").await, Ok(None));
+    // The course cache is another database: it has no outbox, and the outbox no chunks.
+    let (courses, _) = fresh("beside-outbox").await;
+    assert!(courses.outbox().await.is_err());
+    assert!(store.chunk_ids().await.is_err());
 }

@@ -72,29 +72,21 @@ self.addEventListener('fetch', (event) => {
   );
 });
 
-// The outbox (src/outbox.rs, IndexedDB stores `outbox` and `receipts`): the worker posts what has no receipt
-// yet when it starts and on Background Sync, exactly as the page does: the stored body, so the same
-// idempotency key, which the origin answers with its first receipt. In JavaScript: a few lines here would
-// weigh kilobytes of wasm in the worker's budget.
-const asked = (request) => new Promise((done, fail) => {
-  request.onsuccess = () => done(request.result);
-  request.onerror = () => fail(request.error);
-});
+// The outbox (src/outbox/idb.rs), sent as the page sends it: on start and on Background Sync.
+const asked = (r) => new Promise((ok, ko) => { r.onsuccess = () => ok(r.result); r.onerror = () => ko(r.error); });
 async function sendOutbox() {
-  const db = await asked(indexedDB.open('cartable'));
-  db.onversionchange = () => db.close();
+  const open = indexedDB.open('cartable-outbox', 1);
+  open.onupgradeneeded = () => open.transaction.abort();
+  const db = await asked(open);
+  const store = (name, mode) => db.transaction(name, mode).objectStore(name);
   try {
-    if (!db.objectStoreNames.contains('outbox') || !db.objectStoreNames.contains('receipts')) return;
-    const read = db.transaction(['outbox', 'receipts']);
-    const done = new Set(await asked(read.objectStore('receipts').getAllKeys()));
-    for (const key of await asked(read.objectStore('outbox').getAllKeys())) {
-      if (done.has(key)) continue;
-      const { url, body } = await asked(db.transaction('outbox').objectStore('outbox').get(key));
-      const answer = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
-      if (answer.status === 503 || answer.status === 429) throw new Error('the origin is busy: try later');
-      const receipt = answer.ok ? await answer.json() : null;
-      if (receipt?.key !== key) continue;
-      await asked(db.transaction('receipts', 'readwrite').objectStore('receipts').put(JSON.stringify(receipt), key));
+    const done = await asked(store('receipts').getAllKeys());
+    for (const { key, url, body } of await asked(store('outbox').getAll())) {
+      if (done.includes(key)) continue;
+      const answer = await fetch(url, { method: 'POST', body });
+      if (answer.status == 503 || answer.status == 429) throw 0;
+      const receipt = answer.ok && await answer.json();
+      if (receipt.key == key) await asked(store('receipts', 'readwrite').put(JSON.stringify(receipt), key));
     }
   } finally {
     db.close();
@@ -102,7 +94,7 @@ async function sendOutbox() {
 }
 sendOutbox().catch(() => {});
 self.addEventListener('sync', (event) => {
-  if (event.tag === 'cartable-outbox') event.waitUntil(sendOutbox());
+  if (event.tag == 'cartable-outbox') event.waitUntil(sendOutbox());
 });
 
 // The page asks a waiting new version to take over once the pupil chose to reload.

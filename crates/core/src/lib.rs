@@ -22,6 +22,7 @@ pub mod path;
 pub mod peer;
 pub mod range;
 pub mod store;
+#[cfg(feature = "submission")]
 pub mod submission;
 pub mod tracker;
 
