@@ -124,6 +124,38 @@ test('work handed in while the origin is down reaches it once, after the browser
   assert.deepEqual(page.errors, []);
 });
 
+test('the service worker sends the outbox (when it starts or on Background Sync) with no page of the app open', async (t) => {
+  const { db, start } = await school(t);
+  let server = await start();
+  const { context, page } = await browserIn(t, profileDir(t));
+  await openWork(page, server.url);
+  await controlledByWorker(page);
+  await server.stop();
+  const key = await handIn(page, { title: 'Exercice 7', text: 'hors ligne' });
+  await page.goto('about:blank');
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('ServiceWorker.enable');
+  await cdp.send('ServiceWorker.stopAllWorkers');
+
+  server = await start();
+  // A page the app does not run on, in the worker's scope: the worker starts, and sends.
+  await page.goto(`${server.url}teacher`);
+  const deadline = Date.now() + 15_000;
+  while (rows(db, 'SELECT key FROM submissions').length === 0 && Date.now() < deadline) {
+    await new Promise((wait) => setTimeout(wait, 200));
+  }
+  assert.deepEqual(rows(db, 'SELECT key FROM submissions'), [{ key }]);
+  const receipts = await page.evaluate(() => new Promise((done) => {
+    const open = indexedDB.open('cartable-outbox');
+    open.onsuccess = () => {
+      const read = open.result.transaction('receipts').objectStore('receipts').getAll();
+      read.onsuccess = () => done(read.result.map((json) => JSON.parse(json).key));
+    };
+  }));
+  assert.deepEqual(receipts, [key], 'the worker kept the receipt');
+  assert.ok(posts(server).every((r) => r.status === 200));
+});
+
 test('an origin answering 503 with Retry-After gets the work once it takes it', async (t) => {
   const { db, start } = await school(t, ['--refuse-submissions', '2']);
   const server = await start();

@@ -74,7 +74,7 @@ pub fn default_root() -> PathBuf {
 pub type Hint = fn(&str) -> String;
 
 /// Runs the server until Ctrl-C or SIGTERM. Prints the address line first, then a line per course,
-/// then the `hint` line if given.
+/// then the `hint` line if given, then where submissions are kept and the teacher view with its token.
 pub fn run(options: &Options, hint: Option<Hint>) -> anyhow::Result<()> {
     let (mut site, manifests, key) = open_site(options)?;
     check_faults(&options.faults, &manifests)?;
@@ -169,12 +169,12 @@ fn announce(
         let (title, version, id) = (&manifest.course.title, manifest.version, &manifest.course.id);
         writeln!(out, "  course \"{title}\" v{version}: {base}courses/{id}/manifest.json")?;
     }
+    if let Some(hint) = hint {
+        writeln!(out, "{}", hint(base))?;
+    }
     if let Some((path, token)) = desk {
         writeln!(out, "  submissions: {}", path.display())?;
         writeln!(out, "  teacher view: {base}teacher (token {token})")?;
-    }
-    if let Some(hint) = hint {
-        writeln!(out, "{}", hint(base))?;
     }
     out.flush()
 }
