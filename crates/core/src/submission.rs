@@ -44,9 +44,10 @@ pub struct Submission {
     pub kind: Kind,
 }
 
-/// What a submission carries.
+/// What a submission carries, as JSON `{"answer": {...}}` or `{"hand_in": {...}}` (externally tagged: an
+/// internal tag would make every pupil download serde's buffering of unknown content).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// An answer to one exercise, kept generic: the exercise's id and the response as JSON text.
     Answer {
