@@ -21,6 +21,7 @@ command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx)
 command -v turnserver >/dev/null || missing+=(coturn)
+command -v sqlite3 >/dev/null || missing+=(sqlite3)   # the outbox tests read the origin's database
 if [ ${#missing[@]} -gt 0 ]; then say "installing ${missing[*]} (Debian packages)"; apt_install "${missing[@]}"; fi
 
 # The wasm32 target from rustup; else Debian's rustc-web building std from source (slower).

@@ -183,6 +183,13 @@ impl Course {
         net::resolve(&relative, &self.manifest_url).ok_or_else(|| LoadError::NotInCourse { path: path.to_owned() })
     }
 
+    /// Where the pupil's work for this course is posted: `submissions` beside the manifest, at the origin.
+    #[cfg(feature = "app")]
+    pub fn submissions_url(&self) -> String {
+        let path = cartable_core::submission::SUBMISSIONS_PATH;
+        net::resolve(path, &self.manifest_url).unwrap_or_else(|| path.to_owned())
+    }
+
     /// How much of the course this browser holds.
     pub async fn progress(&self) -> Result<Progress, LoadError> {
         offline::progress(&*self.store, &self.manifest).await.map_err(store_error)

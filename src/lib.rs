@@ -10,6 +10,8 @@ pub mod digest;
 pub mod fetcher;
 pub mod i18n;
 pub mod net;
+#[cfg(feature = "app")]
+pub mod outbox;
 pub mod progress;
 pub mod sharing;
 pub mod store;

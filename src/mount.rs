@@ -51,6 +51,8 @@ pub fn mount(element: web_sys::Element, options: JsValue) -> Result<(), JsError>
     let elsewhere = Rc::new(Elsewhere { mirrors: options.mirrors, tracker: options.tracker });
     let opening = Opening::start(options.manifest.clone(), elsewhere.clone(), key);
     let props = AppProps { manifest_url: options.manifest.into(), elsewhere, key, lang, service_worker, opening };
+    // Work saved on an earlier visit goes as soon as the page loads, whatever page the pupil opens.
+    crate::outbox::start();
     element.set_inner_html("");
     yew::Renderer::<App>::with_root_and_props(element, props).render();
     Ok(())

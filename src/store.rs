@@ -59,6 +59,12 @@ impl IdbStore {
         Ok(IdbStore { database })
     }
 
+    /// Wraps a database opened elsewhere in this crate (the outbox's).
+    #[cfg(feature = "app")]
+    pub(crate) fn from_database(database: Database) -> IdbStore {
+        IdbStore { database }
+    }
+
     /// Closes the connection once its running transactions are done.
     pub fn close(self) {
         self.database.close();
@@ -115,20 +121,20 @@ impl IdbStore {
         .await
     }
 
-    fn objects(&self, store: &str, mode: TransactionMode) -> Result<(Transaction, ObjectStore), StoreError> {
+    pub(crate) fn objects(&self, store: &str, mode: TransactionMode) -> Result<(Transaction, ObjectStore), StoreError> {
         let transaction = self.database.transaction(&[store], mode).map_err(idb_error)?;
         let objects = transaction.object_store(store).map_err(idb_error)?;
         Ok((transaction, objects))
     }
 
-    async fn get(&self, store: &str, key: &str) -> Result<JsValue, StoreError> {
+    pub(crate) async fn get(&self, store: &str, key: &str) -> Result<JsValue, StoreError> {
         let (_transaction, objects) = self.objects(store, TransactionMode::ReadOnly)?;
         outcome(objects.get(Query::Key(key.into())).map_err(idb_error)?).await
     }
 
     /// Runs `fill` in one readwrite transaction on `store` and waits until the transaction commits; if it
     /// aborts (a failed request, the quota), nothing `fill` did is kept.
-    async fn write(
+    pub(crate) async fn write(
         &self,
         store: &str,
         fill: impl FnOnce(&ObjectStore) -> Result<(), idb::Error>,
@@ -276,7 +282,7 @@ fn put_chunks_into(store: &ObjectStore, chunks: &[(Cid, Vec<u8>)]) -> Result<(),
 
 /// Waits for the open `request` to succeed or fail and returns its result. The request owns its callbacks,
 /// so it must be awaited to the end (opening always is).
-async fn opened<R: Request>(mut request: R) -> Result<JsValue, StoreError> {
+pub(crate) async fn opened<R: Request>(mut request: R) -> Result<JsValue, StoreError> {
     let (sender, receiver) = oneshot::channel();
     let sender = Rc::new(Cell::new(Some(sender)));
     let failed = Rc::clone(&sender);
@@ -294,7 +300,7 @@ async fn opened<R: Request>(mut request: R) -> Result<JsValue, StoreError> {
 
 /// Waits for `request` to succeed or fail and returns its result. Its callbacks belong to JavaScript:
 /// if the caller stops waiting (a dropped future), the browser can still call them safely.
-async fn outcome(request: impl Into<IdbRequest>) -> Result<JsValue, StoreError> {
+pub(crate) async fn outcome(request: impl Into<IdbRequest>) -> Result<JsValue, StoreError> {
     let request: IdbRequest = request.into();
     let (sender, receiver) = oneshot::channel();
     let sender = Rc::new(Cell::new(Some(sender)));
@@ -382,7 +388,7 @@ fn manifest_from(value: &JsValue) -> Result<StoredManifest, StoreError> {
 
 /// A plain object with `fields`, as stored (structured clone keeps plain objects, strings, BigInts and
 /// typed arrays).
-fn record(fields: &[(&str, JsValue)]) -> Object {
+pub(crate) fn record(fields: &[(&str, JsValue)]) -> Object {
     let object = Object::new();
     for (name, value) in fields {
         // Setting a property on a fresh plain object cannot fail.
@@ -391,7 +397,7 @@ fn record(fields: &[(&str, JsValue)]) -> Object {
     object
 }
 
-fn field(value: &JsValue, name: &str) -> Result<JsValue, StoreError> {
+pub(crate) fn field(value: &JsValue, name: &str) -> Result<JsValue, StoreError> {
     Reflect::get(value, &JsValue::from(name)).map_err(|error| js_store_error(&error))
 }
 
@@ -429,7 +435,7 @@ pub fn js_store_error(error: &JsValue) -> StoreError {
     }
 }
 
-fn idb_error(error: idb::Error) -> StoreError {
+pub(crate) fn idb_error(error: idb::Error) -> StoreError {
     use idb::Error as E;
     let thrown = match &error {
         E::DomException(exception) => Some(exception.as_ref()),

@@ -13,6 +13,7 @@ pub mod panic;
 pub mod prerender;
 pub mod route;
 pub mod sources;
+pub mod work;
 
 use std::rc::Rc;
 

@@ -209,3 +209,26 @@ async fn a_caller_that_stops_waiting_leaves_no_broken_callback() {
     assert_eq!(errors.length(), 0, "uncaught: {:?}", errors.to_vec());
     assert_eq!(store.get_chunk(&cid).await, Ok(Some(bytes)), "the store still works");
 }
+
+// See: issue 6
+#[wasm_bindgen_test]
+async fn submissions_and_receipts_are_kept_apart_from_the_courses() {
+    let name = format!("test-outbox-{}-{}", js_sys::Date::now(), js_sys::Math::random());
+    let store = IdbStore::open_outbox_named(&name).await.expect("the outbox database opens");
+    let url = "https://college.example/courses/c/submissions";
+    store.put_submission("k1", url, "{\"body\":1}", "{\"summary\":1}").await.expect("kept");
+    store.put_submission("k2", url, "{\"body\":2}", "{\"summary\":2}").await.expect("kept");
+    store.put_receipt("k1", "{\"key\":\"k1\"}").await.expect("receipt kept");
+    store.close();
+    let store = IdbStore::open_outbox_named(&name).await.expect("reopens");
+    let (entries, receipts) = store.outbox().await.expect("read back");
+    let expected = |key: &str, n: u8| (key.to_owned(), url.to_owned(), format!("{{\"summary\":{n}}}"));
+    assert_eq!(entries, vec![expected("k1", 1), expected("k2", 2)]);
+    assert_eq!(receipts, vec!["{\"key\":\"k1\"}".to_owned()]);
+    assert_eq!(store.submission_body("k2").await, Ok(Some("{\"body\":2}".into())));
+    assert_eq!(store.submission_body("k3").await, Ok(None));
+    // The course cache is another database: it has no outbox, and the outbox no chunks.
+    let (courses, _) = fresh("beside-outbox").await;
+    assert!(courses.outbox().await.is_err());
+    assert!(store.chunk_ids().await.is_err());
+}

@@ -110,7 +110,7 @@ async fn a_file_that_is_not_a_manifest_is_not_a_course() {
 
 #[wasm_bindgen_test]
 fn routes_round_trip_through_the_fragment() {
-    for route in [Route::Home, Route::Lesson(0), Route::Lesson(9), Route::Exercises(1), Route::Agenda] {
+    for route in [Route::Home, Route::Lesson(0), Route::Lesson(9), Route::Exercises(1), Route::Agenda, Route::Work] {
         assert_eq!(Route::parse(&route.href()), route);
     }
     assert_eq!(Route::parse("#/lecon/0"), Route::Home);

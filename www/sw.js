@@ -72,6 +72,31 @@ self.addEventListener('fetch', (event) => {
   );
 });
 
+// The outbox (src/outbox/idb.rs), sent as the page sends it: on start and on Background Sync.
+const asked = (r) => new Promise((ok, ko) => { r.onsuccess = () => ok(r.result); r.onerror = () => ko(r.error); });
+async function sendOutbox() {
+  const open = indexedDB.open('cartable-outbox', 1);
+  open.onupgradeneeded = () => open.transaction.abort();
+  const db = await asked(open);
+  const store = (name, mode) => db.transaction(name, mode).objectStore(name);
+  try {
+    const done = await asked(store('receipts').getAllKeys());
+    for (const { key, url, body } of await asked(store('outbox').getAll())) {
+      if (done.includes(key)) continue;
+      const answer = await fetch(url, { method: 'POST', body });
+      if (answer.status == 503 || answer.status == 429) throw 0;
+      const receipt = answer.ok && await answer.json();
+      if (receipt.key == key) await asked(store('receipts', 'readwrite').put(JSON.stringify(receipt), key));
+    }
+  } finally {
+    db.close();
+  }
+}
+sendOutbox().catch(() => {});
+self.addEventListener('sync', (event) => {
+  if (event.tag == 'cartable-outbox') event.waitUntil(sendOutbox());
+});
+
 // The page asks a waiting new version to take over once the pupil chose to reload.
 self.addEventListener('message', (event) => {
   if (event.data === 'cartable:activate-new-version') self.skipWaiting();

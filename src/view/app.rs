@@ -23,6 +23,7 @@ use crate::view::load::{use_load, Load};
 use crate::view::offline::use_offline;
 use crate::view::route::{use_route, Route};
 use crate::view::sources::{self, use_sources_redraw};
+use crate::view::work::WorkPage;
 use crate::view::Ctx;
 use crate::worker;
 
@@ -158,6 +159,7 @@ fn CourseView(props: &CourseProps) -> Html {
         Route::Lesson(index) => html! { <LessonPage ctx={props.ctx.clone()} {index} /> },
         Route::Exercises(index) => html! { <ExercisesPage ctx={props.ctx.clone()} {index} /> },
         Route::Agenda => html! { <AgendaPage ctx={props.ctx.clone()} /> },
+        Route::Work => html! { <WorkPage ctx={props.ctx.clone()} /> },
     };
     html! {
         <>
@@ -167,6 +169,7 @@ fn CourseView(props: &CourseProps) -> Html {
                 <nav aria-label={text.main_navigation}>
                     <a href={Route::Home.href()} aria-current={current(Route::Home)}>{ text.home }</a>
                     <a href={Route::Agenda.href()} aria-current={current(Route::Agenda)}>{ text.agenda }</a>
+                    <a href={Route::Work.href()} aria-current={current(Route::Work)}>{ text.work }</a>
                 </nav>
             </header>
             if let Freshness::Stored { stored_at } = props.ctx.course.freshness {
@@ -192,6 +195,7 @@ fn use_page_title(ctx: &Ctx, route: Route) {
             manifest.lessons.get(index).map(|lesson| format!("{} · {}", ctx.lang.text().exercises, lesson.title))
         }
         Route::Agenda => Some(ctx.lang.text().agenda.to_owned()),
+        Route::Work => Some(ctx.lang.text().work.to_owned()),
     };
     let title = match page {
         Some(page) => format!("{page} · {}", manifest.course.title),

@@ -15,6 +15,8 @@ pub enum Route {
     Exercises(usize),
     /// The homework agenda.
     Agenda,
+    /// The pupil's work: handing in, and what was sent.
+    Work,
 }
 
 impl Route {
@@ -35,6 +37,7 @@ impl Route {
                 }
             }
             _ if path == "cahier-de-textes" => Route::Agenda,
+            _ if path == "travail" => Route::Work,
             _ => Route::Home,
         }
     }
@@ -46,6 +49,7 @@ impl Route {
             Route::Lesson(index) => format!("#{}", cartable_core::html::lesson_fragment(index)),
             Route::Exercises(index) => format!("#{}/exercices", cartable_core::html::lesson_fragment(index)),
             Route::Agenda => "#/cahier-de-textes".into(),
+            Route::Work => "#/travail".into(),
         }
     }
 

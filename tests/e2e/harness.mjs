@@ -65,12 +65,13 @@ export function tamper(file, marker, offset = 64) {
 }
 
 /**
- * Starts `cartable serve` for `course` on a free port, with its access log on; stops it when the test ends.
- * `extra` are more arguments (e.g. `['--latency', '200']`). `requests` lists what it answered so far, as
+ * Starts `cartable serve` for `course` on a free port (or the `--port` given in `extra`), with its access
+ * log on; stops it when the test ends. `extra` are more arguments (e.g. `['--latency', '200']`). `requests` lists what it answered so far, as
  * `{ method, path, status, at }` (`at`: when the log line was read, in `Date.now()` milliseconds).
  */
 export async function serve(t, course, extra = []) {
-  const args = ['serve', '--course', course.courseDir, '--pubkey', course.pubkey, '--port', '0', '--access-log'];
+  const port = extra.includes('--port') ? [] : ['--port', '0'];
+  const args = ['serve', '--course', course.courseDir, '--pubkey', course.pubkey, ...port, '--access-log'];
   const child = spawn(bin, [...args, ...extra], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = ''; // what is not an access-log line: the server's own messages
   let pending = '';

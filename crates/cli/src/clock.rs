@@ -11,6 +11,15 @@ pub fn unix_now() -> anyhow::Result<i64> {
     i64::try_from(elapsed.as_secs()).context("the system clock is too far in the future")
 }
 
+/// The current unix time in milliseconds.
+#[allow(clippy::disallowed_methods)] // the one place the tool reads the clock
+pub fn unix_now_ms() -> anyhow::Result<i64> {
+    let elapsed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .context("the system clock is set before 1970: set the date and try again")?;
+    i64::try_from(elapsed.as_millis()).context("the system clock is too far in the future")
+}
+
 /// Time elapsed since a start, read from the monotonic clock (for fault windows and reports).
 #[derive(Clone, Copy, Debug)]
 pub struct Stopwatch(std::time::Instant);

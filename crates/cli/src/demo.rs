@@ -39,6 +39,8 @@ pub fn run(host: &str, port: u16, work: Option<PathBuf>) -> anyhow::Result<()> {
         faults: Default::default(),
         access_log: false,
         tracker: serve::TrackerChoice::Embedded,
+        db: None,
+        teacher_token: None,
     };
     let hint: serve::Hint = |base| {
         format!("open {base} in a browser; a school's site embedding it: {base}ecole.html; press Ctrl-C to stop")

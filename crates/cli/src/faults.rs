@@ -42,6 +42,13 @@ pub struct FaultArgs {
     /// Length of the outage in seconds (decimals allowed). Needs --outage-from.
     #[arg(long, value_name = "SECS", value_parser = seconds, requires = "outage_from")]
     pub outage_for: Option<Duration>,
+    /// Answer the first N submissions posted with 503 and `Retry-After: 1`, without storing them.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub refuse_submissions: u64,
+    /// Store every Nth new submission, then close its connection without answering: the receipt is lost on
+    /// the way, as when a pupil's network drops at the wrong moment. A repeat of its key is answered.
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
+    pub drop_response_every: Option<u64>,
 }
 
 /// Faults injected into answers under `/courses/`; the app's own pages are never touched.
@@ -59,6 +66,10 @@ pub struct Faults {
     pub corrupt: BTreeSet<Cid>,
     /// A window, from the server's start, when course requests are dropped.
     pub outage: Option<Outage>,
+    /// The first this many submissions are refused with 503.
+    pub refuse_submissions: u64,
+    /// Every Nth submission is stored and its answer lost.
+    pub drop_response_every: Option<u64>,
 }
 
 /// A limit on course requests in flight.
@@ -105,6 +116,8 @@ impl From<FaultArgs> for Faults {
             drop_every: args.drop_every,
             corrupt: args.corrupt.into_iter().collect(),
             outage,
+            refuse_submissions: args.refuse_submissions,
+            drop_response_every: args.drop_response_every,
         }
     }
 }

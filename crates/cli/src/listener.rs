@@ -16,6 +16,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 
+use crate::desk;
 use crate::origin::{Answer, Origin};
 use crate::tracker::{self, Tracker};
 
@@ -85,7 +86,16 @@ async fn connection(
                 if let Some(tracker) = tracker.filter(|_| request.uri().path() == tracker::PATH) {
                     return Ok(tracker.upgrade(request).await);
                 }
-                match origin.answer(request.method(), request.uri().path()).await {
+                let answer = match desk::claims(request.method(), request.uri().path()) {
+                    true => {
+                        let (parts, body) = request.into_parts();
+                        let body =
+                            axum::body::to_bytes(axum::body::Body::new(body), desk::MAX_BODY).await.map_err(|_| ());
+                        origin.desk(&parts.method, parts.uri.path(), &parts.headers, body).await
+                    }
+                    false => origin.answer(request.method(), request.uri().path()).await,
+                };
+                match answer {
                     Answer::Respond(response) => Ok::<_, Infallible>(response),
                     Answer::Hangup => {
                         hangup.notify_one();

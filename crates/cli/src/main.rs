@@ -2,6 +2,7 @@
 
 mod clock;
 mod demo;
+mod desk;
 mod faults;
 mod folder;
 mod keyfile;
@@ -9,13 +10,14 @@ mod keygen;
 mod listener;
 mod mirror;
 mod origin;
-
 mod pack;
 mod policy;
+mod register;
 mod rehearse;
 mod serve;
 mod site;
 mod stats;
+mod teacher;
 mod tracker;
 mod verify;
 
@@ -141,6 +143,14 @@ struct ServeArgs {
     /// of the embedded one.
     #[arg(long, value_name = "URL", value_parser = tracker_url)]
     tracker: Option<String>,
+    /// The SQLite file where pupils' submissions are kept [default: submissions.sqlite beside the first
+    /// --course folder].
+    #[arg(long, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// The token that opens the teacher view at /teacher (8 characters or more); a random one is printed
+    /// at start when none is given.
+    #[arg(long, value_name = "TOKEN")]
+    teacher_token: Option<String>,
     #[command(flatten)]
     faults: faults::FaultArgs,
 }
@@ -221,5 +231,7 @@ fn serve_options(args: ServeArgs) -> serve::Options {
             (false, Some(url)) => serve::TrackerChoice::Elsewhere(url),
             (false, None) => serve::TrackerChoice::Embedded,
         },
+        db: args.db,
+        teacher_token: args.teacher_token,
     }
 }

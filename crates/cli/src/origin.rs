@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::http::{header, HeaderValue, Method, Response, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
 use futures_util::StreamExt as _;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::clock::Stopwatch;
+use crate::clock::{self, Stopwatch};
+use crate::desk::{self, Desk, Reply};
 use crate::faults::{self, Capacity, Faults};
 use crate::site::{self, Site};
 use crate::stats::{Counters, Event, Stats};
@@ -38,15 +39,17 @@ pub struct Origin {
     slots: Option<Arc<Semaphore>>,
     started: Stopwatch,
     access_log: bool,
+    /// Where submissions arrive and the teacher view, when courses are served.
+    desk: Option<Desk>,
 }
 
 impl Origin {
     /// Serves `site` with `faults`; with `access_log`, prints `METHOD /path STATUS` per request on
     /// standard error (status `000` for a connection dropped without an answer).
-    pub fn new(site: Site, faults: Faults, access_log: bool) -> Origin {
+    pub fn new(site: Site, faults: Faults, access_log: bool, desk: Option<Desk>) -> Origin {
         let slots =
             faults.capacity.map(|c| Arc::new(Semaphore::new(c.max.min(Semaphore::MAX_PERMITS as u64) as usize)));
-        Origin { site, faults, counters: Counters::default(), slots, started: Stopwatch::start(), access_log }
+        Origin { site, faults, counters: Counters::default(), slots, started: Stopwatch::start(), access_log, desk }
     }
 
     /// The course request counts so far.
@@ -71,6 +74,62 @@ impl Origin {
             eprintln!("{method} {path} {status:03}");
         }
         answer
+    }
+
+    /// The answer to a request [`desk::claims`]: a submission (a course request, with its faults) or the
+    /// teacher view. `body` is the request's, or `Err` when it was over [`desk::MAX_BODY`].
+    pub async fn desk(&self, method: &Method, path: &str, headers: &HeaderMap, body: Result<Bytes, ()>) -> Answer {
+        let answer = match (&self.desk, desk::course_of(path)) {
+            (None, _) => Answer::Respond(site::answer_missing()),
+            (Some(desk), Some(course)) if *method == Method::POST => self.submit(desk, course, body).await,
+            (Some(desk), _) => {
+                Answer::Respond(desk.teacher(method, path, headers, body.as_deref().unwrap_or_default()))
+            }
+        };
+        if self.access_log {
+            let status = match &answer {
+                Answer::Respond(response) => response.status().as_u16(),
+                Answer::Hangup => 0,
+            };
+            eprintln!("{method} {path} {status:03}");
+        }
+        answer
+    }
+
+    async fn submit(&self, desk: &Desk, course: &str, body: Result<Bytes, ()>) -> Answer {
+        let nth = self.counters.add(Event::Received);
+        if self.faults.drops(nth, self.started.elapsed()).is_some() {
+            self.counters.add(Event::Dropped);
+            return Answer::Hangup;
+        }
+        let _slot = match self.take_slot() {
+            Ok(slot) => slot,
+            Err(Capacity { refusal, retry_after, .. }) => {
+                self.counters.add(Event::Refused);
+                return Answer::Respond(site::busy(refusal, retry_after));
+            }
+        };
+        tokio::time::sleep(self.faults.latency).await;
+        if !self.site.courses.contains_key(course) {
+            self.counters.add(Event::Other);
+            return Answer::Respond(site::answer_missing());
+        }
+        let now = clock::unix_now_ms().unwrap_or_default();
+        match desk.submit(course, body, now) {
+            Reply::Hangup => {
+                self.counters.add(Event::Dropped);
+                Answer::Hangup
+            }
+            Reply::Respond(response) => {
+                let event = match response.status() {
+                    StatusCode::OK => Event::Ok,
+                    StatusCode::SERVICE_UNAVAILABLE => Event::Refused,
+                    _ => Event::Other,
+                };
+                self.counters.add(event);
+                Answer::Respond(response)
+            }
+        }
     }
 
     async fn course(&self, method: &Method, path: &str) -> Answer {

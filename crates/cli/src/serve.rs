@@ -9,8 +9,10 @@ use std::sync::Arc;
 use anyhow::{anyhow, bail, Context as _};
 use cartable_core::{Manifest, PublicKey};
 
+use crate::desk::Desk;
 use crate::faults::Faults;
 use crate::origin::Origin;
+use crate::register::Register;
 use crate::site::{Site, CONFIG_OPEN};
 use crate::tracker::{self, Tracker};
 use crate::{keyfile, listener, verify};
@@ -38,6 +40,11 @@ pub struct Options {
     pub access_log: bool,
     /// Which tracker the page's config block names.
     pub tracker: TrackerChoice,
+    /// The SQLite file of pupils' submissions; `submissions.sqlite` beside the first course folder by
+    /// default.
+    pub db: Option<PathBuf>,
+    /// The teacher view's token; a random one is made and printed when none is given.
+    pub teacher_token: Option<String>,
 }
 
 /// Which tracker the page uses.
@@ -67,7 +74,7 @@ pub fn default_root() -> PathBuf {
 pub type Hint = fn(&str) -> String;
 
 /// Runs the server until Ctrl-C or SIGTERM. Prints the address line first, then a line per course,
-/// then the `hint` line if given.
+/// then the `hint` line if given, then where submissions are kept and the teacher view with its token.
 pub fn run(options: &Options, hint: Option<Hint>) -> anyhow::Result<()> {
     let (mut site, manifests, key) = open_site(options)?;
     check_faults(&options.faults, &manifests)?;
@@ -85,13 +92,25 @@ pub fn run(options: &Options, hint: Option<Hint>) -> anyhow::Result<()> {
         site.embedded = Some((manifest_path(first), key.to_string()));
     }
     site.mirror_origins = options.mirrors.iter().filter_map(|mirror| crate::policy::origin_of(mirror)).collect();
-    announce(&url("http", &options.host, port), &manifests, hint).context("cannot write to standard output")?;
+    let desk = open_desk(options)?;
+    let base = url("http", &options.host, port);
+    announce(&base, &manifests, desk.as_ref().map(|(path, token)| (path.as_path(), token.as_str())), hint)
+        .context("cannot write to standard output")?;
+    let desk = match desk {
+        Some((path, token)) => Some(Desk::new(
+            Register::open(&path)?,
+            token,
+            options.faults.refuse_submissions,
+            options.faults.drop_response_every,
+        )),
+        None => None,
+    };
     listener.set_nonblocking(true).context("cannot set up the listening socket")?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the server's runtime")?;
-    let origin = Origin::new(site, options.faults.clone(), options.access_log);
+    let origin = Origin::new(site, options.faults.clone(), options.access_log, desk);
     let tracker = (options.tracker == TrackerChoice::Embedded).then(|| Tracker::new(DEFAULT_INTERVAL_SECS));
     runtime.block_on(listener::serve(listener, Arc::new(origin), tracker))
 }
@@ -114,7 +133,38 @@ pub fn url(scheme: &str, host: &str, port: u16) -> String {
     }
 }
 
-fn announce(base: &str, manifests: &[Manifest], hint: Option<Hint>) -> std::io::Result<()> {
+/// Where submissions are kept and the teacher's token, when courses are served (none without: there is
+/// nothing to hand work in for).
+fn open_desk(options: &Options) -> anyhow::Result<Option<(PathBuf, String)>> {
+    let Some(first) = options.courses.first() else { return Ok(None) };
+    let path = match &options.db {
+        Some(path) => path.clone(),
+        None => {
+            let folder = std::fs::canonicalize(first).with_context(|| format!("cannot open {}", first.display()))?;
+            folder.parent().unwrap_or(&folder).join("submissions.sqlite")
+        }
+    };
+    let token = match &options.teacher_token {
+        Some(token) if token.len() >= 8 && !token.contains(char::is_whitespace) => token.clone(),
+        Some(_) => bail!("--teacher-token must be at least 8 characters, without spaces"),
+        None => random_token()?,
+    };
+    Ok(Some((path, token)))
+}
+
+/// 128 random bits as 32 hexadecimal digits.
+fn random_token() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|error| anyhow!("cannot draw a teacher token: {error}"))?;
+    Ok(cartable_core::submission::key_from(bytes))
+}
+
+fn announce(
+    base: &str,
+    manifests: &[Manifest],
+    desk: Option<(&Path, &str)>,
+    hint: Option<Hint>,
+) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "cartable serve: {base}")?;
     for manifest in manifests {
@@ -123,6 +173,10 @@ fn announce(base: &str, manifests: &[Manifest], hint: Option<Hint>) -> std::io::
     }
     if let Some(hint) = hint {
         writeln!(out, "{}", hint(base))?;
+    }
+    if let Some((path, token)) = desk {
+        writeln!(out, "  submissions: {}", path.display())?;
+        writeln!(out, "  teacher view: {base}teacher (token {token})")?;
     }
     out.flush()
 }

@@ -216,6 +216,11 @@ fn preflight() -> Response<Body> {
     response
 }
 
+/// The 404 of a path nothing serves.
+pub fn answer_missing() -> Response<Body> {
+    nosniff(not_found())
+}
+
 fn not_found() -> Response<Body> {
     plain(StatusCode::NOT_FOUND, "not found\n")
 }

@@ -23,6 +23,8 @@ pub mod path;
 pub mod peer;
 pub mod range;
 pub mod store;
+#[cfg(feature = "submission")]
+pub mod submission;
 pub mod tracker;
 
 pub use cid::Cid;

@@ -1,0 +1,160 @@
+//! The outbox: every submission not yet acknowledged, and when to try each again. The edge asks
+//! [`Outbox::due`] what to send, sends it, and reports how it went with [`Outbox::finish`]; nothing
+//! leaves the outbox but a receipt.
+
+use super::{Receipt, Submission};
+
+/// First retry delay after a failure; the n-th retry waits a uniform random time in
+/// `0..min(BACKOFF_CAP, BACKOFF_BASE × 2^(n-1))` (full jitter), so a class coming back online does not
+/// knock on the origin all at once.
+pub const BACKOFF_BASE: u64 = 1_000;
+/// Longest retry delay.
+pub const BACKOFF_CAP: u64 = 60_000;
+
+/// Where one submission stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum State {
+    /// Waiting to be sent, not before `not_before` (milliseconds, the caller's clock); `failures` so far.
+    Pending {
+        /// Attempts that failed in a row.
+        failures: u32,
+        /// Earliest time of the next attempt.
+        not_before: u64,
+    },
+    /// An attempt is on its way.
+    Sending {
+        /// Attempts that failed in a row before this one.
+        failures: u32,
+    },
+    /// The origin stored it and gave this receipt: final.
+    Delivered(Receipt),
+    /// The origin refused it for good (400: it breaks a rule); kept, and sent again only when asked.
+    Refused(String),
+}
+
+/// One submission and where it stands.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    /// The submission, as saved.
+    pub submission: Submission,
+    /// Its state.
+    pub state: State,
+}
+
+/// How one attempt ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// The origin stored it (now or earlier) and gave its receipt.
+    Receipt(Receipt),
+    /// The origin is overloaded (503 or 429), maybe saying when to come back (`Retry-After`, in ms).
+    Busy(Option<u64>),
+    /// No answer: the network, the origin down, or an answer lost on the way. The origin may have stored
+    /// it: the same key is sent again, so that is harmless.
+    Lost,
+    /// The origin refused it for good, with its message.
+    Refused(String),
+}
+
+/// Every submission a page knows of, delivered or not.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Outbox {
+    entries: Vec<Entry>,
+}
+
+impl Outbox {
+    /// The entries, in the order they were added.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// Adds a saved submission, to be sent at once; a key already known is left as it is.
+    pub fn add(&mut self, submission: Submission) {
+        if self.entry(&submission.key).is_none() {
+            self.entries.push(Entry { submission, state: State::Pending { failures: 0, not_before: 0 } });
+        }
+    }
+
+    /// Adds a submission already delivered (read back from storage with its receipt).
+    pub fn add_delivered(&mut self, submission: Submission, receipt: Receipt) {
+        match self.entries.iter_mut().find(|entry| entry.submission.key == submission.key) {
+            Some(entry) => entry.state = State::Delivered(receipt),
+            None => self.entries.push(Entry { submission, state: State::Delivered(receipt) }),
+        }
+    }
+
+    /// The entry of `key`, if known.
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        self.entries.iter().find(|entry| entry.submission.key == key)
+    }
+
+    /// The submissions to send now, marked as sending: pending ones whose time has come.
+    pub fn due(&mut self, now: u64) -> Vec<Submission> {
+        let mut due = Vec::new();
+        for entry in &mut self.entries {
+            if let State::Pending { failures, not_before } = entry.state {
+                if not_before <= now {
+                    entry.state = State::Sending { failures };
+                    due.push(entry.submission.clone());
+                }
+            }
+        }
+        due
+    }
+
+    /// "Send now": every pending or refused entry may go at once, backoff forgotten.
+    pub fn hurry(&mut self) {
+        for entry in &mut self.entries {
+            match entry.state {
+                State::Pending { failures, .. } => entry.state = State::Pending { failures, not_before: 0 },
+                State::Refused(_) => entry.state = State::Pending { failures: 0, not_before: 0 },
+                _ => {}
+            }
+        }
+    }
+
+    /// Records how the attempt for `key` ended, at `now`, with `random` in `[0, 1)`. A receipt is final
+    /// whatever the entry's state (a duplicate receipt changes nothing); a busy origin is waited for at
+    /// least its `Retry-After`, plus jitter; a lost attempt backs off and sends the same key again.
+    pub fn finish(&mut self, key: &str, outcome: Outcome, now: u64, random: f64) {
+        let Some(entry) = self.entries.iter_mut().find(|entry| entry.submission.key == key) else { return };
+        if matches!(entry.state, State::Delivered(_)) {
+            return;
+        }
+        let failures = match entry.state {
+            State::Pending { failures, .. } | State::Sending { failures } => failures,
+            _ => 0,
+        };
+        entry.state = match outcome {
+            Outcome::Receipt(receipt) => State::Delivered(receipt),
+            Outcome::Refused(message) => State::Refused(message),
+            Outcome::Busy(retry_after) => {
+                let backoff = backoff(failures + 1, random);
+                let wait = retry_after.map_or(backoff, |ms| ms + (random * BACKOFF_BASE as f64) as u64);
+                State::Pending { failures: failures + 1, not_before: now + wait }
+            }
+            Outcome::Lost => State::Pending { failures: failures + 1, not_before: now + backoff(failures + 1, random) },
+        };
+    }
+
+    /// When the next pending entry may go (`None` when none waits), for the edge's timer.
+    pub fn wake_at(&self) -> Option<u64> {
+        self.entries
+            .iter()
+            .filter_map(|entry| match entry.state {
+                State::Pending { not_before, .. } => Some(not_before),
+                _ => None,
+            })
+            .min()
+    }
+
+    /// How many entries have no receipt yet.
+    pub fn undelivered(&self) -> usize {
+        self.entries.iter().filter(|entry| !matches!(entry.state, State::Delivered(_))).count()
+    }
+}
+
+/// The full-jitter delay before retry number `retry` (1 for the first).
+fn backoff(retry: u32, random: f64) -> u64 {
+    let ceiling = BACKOFF_BASE.saturating_mul(1u64 << retry.saturating_sub(1).min(20)).min(BACKOFF_CAP);
+    (random.clamp(0.0, 1.0) * ceiling as f64) as u64
+}

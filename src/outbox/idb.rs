@@ -1,0 +1,84 @@
+//! The outbox's IndexedDB records: the database `cartable-outbox`, apart from the course cache so that
+//! neither its schema nor its garbage collection ever touches what a pupil typed. Its store `outbox` holds
+//! `{key, url, body, submission}` by idempotency key (the upload's URL and JSON body, and the submission's
+//! JSON without its files, for the list); `receipts` holds the origin's receipt JSON by key, so that a
+//! sender records a receipt with one `put` and never rewrites a submission. `www/sw.js` reads and writes
+//! the same records: keep the two in step. Written here rather than in `store.rs`, which the service
+//! worker's wasm compiles, so that the worker pays nothing for it.
+
+use idb::{DatabaseEvent, Event, Factory, ObjectStoreParams, Request, TransactionMode};
+use js_sys::Array;
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::store::{field, idb_error, opened, outcome, record, IdbStore};
+use cartable_core::store::StoreError;
+
+/// The outbox's database.
+pub const OUTBOX_DATABASE: &str = "cartable-outbox";
+const VERSION: u32 = 1;
+const OUTBOX: &str = "outbox";
+const RECEIPTS: &str = "receipts";
+
+impl IdbStore {
+    /// Opens (and on first use creates) the outbox's database [`OUTBOX_DATABASE`].
+    pub async fn open_outbox() -> Result<IdbStore, StoreError> {
+        IdbStore::open_outbox_named(OUTBOX_DATABASE).await
+    }
+
+    /// Opens (and on first use creates) an outbox database named `name`; tests use their own names.
+    pub async fn open_outbox_named(name: &str) -> Result<IdbStore, StoreError> {
+        let factory = Factory::new().map_err(idb_error)?;
+        let mut request = factory.open(name, Some(VERSION)).map_err(idb_error)?;
+        request.on_upgrade_needed(|event| {
+            let created = event.database().and_then(|database| {
+                database.create_object_store(OUTBOX, ObjectStoreParams::new())?;
+                database.create_object_store(RECEIPTS, ObjectStoreParams::new())
+            });
+            if created.is_err() {
+                // Aborting the upgrade makes `open` fail rather than hand out a database missing a store.
+                if let Some(transaction) = event.target().ok().and_then(|request| request.transaction()) {
+                    let _ = transaction.abort();
+                }
+            }
+        });
+        let value = opened(request).await?;
+        let raw: web_sys::IdbDatabase = value.clone().unchecked_into();
+        let mut database = idb::Database::try_from(value).map_err(idb_error)?;
+        database.on_version_change(move |_| raw.close());
+        Ok(IdbStore::from_database(database))
+    }
+
+    /// Keeps a submission in the outbox: its `key`, where to post it (`url`), the upload's `body` and the
+    /// submission's JSON without files (`summary`). Done only once the transaction commits: the page says
+    /// "saved" after this returns.
+    pub async fn put_submission(&self, key: &str, url: &str, body: &str, summary: &str) -> Result<(), StoreError> {
+        let value =
+            record(&[("key", key.into()), ("url", url.into()), ("body", body.into()), ("submission", summary.into())]);
+        self.write(OUTBOX, |store| store.put(&value, Some(&key.into())).map(drop)).await
+    }
+
+    /// Every submission of the outbox as `(key, url, summary)`, in key order, and every receipt's JSON.
+    pub async fn outbox(&self) -> Result<(Vec<(String, String, String)>, Vec<String>), StoreError> {
+        let text = |value: &JsValue, name: &str| field(value, name).ok().and_then(|v| v.as_string());
+        let (_transaction, objects) = self.objects(OUTBOX, TransactionMode::ReadOnly)?;
+        let values = outcome(objects.get_all(None, None).map_err(idb_error)?).await?;
+        let entries = Array::from(&values)
+            .iter()
+            .filter_map(|value| Some((text(&value, "key")?, text(&value, "url")?, text(&value, "submission")?)))
+            .collect();
+        let (_transaction, objects) = self.objects(RECEIPTS, TransactionMode::ReadOnly)?;
+        let values = outcome(objects.get_all(None, None).map_err(idb_error)?).await?;
+        Ok((entries, Array::from(&values).iter().filter_map(|value| value.as_string()).collect()))
+    }
+
+    /// The upload body of the submission `key`, if kept.
+    pub async fn submission_body(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let value = self.get(OUTBOX, key).await?;
+        Ok(field(&value, "body").ok().and_then(|body| body.as_string()))
+    }
+
+    /// Keeps the origin's receipt (its JSON text) for `key`.
+    pub async fn put_receipt(&self, key: &str, receipt: &str) -> Result<(), StoreError> {
+        self.write(RECEIPTS, |store| store.put(&receipt.into(), Some(&key.into())).map(drop)).await
+    }
+}
