@@ -65,6 +65,22 @@ pub fn new_key() -> Option<String> {
     Some(cartable_core::submission::key_from(bytes))
 }
 
+/// Where the pupil's name is kept in this browser, once typed on "Mon travail".
+const STUDENT: &str = "cartable.student";
+
+/// The name the pupil gave on "Mon travail", if any: their answers to exercises go to the teacher under it.
+pub fn student() -> Option<String> {
+    let storage = web_sys::window()?.local_storage().ok()??;
+    storage.get_item(STUDENT).ok().flatten().filter(|name| !name.trim().is_empty())
+}
+
+/// Keeps the pupil's name for the next submissions.
+pub fn set_student(name: &str) {
+    if let Some(storage) = web_sys::window().and_then(|window| window.local_storage().ok().flatten()) {
+        let _ = storage.set_item(STUDENT, name);
+    }
+}
+
 /// The current time in milliseconds since the epoch.
 pub fn now_ms() -> i64 {
     js_sys::Date::now() as i64

@@ -5,10 +5,12 @@
 use std::rc::Rc;
 
 use cartable_core::exercise::{self, Answer, Exercise, Grade, Kind, Question, Response, Unreadable};
+use cartable_core::submission::{self, Submission};
 use yew::prelude::*;
 
 use crate::course::LoadError;
 use crate::i18n::Text;
+use crate::outbox;
 use crate::progress;
 use crate::view::error::ErrorPanel;
 use crate::view::load::{use_load, Load};
@@ -18,11 +20,37 @@ use crate::view::Ctx;
 mod controls;
 
 /// Where a checked answer (or a free response) is handed in: the one place the app records what a pupil
-/// answered. Today it keeps the answer in this browser's progress (attempts, last grade, last response),
-/// which the course home sums up; sending it to the school belongs here too. Returns false when the
-/// browser refused to keep it.
-pub fn hand_in(course: &str, answer: &Answer, questions: usize) -> bool {
-    progress::record(course, answer, questions)
+/// answered. It keeps the answer in this browser's progress (attempts, last grade, last response), which
+/// the course home sums up, and, once the pupil has given their name on "Mon travail", puts it in the
+/// outbox for the teacher (kept in IndexedDB, sent when the school's server can take it). Returns false
+/// when the browser refused to keep the progress.
+pub fn hand_in(ctx: &Ctx, answer: &Answer, questions: usize) -> bool {
+    let kept = progress::record(&ctx.course.manifest.course.id, answer, questions);
+    if let (Some(student), Some(key)) = (outbox::student(), outbox::new_key()) {
+        let score = match answer.grade {
+            Grade::Correct => Some(1.0),
+            Grade::Partial => Some(0.5),
+            Grade::Incorrect => Some(0.0),
+            Grade::Kept | Grade::Unreadable(_) => None,
+        };
+        let submission = Submission {
+            key,
+            course_id: ctx.course.manifest.course.id.clone(),
+            student,
+            created_at: outbox::now_ms(),
+            kind: submission::Kind::Answer {
+                exercise: format!("{}#{}", answer.exercise, answer.question),
+                response: serde_json::to_string(answer).unwrap_or_default(),
+                score,
+            },
+        };
+        let url = ctx.course.submissions_url();
+        wasm_bindgen_futures::spawn_local(async move {
+            // A refusal (storage full or blocked) leaves the answer in the progress above, on this device.
+            let _ = outbox::save(&url, submission, &[]).await;
+        });
+    }
+    kept
 }
 
 /// Properties of [`ExercisesPage`].
@@ -58,6 +86,13 @@ pub fn ExercisesPage(props: &ExercisesProps) -> Html {
         <div class="exercises">
             { back.clone() }
             <h2>{ text.exercises_of }{ " · " }{ &lesson.title }</h2>
+            <p class="exercises-recipient">
+                { match outbox::student() {
+                    Some(name) => text.answers_sent_as.replace("{name}", &name),
+                    None => text.answers_kept_here.to_owned(),
+                } }
+                { " " }<a href={Route::Work.href()}>{ text.work }</a>
+            </p>
             { body }
             { back }
         </div>
@@ -138,8 +173,8 @@ fn QuestionForm(props: &QuestionProps) -> Html {
     };
     let onsubmit = {
         let attempt = attempt.clone();
-        let (course, lesson, exercise, total) =
-            (props.ctx.course.manifest.course.id.clone(), props.lesson.clone(), props.exercise.clone(), props.total);
+        let (ctx, lesson, exercise, total) =
+            (props.ctx.clone(), props.lesson.clone(), props.exercise.clone(), props.total);
         let question = question.clone();
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
@@ -155,7 +190,7 @@ fn QuestionForm(props: &QuestionProps) -> Html {
                     grade,
                     attempts: next.attempts,
                 };
-                next.refused = !hand_in(&course, &answer, total);
+                next.refused = !hand_in(&ctx, &answer, total);
             }
             next.checked = Some(grade);
             attempt.set(next);

@@ -13,8 +13,6 @@ use crate::i18n::{Lang, Text};
 use crate::outbox::{self, SaveError};
 use crate::view::Ctx;
 
-const STUDENT: &str = "cartable.student";
-
 /// Properties of [`WorkPage`].
 #[derive(Properties, PartialEq)]
 pub struct WorkProps {
@@ -65,7 +63,7 @@ pub fn WorkPage(props: &WorkProps) -> Html {
         // The name typed last time, filled in once: the field is the pupil's from then on.
         let student = student.clone();
         use_effect_with((), move |_| {
-            let saved = local_storage().and_then(|s| s.get_item(STUDENT).ok().flatten());
+            let saved = outbox::student();
             if let (Some(input), Some(saved)) = (student.cast::<HtmlInputElement>(), saved) {
                 input.set_value(&saved);
             }
@@ -152,9 +150,7 @@ fn clear((_, title, body, files): &Refs) {
 /// Keeps the work in the outbox; what to say to the pupil.
 async fn hand_in_now(ctx: &Ctx, form: Form) -> Notice {
     let text = ctx.lang.text();
-    if let Some(storage) = local_storage() {
-        let _ = storage.set_item(STUDENT, &form.student);
-    }
+    outbox::set_student(&form.student);
     let (attachments, bytes) = match read_files(form.files, text).await {
         Ok(read) => read,
         Err(error) => return Notice::Error(error),
@@ -254,8 +250,4 @@ fn entry_view(entry: &Entry, lang: Lang) -> Html {
 fn time(ms: i64, lang: Lang) -> String {
     let date = js_sys::Date::new(&(ms as f64).into());
     String::from(date.to_locale_string(lang.tag(), &wasm_bindgen::JsValue::UNDEFINED))
-}
-
-fn local_storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok()?
 }

@@ -1,6 +1,6 @@
-// Accessibility and languages: axe-core over every page type of the app (exercises and their feedback
-// included), in light and dark and in English; the keyboard alone reaches and works everything; the
-// language follows the browser, the switch is kept.
+// Accessibility and languages: axe-core over every page type of the app (exercises and their feedback,
+// "Mon travail" included), in light and dark and in English; the keyboard alone reaches and works
+// everything; the language follows the browser, the switch is kept.
 // See: issue 6
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -39,6 +39,8 @@ async function auditCoursePages(page, base, course, words) {
   // Checked with nothing chosen: the feedback shows, and is audited too.
   await question.getByRole('button', { name: words.check }).click();
   found.push(...await audited(page, 'exercise feedback', question.getByRole('status')));
+  await page.goto(`${base}#/travail`);
+  found.push(...await audited(page, 'work', page.locator('#work-student')));
   await page.goto(`${base}#/cahier-de-textes`);
   found.push(...await audited(page, 'agenda', page.locator('.agenda time').first()));
   await page.locator('.sources summary').click();

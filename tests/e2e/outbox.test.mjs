@@ -1,5 +1,5 @@
-// The durable outbox: work handed in is kept in IndexedDB before the page says so, and reaches the
-// origin's SQLite exactly once, across a closed browser, an origin that was down, refusals with
+// The durable outbox: work handed in and exercise answers are kept in IndexedDB before the page says so,
+// and reach the origin's SQLite exactly once, across a closed browser, an origin that was down, refusals with
 // Retry-After and a receipt lost on the way. Then the teacher view: its token, the list, a file, the CSV.
 // See: issue 6
 import assert from 'node:assert/strict';
@@ -44,7 +44,7 @@ async function browserIn(t, profile) {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--accept-lang=fr-FR,fr'],
   });
   t.browsers.push(context);
   const page = context.pages()[0] ?? await context.newPage();
@@ -121,6 +121,48 @@ test('work handed in while the origin is down reaches it once, after the browser
   await page.reload();
   await sent(page, first);
   assert.equal(rows(db, 'SELECT count(*) AS n FROM submissions')[0].n, 2);
+  assert.deepEqual(page.errors, []);
+});
+
+test('exercise answers checked offline reach the teacher once, after the browser was closed', async (t) => {
+  const { db, start } = await school(t);
+  let server = await start();
+  const profile = profileDir(t);
+  let { context, page } = await browserIn(t, profile);
+  await page.goto(server.url);
+  await controlledByWorker(page);
+  await page.getByRole('button', { name: 'Enregistrer pour consulter hors ligne' }).click();
+  await page.getByText('Ce cours est disponible hors ligne.').waitFor({ timeout: 120_000 });
+  await openWork(page, server.url);
+  await server.stop();
+
+  // The name is given once, with a piece of work; the exercise page then says whose answers go out.
+  await handIn(page, { title: 'Exercice 1', text: 'hors ligne' });
+  await page.goto(`${server.url}#/lecon/1/exercices`);
+  await page.getByText('au nom de « Léa Martin »', { exact: false }).waitFor();
+  const single = page.locator('form.question').first();
+  await single.getByLabel('en watts (W)').check();
+  await single.getByRole('button', { name: 'Vérifier' }).click();
+  await single.getByText("Ce n'est pas ça. Réessayez.").waitFor();
+  await single.getByLabel('en volts (V)').check();
+  await single.getByRole('button', { name: 'Vérifier' }).click();
+  await single.getByText('Juste !').waitFor();
+  await openWork(page, server.url);
+  const answers = page.locator('.work-items li', { hasText: '#unite-tension' });
+  await answers.nth(1).waitFor();
+  assert.equal(await answers.count(), 2, 'one outbox entry per checked answer');
+  const keys = await answers.evaluateAll((items) => items.map((li) => li.dataset.key));
+  await context.close();
+
+  server = await start();
+  ({ context, page } = await browserIn(t, profile));
+  await openWork(page, server.url);
+  for (const key of keys) await sent(page, key);
+  const stored = rows(db, "SELECT key, student, subject, score, text FROM submissions WHERE kind = 'answer' ORDER BY score");
+  assert.deepEqual(stored.map((r) => r.key).sort(), [...keys].sort(), 'exactly one row per answer');
+  assert.ok(stored.every((r) => r.student === 'Léa Martin' && r.subject.endsWith('.exercises.json#unite-tension')));
+  assert.deepEqual(stored.map((r) => r.score), [0, 1], 'the offline grades: wrong, then right');
+  assert.equal(JSON.parse(stored[1].text).attempts, 2);
   assert.deepEqual(page.errors, []);
 });
 
