@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { controlledByWorker, freePort, packSample, scratch, serve } from './harness.mjs';
+import { auditAccessibility, controlledByWorker, freePort, packSample, scratch, serve } from './harness.mjs';
 
 const TOKEN = 'jeton-du-professeur-42';
 const FILE = Buffer.from('%PDF-1.4\n% le devoir de Léa, octets exacts \x00\x01\x02\xff\n');
@@ -273,9 +273,11 @@ test('the teacher view lists the work behind its token, with the file and a CSV 
 
   // The login form sets an HttpOnly, SameSite=Strict cookie that opens the view in the browser too.
   await page.goto(teacher);
+  assert.deepEqual(await auditAccessibility(page, 'teacher login'), []);
   await page.getByLabel('Jeton enseignant').fill(TOKEN);
   await page.getByRole('button', { name: 'Entrer' }).click();
   await page.getByRole('heading', { name: 'Travaux reçus' }).waitFor();
+  assert.deepEqual(await auditAccessibility(page, 'teacher view'), []);
   const [cookie] = await page.context().cookies();
   assert.equal(cookie.httpOnly, true);
   assert.equal(cookie.sameSite, 'Strict');

@@ -15,7 +15,7 @@ mod source;
 
 pub mod scenario;
 
-pub use config::Config;
+pub use config::{full_jitter, Config};
 pub use retry_after::retry_after_ms;
 pub use scheduler::Scheduler;
 

@@ -82,9 +82,7 @@ impl Config {
     /// The full-jitter delay before retry number `retry` (1 for the first) of a chunk, given `random` in
     /// `[0, 1)`: uniform in `0..min(cap, base × 2^(retry-1))`, never above the cap.
     pub fn backoff(&self, retry: u32, random: f64) -> Millis {
-        let exponent = retry.saturating_sub(1).min(40);
-        let ceiling = self.backoff_base.saturating_mul(1u64 << exponent).min(self.backoff_cap);
-        scale(ceiling, random)
+        full_jitter(self.backoff_base, self.backoff_cap, retry, random)
     }
 
     /// The retries a client may have made after `first_attempts` first attempts and `verified` chunks.
@@ -98,6 +96,14 @@ impl Config {
 }
 
 /// `ceiling × random`, with `random` clamped to `[0, 1)`: never above `ceiling`, never a panic.
+/// Full-jitter exponential backoff: the delay before retry number `retry` (1 for the first), given
+/// `random` in `[0, 1)`, uniform in `0..min(cap, base × 2^(retry-1))`, never above the cap. The one
+/// backoff of cartable: chunk retries and the outbox's sends both wait this way.
+pub fn full_jitter(base: Millis, cap: Millis, retry: u32, random: f64) -> Millis {
+    let exponent = retry.saturating_sub(1).min(40);
+    scale(base.saturating_mul(1u64 << exponent).min(cap), random)
+}
+
 pub(super) fn scale(ceiling: Millis, random: f64) -> Millis {
     let random = if random.is_finite() { random.clamp(0.0, 1.0) } else { 0.0 };
     ((ceiling as f64) * random).min(ceiling as f64) as Millis

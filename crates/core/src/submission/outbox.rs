@@ -153,8 +153,7 @@ impl Outbox {
     }
 }
 
-/// The full-jitter delay before retry number `retry` (1 for the first).
+/// The delay before retry number `retry` (1 for the first): the scheduler's full jitter.
 fn backoff(retry: u32, random: f64) -> u64 {
-    let ceiling = BACKOFF_BASE.saturating_mul(1u64 << retry.saturating_sub(1).min(20)).min(BACKOFF_CAP);
-    (random.clamp(0.0, 1.0) * ceiling as f64) as u64
+    crate::fetch::full_jitter(BACKOFF_BASE, BACKOFF_CAP, retry, random)
 }
