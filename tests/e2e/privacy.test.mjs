@@ -143,6 +143,10 @@ test('two pupils pass the course to each other through the school\'s TURN relay 
   const first = await pupil(browser, origin.url);
   await save(first);
   const second = await pupil(browser, origin.url);
+  // Reaching each other through the relay takes a TURN allocation on each side: on a loaded machine it
+  // can outlast a save from the origin, so the second pupil saves once connected.
+  await second.waitForFunction(
+    () => window.__rtc.some(({ connection }) => connection.connectionState === 'connected'), null, { timeout: 60_000 });
   await save(second);
 
   // The second pupil's connection to the first: ICE chose a relayed candidate on its side, and chunks
