@@ -97,19 +97,10 @@ impl Origin {
     }
 
     async fn submit(&self, desk: &Desk, course: &str, body: Result<Bytes, ()>) -> Answer {
-        let nth = self.counters.add(Event::Received);
-        if self.faults.drops(nth, self.started.elapsed()).is_some() {
-            self.counters.add(Event::Dropped);
-            return Answer::Hangup;
-        }
-        let _slot = match self.take_slot() {
+        let _slot = match self.admit().await {
             Ok(slot) => slot,
-            Err(Capacity { refusal, retry_after, .. }) => {
-                self.counters.add(Event::Refused);
-                return Answer::Respond(site::busy(refusal, retry_after));
-            }
+            Err(answer) => return answer,
         };
-        tokio::time::sleep(self.faults.latency).await;
         if !self.site.courses.contains_key(course) {
             self.counters.add(Event::Other);
             return Answer::Respond(site::answer_missing());
@@ -133,19 +124,10 @@ impl Origin {
     }
 
     async fn course(&self, method: &Method, path: &str) -> Answer {
-        let nth = self.counters.add(Event::Received);
-        if self.faults.drops(nth, self.started.elapsed()).is_some() {
-            self.counters.add(Event::Dropped);
-            return Answer::Hangup;
-        }
-        let slot = match self.take_slot() {
+        let slot = match self.admit().await {
             Ok(slot) => slot,
-            Err(Capacity { refusal, retry_after, .. }) => {
-                self.counters.add(Event::Refused);
-                return Answer::Respond(site::busy(refusal, retry_after));
-            }
+            Err(answer) => return answer,
         };
-        tokio::time::sleep(self.faults.latency).await;
         let response = self.site.answer(method, path).await;
         if response.status() != StatusCode::OK {
             self.counters.add(Event::Other);
@@ -153,6 +135,23 @@ impl Origin {
         }
         self.counters.add(Event::Ok);
         Answer::Respond(self.spoil(method, path, response, slot).await)
+    }
+
+    /// Counts a request and puts it through the faults every request meets first: a dropped connection,
+    /// the capacity (a refusal with its `Retry-After`), the latency. Its place among those in flight, or
+    /// the answer to give instead.
+    async fn admit(&self) -> Result<Option<OwnedSemaphorePermit>, Answer> {
+        let nth = self.counters.add(Event::Received);
+        if self.faults.drops(nth, self.started.elapsed()).is_some() {
+            self.counters.add(Event::Dropped);
+            return Err(Answer::Hangup);
+        }
+        let slot = self.take_slot().map_err(|Capacity { refusal, retry_after, .. }| {
+            self.counters.add(Event::Refused);
+            Answer::Respond(site::busy(refusal, retry_after))
+        })?;
+        tokio::time::sleep(self.faults.latency).await;
+        Ok(slot)
     }
 
     /// A place among the requests in flight (none needed without a capacity), or the full capacity.
