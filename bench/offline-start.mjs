@@ -214,7 +214,7 @@ async function main() {
     if (!existsSync(join(root, file))) throw new Error(`${file} is missing: build the app first (./scripts/setup.sh)`);
   }
   const worker = gzipSizes(['www/sw.js', 'pkg/build.js', 'pkg/cartable_sw.js', 'pkg/cartable_sw_bg.wasm']);
-  const app = gzipSizes(['www/index.html', 'www/app.js', 'www/style.css', 'pkg/cartable.js', 'pkg/cartable_bg.wasm']);
+  const app = gzipSizes(['www/index.html', 'www/app.js', 'www/start.js', 'www/style.css', 'pkg/cartable.js', 'pkg/cartable_bg.wasm']);
 
   const loadBefore = loadavg()[0];
   const cleanups = [];
