@@ -66,14 +66,7 @@ impl Origin {
             true => self.course(method, path).await,
             false => Answer::Respond(self.site.answer(method, path).await),
         };
-        if self.access_log {
-            let status = match &answer {
-                Answer::Respond(response) => response.status().as_u16(),
-                Answer::Hangup => 0,
-            };
-            eprintln!("{method} {path} {status:03}");
-        }
-        answer
+        self.logged(method, path, answer)
     }
 
     /// The answer to a request [`desk::claims`]: a submission (a course request, with its faults) or the
@@ -86,6 +79,11 @@ impl Origin {
                 Answer::Respond(desk.teacher(method, path, headers, body.as_deref().unwrap_or_default()))
             }
         };
+        self.logged(method, path, answer)
+    }
+
+    /// `answer`, written to the access log first when it is on (`000` for a dropped connection).
+    fn logged(&self, method: &Method, path: &str, answer: Answer) -> Answer {
         if self.access_log {
             let status = match &answer {
                 Answer::Respond(response) => response.status().as_u16(),
