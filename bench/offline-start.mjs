@@ -3,6 +3,8 @@
 //
 //   node bench/offline-start.mjs [--runs N] [--rate R]     (or ./scripts/bench-offline.sh, which builds first)
 //
+// `measureOfflineStart` is the same measurement for bench/report.mjs (./scripts/bench.sh).
+//
 // Chromium's CPU is throttled R times (default 6) through the DevTools protocol. Each timing is read from the
 // page's own clock, from the navigation's start to the moment the lesson's text is first painted (Element
 // Timing's render time). Warm offline starts are measured in a new tab (the worker kept running, then
@@ -11,11 +13,12 @@
 // measured too, as the floor. Prints a table, writes the same figures to target/bench/offline-start.json,
 // and exits 0 whether or not a target is met; non-zero only when a measurement failed (an error in the
 // page, a timeout, a run that was not really offline).
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { launch, packSample, root, scratch, serve } from '../tests/e2e/harness.mjs';
+import { isMain, machine, median, progress, withCleanups } from './machine.mjs';
+import { measureTransfer, TARGET_WORKER_BYTES } from './transfer.mjs';
 
 const LESSON = '#/lecon/1';
 const LESSON_TEXT = 'Pendant la fermeture du collège';
@@ -24,7 +27,6 @@ const SAVED_TEXT = 'Ce cours est disponible hors ligne.';
 const OFFLINE_BANNER = /^Hors ligne : copie du /;
 const TIMEOUT = 60_000;
 const TARGET_OFFLINE_MS = 500;
-const TARGET_WORKER_BYTES = 100_000; // 1 KB = 1000 bytes throughout
 
 function options(argv) {
   const opts = { runs: 5, rate: 6 };
@@ -60,12 +62,6 @@ function watchForLesson(text) {
     }
   }).observe({ type: 'element', buffered: true });
 }
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 /** A new page in `context`, CPU throttled, recording uncaught errors; the lesson watcher installed. */
 async function throttledPage(context, rate) {
@@ -193,34 +189,23 @@ async function warmOffline(browser, url, www, opts) {
   }
 }
 
-function gzipSizes(files) {
-  const sizes = files.map((file) => {
-    const bytes = readFileSync(join(root, file));
-    return { file, bytes: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
-  });
-  return { total: sizes.reduce((sum, s) => sum + s.gzip, 0), raw: sizes.reduce((sum, s) => sum + s.bytes, 0), files: sizes };
-}
-
-const navigatorCores = () => availableParallelism();
 const kb = (bytes) => (bytes / 1000).toFixed(1);
 const ms = (value) => Math.round(value);
 const list = (values) => `[${values.map(ms).join(', ')}]`;
 
-async function main() {
-  const opts = options(process.argv.slice(2));
-  const bin = process.env.CARTABLE_BIN ?? join(root, 'target/debug/cartable');
-  if (!existsSync(bin)) throw new Error(`the cartable binary ${bin} is missing: cargo build -p cartable-cli (or set CARTABLE_BIN)`);
+/**
+ * Measures the cold online and warm offline starts (`runs` each, CPU throttled `rate` times) in a Chromium
+ * of its own against the packed sample course, and the app's and worker's gzip transfer. Returns the
+ * figures, the targets and the machine; throws when a measurement failed.
+ */
+export async function measureOfflineStart({ runs = 5, rate = 6 } = {}) {
+  const opts = { runs, rate };
   for (const file of ['pkg/cartable_bg.wasm', 'pkg/cartable_sw_bg.wasm', 'pkg/build.js']) {
-    if (!existsSync(join(root, file))) throw new Error(`${file} is missing: build the app first (./scripts/setup.sh)`);
+    if (!existsSync(join(root, file))) throw new Error(`${file} is missing: build the app first (source scripts/setup.sh)`);
   }
-  const worker = gzipSizes(['www/sw.js', 'pkg/build.js', 'pkg/cartable_sw.js', 'pkg/cartable_sw_bg.wasm']);
-  const app = gzipSizes(['www/index.html', 'www/app.js', 'www/start.js', 'www/style.css', 'pkg/cartable.js', 'pkg/cartable_bg.wasm']);
-
+  const { app_gzip_bytes: app, service_worker_gzip_bytes: worker } = measureTransfer();
   const loadBefore = loadavg()[0];
-  const cleanups = [];
-  const t = { after: (fn) => cleanups.push(fn) };
-  let cold, warm;
-  try {
+  const { cold, warm, where } = await withCleanups(async (t) => {
     const dir = scratch(t);
     const course = packSample(dir);
     // The app's pages, copied so that the static page of the floor can be put next to them.
@@ -228,17 +213,18 @@ async function main() {
     cpSync(join(root, 'www'), www, { recursive: true });
     const { url } = await serve(t, course, ['--www', www]);
     const browser = await launch(t);
-    cold = await coldOnline(browser, url, opts);
-    warm = await warmOffline(browser, url, www, opts);
-  } finally {
-    for (const fn of cleanups.reverse()) await Promise.resolve().then(fn).catch(() => {});
-  }
+    progress(`offline start: ${runs} cold online starts, CPU throttled ${rate}x`);
+    const cold = await coldOnline(browser, url, opts);
+    progress(`offline start: ${runs} warm offline starts of each kind`);
+    const warm = await warmOffline(browser, url, www, opts);
+    return { cold, warm, where: machine(browser) };
+  });
 
   const warmMedian = median(warm.kept);
-  const results = {
-    date: new Date().toISOString(),
-    cpu_throttle: opts.rate,
-    runs: opts.runs,
+  return {
+    machine: where,
+    cpu_throttle: rate,
+    runs,
     load_average_1min: { before: loadBefore, after: loadavg()[0] },
     cold_online_ms: { median: median(cold), values: cold },
     warm_offline_ms: { median: warmMedian, values: warm.kept },
@@ -255,33 +241,48 @@ async function main() {
       service_worker_met: worker.total <= TARGET_WORKER_BYTES,
     },
   };
+}
 
+/** Prints the figures of `measureOfflineStart` as a table. */
+function printTable(results) {
+  const { runs, cpu_throttle: rate, targets } = results;
+  const values = (key) => results[key].values;
   const name = (file) => file.split('/').pop();
   const parts = (sizes) => sizes.files.map((s) => `${name(s.file)} ${kb(s.gzip)}`).join(', ');
-  const row = (label, value, detail) => console.log(`${label.padEnd(66)}${value.padStart(14)}   ${detail}`);
-  console.log(`cartable offline start, CPU throttled ${opts.rate}x, ${opts.runs} run${opts.runs > 1 ? 's' : ''} each`);
-  row('cold online start, new tab (navigation → lesson text painted)', `median ${ms(median(cold))} ms`, list(cold));
-  row('warm offline start, new tab', `median ${ms(warmMedian)} ms`, list(warm.kept));
-  row('warm offline start, new tab, service worker stopped first', `median ${ms(median(warm.restarted))} ms`, list(warm.restarted));
-  row('warm offline start, reloading an open tab', `median ${ms(median(warm.reloaded))} ms`, list(warm.reloaded));
-  row('floor: the same lesson as a static page, new tab', `median ${ms(median(warm.floor))} ms`, list(warm.floor));
-  row('service worker bundle (gzip)', `${kb(worker.total)} KB`, `(${parts(worker)})`);
-  row('app (gzip)', `${kb(app.total)} KB`, `(${parts(app)})`);
+  const row = (label, key) => console.log(`${label.padEnd(66)}${`median ${ms(results[key].median)} ms`.padStart(14)}   ${list(values(key))}`);
+  const size = (label, sizes) => console.log(`${label.padEnd(66)}${`${kb(sizes.total)} KB`.padStart(14)}   (${parts(sizes)})`);
+  console.log(`cartable offline start, CPU throttled ${rate}x, ${runs} run${runs > 1 ? 's' : ''} each`);
+  row('cold online start, new tab (navigation → lesson text painted)', 'cold_online_ms');
+  row('warm offline start, new tab', 'warm_offline_ms');
+  row('warm offline start, new tab, service worker stopped first', 'warm_offline_worker_stopped_ms');
+  row('warm offline start, reloading an open tab', 'warm_offline_reload_ms');
+  row('floor: the same lesson as a static page, new tab', 'static_page_new_tab_ms');
+  size('service worker bundle (gzip)', results.service_worker_gzip_bytes);
+  size('app (gzip)', results.app_gzip_bytes);
   const yes = (met) => (met ? 'yes' : 'no');
-  const { targets } = results;
   console.log(`targets: warm offline start <= ${TARGET_OFFLINE_MS} ms: reloading an open tab ` +
     `${yes(targets.warm_offline_reload_met)}, new tab ${yes(targets.warm_offline_new_tab_met)} ` +
-    `(a static page of the same lesson, new tab: ${ms(median(warm.floor))} ms); ` +
+    `(a static page of the same lesson, new tab: ${ms(results.static_page_new_tab_ms.median)} ms); ` +
     `service worker <= ${TARGET_WORKER_BYTES / 1000} KB gzip: ${yes(targets.service_worker_met)}`);
+}
 
+async function main() {
+  const opts = options(process.argv.slice(2));
+  const bin = process.env.CARTABLE_BIN ?? join(root, 'target/debug/cartable');
+  if (!existsSync(bin)) throw new Error(`the cartable binary ${bin} is missing: cargo build -p cartable-cli (or set CARTABLE_BIN)`);
+  const results = await measureOfflineStart(opts);
+  printTable(results);
   const out = join(root, 'target/bench');
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'offline-start.json'), JSON.stringify(results, null, 2) + '\n');
-  console.log(`(1 KB = 1000 bytes; load average ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after, ` +
-    `on ${navigatorCores()} cores; written to target/bench/offline-start.json)`);
+  const { before, after } = results.load_average_1min;
+  console.log(`(1 KB = 1000 bytes; load average ${before.toFixed(1)} before, ${after.toFixed(1)} after, ` +
+    `on ${results.machine.cores} cores; written to target/bench/offline-start.json)`);
 }
 
-main().catch((error) => {
-  console.error(`bench/offline-start: measurement failed: ${error.message}`);
-  process.exit(1);
-});
+if (isMain(import.meta.url)) {
+  main().catch((error) => {
+    console.error(`bench/offline-start: measurement failed: ${error.message}`);
+    process.exit(1);
+  });
+}

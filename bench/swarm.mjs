@@ -5,9 +5,12 @@
 // first chunk received from a classmate (median over pupils, read from each page's sources panel).
 //
 //   node bench/swarm.mjs [--sizes 4,8,16]      (or ./scripts/bench-swarm.sh, which builds first)
+//
+// `measureClass` is one class size of the same measurement, for bench/report.mjs (./scripts/bench.sh).
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, packSample, scratch, serve } from '../tests/e2e/harness.mjs';
+import { isMain, machine, median, progress, withCleanups } from './machine.mjs';
 
 const SAVE_BUTTON = 'Enregistrer pour consulter hors ligne';
 const SAVED_TEXT = 'Ce cours est disponible hors ligne.';
@@ -26,12 +29,6 @@ function options(argv) {
   return opts;
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-
 /** Seconds from `opened` until the page's sources panel first shows bytes received from classmates. */
 async function firstFromClassmate(page, opened) {
   await page.locator('details.sources').waitFor({ timeout: TIMEOUT });
@@ -45,13 +42,19 @@ async function firstFromClassmate(page, opened) {
   return (Date.now() - opened) / 1000;
 }
 
-async function classOf(size) {
-  const cleanups = [];
-  const t = { after: (fn) => cleanups.push(fn) };
-  try {
+/**
+ * A class of `size` pupils (one browser context each, one Chromium) saving the packed sample course at
+ * once from an origin at capacity 1 (503, Retry-After 2 s) with no mirror. Returns origin bytes / course
+ * size, the share of the class's bytes from classmates, seconds until the last pupil was done, the median
+ * seconds to a first chunk from a classmate, and the machine; throws when a pupil never finished saving.
+ */
+export async function measureClass(size) {
+  return withCleanups(async (t) => {
     const course = packSample(scratch(t));
     const origin = await serve(t, course, ['--max-concurrent', '1', '--retry-after', '2']);
     const browser = await launch(t);
+    const where = machine(browser);
+    progress(`class swarm: ${size} pupils saving the course`);
     const chunkSize = (cid) => statSync(join(course.courseDir, 'ipfs', cid)).size;
     const distinct = [...new Set(course.manifest.files.flatMap((f) => f.chunks))];
     const courseBytes = distinct.reduce((sum, cid) => sum + chunkSize(cid), 0);
@@ -70,16 +73,17 @@ async function classOf(size) {
     const served = origin.requests.filter((r) => r.status === 200 && r.path.includes('/ipfs/'))
       .reduce((sum, r) => sum + chunkSize(r.path.split('/ipfs/')[1]), 0);
     return {
+      machine: where,
       size,
+      courseBytes,
+      originBytes: served,
       originRatio: served / courseBytes,
       fromPeers: 1 - served / (size * courseBytes),
       lastSeconds: last,
       firstPeerSeconds: firsts.length ? median(firsts) : null,
       pupilsWithPeerBytes: firsts.length,
     };
-  } finally {
-    for (const fn of cleanups.reverse()) await Promise.resolve().then(fn).catch(() => {});
-  }
+  });
 }
 
 async function main() {
@@ -87,14 +91,16 @@ async function main() {
   console.log('cartable class swarm: origin at capacity 1 (503, Retry-After 2 s), no mirror, one Chromium');
   console.log('pupils  origin bytes / course  from classmates  last pupil done  first chunk from a classmate (median)');
   for (const size of opts.sizes) {
-    const r = await classOf(size);
+    const r = await measureClass(size);
     const first = r.firstPeerSeconds === null ? 'none' : `${r.firstPeerSeconds.toFixed(1)} s (${r.pupilsWithPeerBytes} pupils)`;
     console.log(`${String(size).padStart(6)}  ${r.originRatio.toFixed(2).padStart(21)}  ${(100 * r.fromPeers).toFixed(0).padStart(14)} %` +
       `  ${r.lastSeconds.toFixed(1).padStart(13)} s  ${first}`);
   }
 }
 
-main().catch((error) => {
-  console.error(`bench/swarm: measurement failed: ${error.message}`);
-  process.exit(1);
-});
+if (isMain(import.meta.url)) {
+  main().catch((error) => {
+    console.error(`bench/swarm: measurement failed: ${error.message}`);
+    process.exit(1);
+  });
+}

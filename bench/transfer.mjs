@@ -1,0 +1,52 @@
+// What a pupil's browser downloads, gzip -9: the app (the files scripts/size.sh lists) and the service
+// worker (what `register('/sw.js')` brings in). Reads the built pkg/ and www/; measures nothing in a browser.
+// Compressed with gzip(1), as size.sh does, so that both print the same figures; zlib's level 9 (what
+// most web servers compress with) is recorded beside it, as it comes out about 1 % larger on the wasm.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { root } from '../tests/e2e/harness.mjs';
+
+/** The service worker's bundle must stay under this many gzip bytes (1 KB = 1000 bytes throughout). */
+export const TARGET_WORKER_BYTES = 100_000;
+
+/** The app's files, as scripts/size.sh lists them: its wasm and JavaScript, snippets, page and styles. */
+export function appFiles() {
+  const snippets = [];
+  const walk = (dir) => {
+    if (!existsSync(join(root, dir))) return;
+    for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.js')) snippets.push(path);
+    }
+  };
+  walk('pkg/snippets');
+  return ['pkg/cartable_bg.wasm', 'pkg/cartable.js', ...snippets.sort(),
+    'www/index.html', 'www/app.js', 'www/start.js', 'www/style.css', 'www/favicon.svg'];
+}
+
+/** The service worker's files: its shim, the build id and shell list, its wasm and the wasm's glue. */
+export const WORKER_FILES = ['www/sw.js', 'pkg/build.js', 'pkg/cartable_sw.js', 'pkg/cartable_sw_bg.wasm'];
+
+/** Raw, gzip -9 and zlib level 9 bytes of each of `files` (paths from the repository root) and their totals. */
+export function gzipSizes(files) {
+  const sizes = files.map((file) => {
+    const path = join(root, file);
+    if (!existsSync(path)) throw new Error(`${file} is missing: build the app first (source scripts/setup.sh)`);
+    const gzip = execFileSync('gzip', ['-9c', path], { maxBuffer: 1 << 30 }).length;
+    const zlib = gzipSync(readFileSync(path), { level: 9 }).length;
+    return { file, bytes: statSync(path).size, gzip, zlib };
+  });
+  const sum = (key) => sizes.reduce((total, s) => total + s[key], 0);
+  return { total: sum('gzip'), raw: sum('bytes'), zlib_total: sum('zlib'), files: sizes };
+}
+
+/** The transfer of the app and of its service worker, and whether the worker meets its target. */
+export function measureTransfer() {
+  const app = gzipSizes(appFiles());
+  const worker = gzipSizes(WORKER_FILES);
+  return { app_gzip_bytes: app, service_worker_gzip_bytes: worker,
+    targets: { service_worker_gzip_bytes_max: TARGET_WORKER_BYTES, service_worker_met: worker.total <= TARGET_WORKER_BYTES } };
+}
