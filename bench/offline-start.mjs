@@ -213,11 +213,12 @@ export async function measureOfflineStart({ runs = 5, rate = 6 } = {}) {
     cpSync(join(root, 'www'), www, { recursive: true });
     const { url } = await serve(t, course, ['--www', www]);
     const browser = await launch(t);
+    const where = machine(browser);
     progress(`offline start: ${runs} cold online starts, CPU throttled ${rate}x`);
     const cold = await coldOnline(browser, url, opts);
     progress(`offline start: ${runs} warm offline starts of each kind`);
     const warm = await warmOffline(browser, url, www, opts);
-    return { cold, warm, where: machine(browser) };
+    return { cold, warm, where };
   });
 
   const warmMedian = median(warm.kept);

@@ -7,12 +7,13 @@ const ms = (value) => `${Math.round(value)} ms`;
 const yes = (met) => (met ? 'yes' : '**no**');
 const values = (list) => list.map((v) => Math.round(v)).join(', ');
 
-/** One line: where and when a section was measured. */
-function where(m) {
+/** One line: where and when a section was measured, and the load before and after. */
+function where(m, after) {
   if (!m) return '';
   const browser = m.chromium ? `, Chromium ${m.chromium}` : '';
-  return `_${m.date}; ${m.cores} cores (${m.cpu}), ${Math.round(m.memory_mb / 1000)} GB, ` +
-    `load average ${m.load_average.join(' / ')}${browser}_\n`;
+  const end = after ? `, ${after[0]} at the end` : '';
+  return `_${m.date}; ${m.cores} cores (${m.cpu}), ${Math.round(m.memory_mb / 1000)} GB${browser}; ` +
+    `load average (1 / 5 / 15 min) ${m.load_average.join(' / ')} at the start${end}_\n`;
 }
 
 function transfer(s) {
@@ -85,7 +86,7 @@ ${row('every process of the browser, PSS', (m) => m.pss_all_processes)}
 RSS counts pages shared between processes in each of them; PSS divides them among the sharers, so PSS
 figures add up. The largest renderer is most likely the page's (its service worker may run in the same
 process or apart; DevTools does not say which process is which). ${app.peaks.renderers} renderer processes at most.
-`;
+${app.before.process_error ? `\nNo process memory: ${app.before.process_error}.\n` : ''}`;
 }
 
 function classes(s) {
@@ -119,7 +120,7 @@ export function reportMarkdown(report) {
   let number = 0;
   for (const [name, section] of Object.entries(report.sections)) {
     const [title, format] = SECTIONS[name];
-    out.push(`## ${++number}. ${title}\n`, where(section.machine));
+    out.push(`## ${++number}. ${title}\n`, where(section.machine, section.load_average_after));
     if (section.ok || section.app) out.push(format(section));
     if (!section.ok) out.push(`**Measurement failed:** ${section.error}\n`);
   }

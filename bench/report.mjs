@@ -10,7 +10,7 @@
 //
 // Each section records the machine and the date. Exits 0 whether or not a target is met; non-zero only
 // when a measurement failed (the report then says which and why, with the other sections' figures).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root } from '../tests/e2e/harness.mjs';
 import { measureHashing } from './hash.mjs';
@@ -81,7 +81,8 @@ async function runSection(name, opts) {
     // A measurement that went on but could not finish (saving that never ended) reports its `failure`.
     const ok = !figures.failure;
     progress(`${name}: ${ok ? 'done' : `failed: ${figures.failure}`} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-    return { ok, ...(ok ? {} : { error: figures.failure }), seconds: (Date.now() - started) / 1000, ...figures };
+    return { ok, ...(ok ? {} : { error: figures.failure }), seconds: (Date.now() - started) / 1000,
+      load_average_after: machine().load_average, ...figures };
   } catch (error) {
     progress(`${name}: measurement failed: ${error.message}`);
     return { ok: false, error: error.message, seconds: (Date.now() - started) / 1000, machine: machine() };
@@ -90,6 +91,8 @@ async function runSection(name, opts) {
 
 async function main() {
   const opts = options(process.argv.slice(2));
+  const bin = process.env.CARTABLE_BIN ?? join(root, 'target/debug/cartable');
+  if (!existsSync(bin)) throw new Error(`the cartable binary ${bin} is missing: cargo build -p cartable-cli (or set CARTABLE_BIN)`);
   const report = { started: new Date().toISOString(), machine: machine(), options: opts, sections: {} };
   for (const name of opts.only) report.sections[name] = await runSection(name, opts);
   report.finished = new Date().toISOString();

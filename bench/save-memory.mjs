@@ -62,7 +62,13 @@ async function sample(page, pageCdp, browserCdp, started) {
   const { metrics } = await pageCdp.send('Performance.getMetrics');
   const metric = (name) => metrics.find((m) => m.name === name)?.value ?? null;
   const wasm = await page.evaluate(() => window.__benchApp?.memory.buffer.byteLength ?? null).catch(() => null);
-  const { processInfo } = await browserCdp.send('SystemInfo.getProcessInfo');
+  // Which processes are this browser's: DevTools knows; without it, no process memory (said in the report).
+  let processInfo = [], processError = null;
+  try {
+    ({ processInfo } = await browserCdp.send('SystemInfo.getProcessInfo'));
+  } catch (error) {
+    processError = `DevTools SystemInfo.getProcessInfo failed: ${error.message.split('\n')[0]}`;
+  }
   const rss = {}, pss = {};
   let largestRenderer = 0, renderers = 0;
   for (const { type, id } of processInfo) {
@@ -73,9 +79,10 @@ async function sample(page, pageCdp, browserCdp, started) {
     if (type === 'renderer') [largestRenderer, renderers] = [Math.max(largestRenderer, memory.rss), renderers + 1];
   }
   const sum = (byType) => Object.values(byType).reduce((total, bytes) => total + bytes, 0);
+  const known = processError === null;
   return { at_ms: Date.now() - started, js_heap_used: metric('JSHeapUsedSize'), js_heap_total: metric('JSHeapTotalSize'),
-    wasm_memory: wasm, renderers, rss_largest_renderer: largestRenderer, rss_by_type: rss, pss_by_type: pss,
-    pss_all_processes: sum(pss) };
+    wasm_memory: wasm, renderers, rss_largest_renderer: known ? largestRenderer : null, rss_by_type: rss, pss_by_type: pss,
+    pss_all_processes: known ? sum(pss) : null, process_error: processError };
 }
 
 /**
@@ -119,7 +126,10 @@ function peaks(samples) {
   };
 }
 
-/** A page of a new headless Chromium with the DevTools sessions sampling needs, recording page errors. */
+/**
+ * A page of a new headless Chromium with the DevTools sessions sampling needs, recording page errors,
+ * and the machine as it starts.
+ */
 async function watchedPage(t) {
   const browser = await launch(t);
   const page = await browser.newPage();
@@ -128,7 +138,7 @@ async function watchedPage(t) {
   const pageCdp = await page.context().newCDPSession(page);
   await pageCdp.send('Performance.enable');
   const browserCdp = await browser.newBrowserCDPSession();
-  return { browser, page, pageCdp, browserCdp };
+  return { browser, page, pageCdp, browserCdp, where: machine(browser) };
 }
 
 /**
@@ -175,7 +185,7 @@ async function appSaving(t, url, { intervalMs, timeoutMs }) {
       .catch((error) => { throw new Error(`saving did not finish: ${error.message}`); });
   });
   const stored = await page.evaluate(() => navigator.storage.estimate().then((e) => e.usage)).catch(() => null);
-  return { ...run, storage_used_bytes: stored, machine: machine(watched.browser) };
+  return { ...run, storage_used_bytes: stored, machine: watched.where };
 }
 
 /**
@@ -212,7 +222,7 @@ async function plainSaving(t, url, paths, { intervalMs, timeoutMs }) {
     const timer = new Promise((_, late) => setTimeout(() => late(new Error('storing did not finish')), timeoutMs).unref());
     await Promise.race([watched.page.evaluate(storeChunksPlainly, paths), timer]);
   });
-  return { ...run, machine: machine(watched.browser) };
+  return { ...run, machine: watched.where };
 }
 
 /** The chunks' addresses on the origin, from the chunk requests it answered (`/…/ipfs/<cid>`). */

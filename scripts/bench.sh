@@ -6,7 +6,7 @@
 # Arguments go to bench/report.mjs: --quick, --runs N, --course-mb MB, --class-sizes 8,16, --only a,b.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/setup.sh
+source scripts/setup.sh >&2   # its progress, not the report, on stderr
 # The release tool packs and serves the 200 MB course several times faster than the debug one.
 cargo build --quiet --release -p cartable-cli
 CARTABLE_BIN=target/release/cartable node bench/report.mjs "$@"
