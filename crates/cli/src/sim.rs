@@ -5,7 +5,6 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::time::Instant;
 
 use anyhow::Context as _;
 use cartable_core::region::{self, Figures, Policy, Region, MINUTE};
@@ -35,7 +34,7 @@ pub fn run(args: &SimArgs) -> anyhow::Result<()> {
     let mut region = Region::morning(usize::try_from(args.students)?, usize::try_from(args.mirrors)?);
     region.origin.rps = args.origin_rps;
     let mut all = Vec::new();
-    let started = Instant::now();
+    let started = crate::clock::Stopwatch::start();
     for policy in Policy::ALL {
         let mut show = |time: u64| {
             if time % (10 * MINUTE) == 0 || time / MINUTE % 10 == 0 {

@@ -121,7 +121,7 @@ impl<'a> Engine<'a> {
             region,
             policy,
             now: 0,
-            random: SplitMix(seed ^ 0x5eed_0f_c1a55 ^ (policy as u64).wrapping_mul(0x9e37_79b9)),
+            random: SplitMix(seed ^ 0x05ee_d0fc_1a55 ^ (policy as u64).wrapping_mul(0x9e37_79b9)),
             queue: BinaryHeap::new(),
             seq: 0,
             students: (0..arrivals.len()).map(|_| None).collect(),
