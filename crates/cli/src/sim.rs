@@ -24,6 +24,10 @@ pub struct SimArgs {
     /// Mirrors (the first of two or more lies about one chunk in four).
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(0..=16))]
     pub mirrors: u64,
+    /// Policies to run, among naive, backoff and cartable (all three by default). The naive policy costs
+    /// the most to simulate: its students keep asking once a second until served.
+    #[arg(long, value_delimiter = ',', default_values_t = ["naive".to_owned(), "backoff".to_owned(), "cartable".to_owned()])]
+    pub policies: Vec<String>,
     /// Folder to write `sim-summary.csv` and `sim-origin.csv` to (created if missing).
     #[arg(long, default_value = ".")]
     pub out: PathBuf,
@@ -35,7 +39,8 @@ pub fn run(args: &SimArgs) -> anyhow::Result<()> {
     region.origin.rps = args.origin_rps;
     let mut all = Vec::new();
     let started = crate::clock::Stopwatch::start();
-    for policy in Policy::ALL {
+    let policies = chosen(&args.policies)?;
+    for policy in policies {
         let mut show = |time: u64| {
             if time % (10 * MINUTE) == 0 || time / MINUTE % 10 == 0 {
                 eprint!("\r{:<8} {}  {:.0} s", policy.name(), clock(time), started.elapsed().as_secs_f64());
@@ -57,6 +62,14 @@ pub fn run(args: &SimArgs) -> anyhow::Result<()> {
     write(&args.out.join("sim-summary.csv"), &summary_csv(&all))?;
     write(&args.out.join("sim-origin.csv"), &origin_csv(&region, &all))?;
     Ok(())
+}
+
+/// The policies named, in the order of [`Policy::ALL`].
+fn chosen(names: &[String]) -> anyhow::Result<Vec<Policy>> {
+    if let Some(unknown) = names.iter().find(|name| !Policy::ALL.iter().any(|policy| policy.name() == name.as_str())) {
+        anyhow::bail!("unknown policy {unknown:?} in --policies: use naive, backoff or cartable");
+    }
+    Ok(Policy::ALL.into_iter().filter(|policy| names.iter().any(|name| name == policy.name())).collect())
 }
 
 fn write(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
