@@ -5,12 +5,17 @@
 //! Students arrive class by class over the morning, most around 08:00; each class of about 30 shares one
 //! course. They fetch it from the school's origin (a request rate and a bandwidth), from mirrors (each
 //! with its own), and, under the cartable policy, from classmates. The same arrivals are run under three
-//! [`Policy`]s, each in a world of its own. The cartable policy drives the real [`crate::fetch::Scheduler`],
-//! one per student, created when the student arrives and dropped once the coursework is complete (or the
-//! student gives up), so memory follows the students present, not the whole region.
+//! [`Policy`]s, each in a world of its own. The cartable policy drives the real [`crate::fetch::Scheduler`]
+//! and the swarm's real [`crate::peer::lottery::Lottery`], one each per student, created when the student
+//! arrives and dropped once the coursework is complete (or the student gives up), so memory follows the
+//! students present, not the whole region. The naive and backoff-only policies need no such state: their
+//! refused requests wait in a pool (naive: all asked again at the next second) or on a wheel of seconds
+//! (backoff), so that millions of refusals cost a counter or a slot each, not an event each.
 
+mod cartable;
 mod engine;
 mod figures;
+mod plain;
 mod world;
 
 pub use engine::run;
@@ -28,7 +33,7 @@ pub struct Region {
     pub students: usize,
     /// Students per class; each class has a course of its own.
     pub class_size: usize,
-    /// Chunks in each course.
+    /// Chunks in each course (64 at most).
     pub chunks: usize,
     /// Size of every chunk, in bytes.
     pub chunk_size: u64,
@@ -36,6 +41,9 @@ pub struct Region {
     pub morning: Millis,
     /// A student still without the whole coursework this long after arriving gives up and leaves.
     pub patience: Millis,
+    /// How long, on average (exponentially distributed), a student who has the coursework keeps the page
+    /// open, serving classmates, before leaving: the swarm's churn.
+    pub stay: Millis,
     /// The school's origin.
     pub origin: Server,
     /// The mirrors.
@@ -43,7 +51,8 @@ pub struct Region {
     /// Share of students, from 0 to 1, who cannot connect to classmates (and so neither fetch from nor
     /// serve them).
     pub unreachable: f64,
-    /// Upload bandwidth of one student's browser towards classmates, in bytes per second.
+    /// Upload bandwidth of one student's browser towards classmates, in bytes per second, shared by the
+    /// classmates it is sending to.
     pub peer_upload: u64,
     /// Milliseconds before the first byte from a classmate.
     pub peer_latency: Millis,
@@ -70,13 +79,14 @@ pub struct Server {
 /// How students' browsers fetch the coursework.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Policy {
-    /// The origin only, two requests at a time, and any failed chunk asked again a second later, without
-    /// end: a hand-written fetch loop.
+    /// The origin only, two requests at a time, and any failed chunk asked again at the next second,
+    /// without end: a hand-written fetch loop.
     Naive,
     /// The origin only, two requests at a time, each failed chunk retried after a full-jitter backoff
     /// (0.5 s doubling up to 30 s).
     Backoff,
-    /// cartable's scheduler: origin, mirrors and classmates, breakers, `Retry-After`, retry budget, hedges.
+    /// cartable: the swarm's lottery decides who fetches each chunk over HTTP while classmates wait for it;
+    /// the scheduler sends it (mirrors first when saving, breakers, `Retry-After`, retry budget, hedges).
     Cartable,
 }
 
@@ -96,13 +106,14 @@ impl Policy {
 
 impl Region {
     /// A morning for `students`: classes of 30, courses of 12 chunks of 256 KiB, 2 hours of arrivals, an
-    /// origin of 100 requests/s and 12.5 MB/s that is down from 08:10 to 08:20, `mirrors` mirrors of 300
-    /// requests/s and 25 MB/s (the first of two or more lies about one chunk in four), 20 % of students out
-    /// of reach of their classmates, 250 kB/s of upload each.
+    /// origin of 100 requests/s and 12.5 MB/s that is down from 08:10 to 08:20, `mirrors` mirrors of 500
+    /// requests/s and 125 MB/s (the first of two or more lies about one chunk in four), 20 % of students out
+    /// of reach of their classmates, 250 kB/s of upload each, 20 minutes on average on the page once
+    /// served.
     pub fn morning(students: usize, mirrors: usize) -> Region {
         let mirror = |index: usize| Server {
-            rps: 300,
-            bandwidth: 25_000_000,
+            rps: 500,
+            bandwidth: 125_000_000,
             latency: 80,
             retry_after_s: Some(5),
             down: None,
@@ -115,6 +126,7 @@ impl Region {
             chunk_size: 256 * 1024,
             morning: 120 * MINUTE,
             patience: 60 * MINUTE,
+            stay: 20 * MINUTE,
             origin: Server {
                 rps: 100,
                 bandwidth: 12_500_000,
@@ -138,6 +150,29 @@ impl Region {
     /// The last time anything can happen: the last arrival plus the patience.
     pub fn horizon(&self) -> Millis {
         self.morning.saturating_add(self.patience)
+    }
+
+    /// The peak demand of the morning drawn from `seed`, in chunk requests per second: the busiest
+    /// minute's arrivals, each wanting the whole course, spread over that minute.
+    pub fn peak_demand(&self, seed: u64) -> f64 {
+        let arrivals = world::arrivals(self, &mut world::SplitMix(seed));
+        let mut per_minute = vec![0u32; (self.morning / MINUTE) as usize + 1];
+        for arrival in &arrivals {
+            if let Some(count) = per_minute.get_mut((arrival.at / MINUTE) as usize) {
+                *count += 1;
+            }
+        }
+        let busiest = per_minute.into_iter().max().unwrap_or(0);
+        f64::from(busiest) * self.chunks.min(64) as f64 / 60.0
+    }
+
+    /// Sets the origin's capacity to `share` (0 to 1) of the peak demand of the morning drawn from `seed`
+    /// (at least 1 request/s), with the bandwidth to send that many chunks each second.
+    pub fn with_origin_share(mut self, share: f64, seed: u64) -> Region {
+        let rps = (self.peak_demand(seed) * share.clamp(0.0, 1.0)).ceil().max(1.0);
+        self.origin.rps = rps as u32;
+        self.origin.bandwidth = (rps as u64).saturating_mul(self.chunk_size);
+        self
     }
 }
 

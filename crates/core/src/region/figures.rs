@@ -16,6 +16,9 @@ pub struct Figures {
     pub origin_offered: Vec<u32>,
     /// Per second: requests the origin accepted.
     pub origin_accepted: Vec<u32>,
+    /// Per second: requests that reached the origin from clients it had refused or left unanswered
+    /// before (retries, probes): the load a client's policy controls once it knows.
+    pub origin_after_refusal: Vec<u32>,
     /// The origin's capacity, in requests per second.
     pub origin_rps: u32,
     /// Verified bytes the origin delivered, counted where it sent them.
@@ -37,6 +40,8 @@ pub struct Figures {
     pub origin_protected_at: Option<Millis>,
     /// Most students present at once (the schedulers alive at once, for the cartable policy).
     pub peak_present: usize,
+    /// Cartable pages left with every source failed, restarted by their pupil.
+    pub restarts: u64,
     /// Events handled.
     pub events: u64,
 }
@@ -103,9 +108,18 @@ impl Figures {
     /// The highest mean rate of requests reaching the origin over any `window` consecutive seconds from
     /// second `from` on.
     pub fn origin_peak_rate(&self, from: usize, window: usize) -> f64 {
-        let tail = self.origin_offered.get(from..).unwrap_or_default();
-        tail.windows(window.max(1)).map(mean).fold(0.0, f64::max)
+        peak_rate(&self.origin_offered, from, window)
     }
+
+    /// Like [`Figures::origin_peak_rate`], for the requests of clients the origin had refused before.
+    pub fn origin_peak_retry_rate(&self, from: usize, window: usize) -> f64 {
+        peak_rate(&self.origin_after_refusal, from, window)
+    }
+}
+
+fn peak_rate(per_second: &[u32], from: usize, window: usize) -> f64 {
+    let tail = per_second.get(from..).unwrap_or_default();
+    tail.windows(window.max(1)).map(mean).fold(0.0, f64::max)
 }
 
 fn mean(values: &[u32]) -> f64 {

@@ -33,26 +33,50 @@ impl Live {
         Live { spec: spec.clone(), tokens: f64::from(spec.rps), refilled: 0, sending: 0 }
     }
 
-    /// Receives a request for chunk `chunk` of a course at `now`: the answer, and how long until its end
-    /// (and until its first byte).
-    pub(super) fn receive(&mut self, chunk: usize, size: u64, now: Millis) -> (Answer, Millis, Millis) {
-        let latency = self.spec.latency;
-        if self.spec.down.is_some_and(|(from, to)| (from..to).contains(&now)) {
-            return (Answer::Down, latency.max(1_000), latency.max(1_000));
-        }
+    /// True while it answers nothing at all.
+    pub(super) fn down(&self, now: Millis) -> bool {
+        self.spec.down.is_some_and(|(from, to)| (from..to).contains(&now))
+    }
+
+    /// How long a request waits for no answer before the network gives up.
+    pub(super) fn silence(&self) -> Millis {
+        self.spec.latency.max(1_000)
+    }
+
+    /// Takes one of this second's tokens if one is left.
+    pub(super) fn admit(&mut self, now: Millis) -> bool {
         let rate = f64::from(self.spec.rps);
         let elapsed = now.saturating_sub(self.refilled) as f64 / 1000.0;
         self.tokens = (self.tokens + elapsed * rate).min(rate.max(1.0));
         self.refilled = now.max(self.refilled);
         if self.tokens < 1.0 {
+            return false;
+        }
+        self.tokens -= 1.0;
+        true
+    }
+
+    /// Receives a request for chunk `chunk` of a course at `now`: the answer, and how long until its end
+    /// (and until its first byte).
+    pub(super) fn receive(&mut self, chunk: usize, size: u64, now: Millis) -> (Answer, Millis, Millis) {
+        let latency = self.spec.latency;
+        if self.down(now) {
+            return (Answer::Down, self.silence(), self.silence());
+        }
+        if !self.admit(now) {
             let retry_after_ms = self.spec.retry_after_s.map(|seconds| seconds * 1000);
             return (Answer::Refused { retry_after_ms }, latency, latency);
         }
-        self.tokens -= 1.0;
+        let (lie, end) = self.send(chunk, size);
+        (Answer::Bytes { lie }, end, latency)
+    }
+
+    /// Starts sending chunk `chunk` (admitted): whether the bytes are wrong ones, and how long until the
+    /// last of them.
+    pub(super) fn send(&mut self, chunk: usize, size: u64) -> (bool, Millis) {
         self.sending += 1;
         let lie = self.spec.lies_every > 0 && chunk % self.spec.lies_every == self.spec.lies_every - 1;
-        let transfer = transfer_ms(size, self.spec.bandwidth, self.sending);
-        (Answer::Bytes { lie }, latency + transfer, latency)
+        (lie, self.spec.latency + transfer_ms(size, self.spec.bandwidth, self.sending))
     }
 
     /// An answer it was sending ended (delivered or abandoned).
@@ -73,15 +97,26 @@ pub(super) fn payload(course: usize, chunk: usize) -> Vec<u8> {
     format!("course {course} chunk {chunk}").into_bytes()
 }
 
-/// One class: its course's CIDs and, per chunk, how many reachable members hold it.
+/// One class: its course's CIDs and, per chunk, who holds it among the reachable classmates present, how
+/// many are fetching it from them, and who is fetching it over HTTP (their `Fetching` announces).
 pub(super) struct Class {
     pub(super) cids: Vec<Cid>,
     pub(super) holders: Vec<u32>,
+    pub(super) peer_sending: Vec<u32>,
+    pub(super) fetchers: Vec<Vec<u32>>,
+    /// The reachable classmates present (the class's swarm), by student.
+    pub(super) members: Vec<u32>,
 }
 
 impl Class {
     pub(super) fn new(course: usize, chunks: usize) -> Class {
-        Class { cids: (0..chunks).map(|chunk| Cid::of(&payload(course, chunk))).collect(), holders: vec![0; chunks] }
+        Class {
+            cids: (0..chunks).map(|chunk| Cid::of(&payload(course, chunk))).collect(),
+            holders: vec![0; chunks],
+            peer_sending: vec![0; chunks],
+            fetchers: vec![Vec::new(); chunks],
+            members: Vec::new(),
+        }
     }
 }
 
@@ -142,5 +177,15 @@ impl SplitMix {
         let u = 1.0 - self.next_f64();
         let v = self.next_f64();
         (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    }
+
+    /// An exponential draw of mean `mean`.
+    pub(super) fn exponential(&mut self, mean: Millis) -> Millis {
+        (-(1.0 - self.next_f64()).ln() * mean as f64) as Millis
+    }
+
+    /// A uniform index below `len` (0 when `len` is 0).
+    pub(super) fn below(&mut self, len: usize) -> usize {
+        ((self.next_f64() * len as f64) as usize).min(len.saturating_sub(1))
     }
 }
