@@ -15,6 +15,7 @@ mod policy;
 mod register;
 mod rehearse;
 mod serve;
+mod sim;
 mod site;
 mod stats;
 mod teacher;
@@ -96,6 +97,14 @@ enum Command {
     /// per client (mean / max), requests the origin refused, each source's share of the bytes, and the
     /// corrupt chunks accepted (always 0).
     Rehearse(rehearse::RehearseArgs),
+    /// Simulate a region's morning: N students arriving around 08:00 in classes of 30, each class with its
+    /// course, fetching from the origin, mirrors and classmates under three client policies (naive,
+    /// backoff only, cartable) on the same arrivals.
+    ///
+    /// Prints, per policy: the share of students with their whole coursework 5, 15 and 60 minutes after
+    /// arriving, p50/p95/p99 of that time, the origin's busiest 10 s against its capacity, and bytes by
+    /// source; writes `sim-summary.csv` and `sim-origin.csv` (the origin's load minute by minute) to --out.
+    Sim(sim::SimArgs),
     /// Relay WebRTC signalling between classmates' browsers: a WebTorrent tracker over WebSocket.
     ///
     /// Browsers that hold the same course announce its swarm (a hash of the course id) and exchange
@@ -186,6 +195,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(&serve_options(*args), None),
         Command::Demo { listen, work } => demo::run(&listen.host, listen.port, work),
         Command::Rehearse(args) => rehearse::run(args),
+        Command::Sim(args) => sim::run(&args),
         Command::Tracker(args) => tracker::run(&args),
     }
 }

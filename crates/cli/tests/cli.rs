@@ -234,6 +234,31 @@ fn rehearse_prints_every_standard_scenario_with_no_corrupt_chunk_accepted() {
     assert!(help.contains("--seed") && help.contains("--clients"), "{help}");
 }
 
+// See: issue 7: `cartable sim` runs the three policies on the same arrivals and writes CSV and SVG.
+#[test]
+fn sim_prints_the_three_policies_and_writes_csv_and_svg() {
+    let dir = TempDir::new().unwrap();
+    let out = ok(&run(dir.path(), &["sim", "--students", "600", "--seed", "3", "--out", "figures"]));
+    for policy in ["naive", "backoff", "cartable"] {
+        assert!(out.lines().any(|line| line.starts_with(policy)), "{policy} in:\n{out}");
+    }
+    assert!(out.contains("peak memory"), "{out}");
+    let summary = std::fs::read_to_string(dir.path().join("figures/sim-summary.csv")).unwrap();
+    assert_eq!(summary.lines().count(), 4, "a header and a row per policy:\n{summary}");
+    let corrupt = summary.lines().skip(1).map(|row| row.split(',').nth(14).unwrap_or("?"));
+    assert!(corrupt.clone().all(|count| count == "0"), "no corrupt chunk kept: {summary}");
+    for plot in ["sim-served.svg", "sim-origin.svg"] {
+        let svg = std::fs::read_to_string(dir.path().join("figures").join(plot)).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("cartable") && svg.contains("<polyline"), "{plot}");
+    }
+    ok(&run(dir.path(), &["sim", "--students", "600", "--seed", "3", "--out", "again"]));
+    let again = std::fs::read_to_string(dir.path().join("again/sim-summary.csv")).unwrap();
+    assert_eq!(summary, again, "the same seed writes the same figures");
+    let bad = run(dir.path(), &["sim", "--policies", "hopeful"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("use naive, backoff or cartable"));
+}
+
 // See: issue 6
 const EXERCISE: &str = "[[question]]\nid = \"unite\"\ntype = \"single_choice\"\nprompt = \"Unité de la tension ?\"\n\
     choices = [\"le volt\", \"l'ampère\"]\ncorrect = 1\n\n[[question]]\nid = \"pile\"\ntype = \"numeric\"\n\

@@ -22,6 +22,7 @@ pub mod pack;
 pub mod path;
 pub mod peer;
 pub mod range;
+pub mod region;
 pub mod store;
 #[cfg(feature = "submission")]
 pub mod submission;

@@ -94,11 +94,14 @@ impl Scheduler {
         start
     }
 
-    /// For a prefetch, a usable mirror or peer known to hold the chunk (it spares the origin); then the
-    /// origin while it is usable (it is authoritative); then, for a chunk a pupil waits for, the best
-    /// usable mirror (HTTP first), else a peer known to hold it; otherwise the usable source with the
-    /// best score, the lower latency breaking ties. A retry avoids the source that just failed for this
-    /// chunk when any other source is usable.
+    /// For a prefetch (nobody waits for it), a usable mirror or peer known to hold the chunk, then the best
+    /// usable mirror: saving for later spares the origin whenever something else can give the chunk (it
+    /// even waits for a busy mirror, or classmate holding it, that is well), so that a region saving at
+    /// once leaves the origin to the pupils who wait. For a chunk a pupil waits
+    /// for, the origin while it is usable (it is authoritative), then the best usable mirror (HTTP first),
+    /// else a peer known to hold it. Otherwise the usable source with the best score, the lower latency
+    /// breaking ties. A retry avoids the source that just failed for this chunk when any other source is
+    /// usable.
     fn choose(&self, chunk: usize) -> Option<SourceId> {
         let chunk = self.chunks.get(chunk)?;
         let usable: Vec<(usize, &SourceState)> = self
@@ -111,22 +114,31 @@ impl Scheduler {
             usable.iter().copied().filter(|(index, _)| Some(SourceId(*index)) != chunk.last_failed).collect();
         let candidates = if elsewhere.is_empty() { usable } else { elsewhere };
         let held = candidates.iter().find(|(index, _)| chunk.held.contains(&SourceId(*index)));
-        if let Some((index, _)) = held.filter(|_| chunk.prefetch) {
-            return Some(SourceId(*index));
-        }
-        if let Some((index, _)) = candidates.iter().find(|(_, source)| source.kind == SourceKind::Origin) {
-            return Some(SourceId(*index));
-        }
-        if !chunk.prefetch {
-            let mirrors = candidates.iter().copied().filter(|(_, source)| source.kind == SourceKind::Mirror);
-            if let Some(mirror) = best(mirrors) {
-                return Some(mirror);
+        // A prefetch waits for a slot of a mirror that is well, or of a classmate known to hold it,
+        // rather than taking the origin's.
+        let spared = chunk.prefetch
+            && self.sources.iter().enumerate().any(|(index, source)| {
+                let id = SourceId(index);
+                let stands_in = match source.kind {
+                    SourceKind::Origin => false,
+                    SourceKind::Mirror => !chunk.shunned.contains(&id),
+                    SourceKind::Peer => chunk.held.contains(&id),
+                };
+                stands_in && source.well()
+            });
+        let mirrors = || candidates.iter().copied().filter(|(_, source)| source.kind == SourceKind::Mirror);
+        let origin = candidates.iter().find(|(_, source)| source.kind == SourceKind::Origin);
+        let order = match chunk.prefetch {
+            true => {
+                [held.map(|(index, _)| SourceId(*index)), best(mirrors()), origin.map(|(index, _)| SourceId(*index))]
             }
-            if let Some((index, _)) = held {
-                return Some(SourceId(*index));
+            false => {
+                [origin.map(|(index, _)| SourceId(*index)), best(mirrors()), held.map(|(index, _)| SourceId(*index))]
             }
-        }
-        best(candidates.into_iter())
+        };
+        let chosen = order.into_iter().flatten().next().or_else(|| best(candidates.into_iter()));
+        chosen
+            .filter(|source| !spared || self.sources.get(source.0).is_none_or(|state| state.kind != SourceKind::Origin))
     }
 
     /// A second attempt for chunks whose only attempt has run longer than its source's p95 latency, towards

@@ -118,6 +118,12 @@ impl SourceState {
         breaker && self.open_to_new(config)
     }
 
+    /// True when the source is well (not banned, no `Retry-After` wait, breaker closed), even if its
+    /// slots are all taken for now.
+    pub(super) fn well(&self) -> bool {
+        !self.banned && self.wait == Wait::Free && self.breaker == BreakerState::Closed
+    }
+
     /// True when a hedge may go to this source now: as [`SourceState::usable`], but never the origin and
     /// only with a closed breaker (a half-open source's one probe is not spent on a hedge).
     pub(super) fn hedgeable(&self, config: &Config) -> bool {

@@ -203,6 +203,25 @@ fn a_prefetched_chunk_a_peer_holds_is_asked_of_it_before_the_origin_and_the_orig
 }
 
 #[test]
+fn saving_for_later_goes_to_a_mirror_and_spares_the_origin_while_a_waited_chunk_goes_to_the_origin() {
+    let mut drive = Drive::new(&[SourceKind::Origin, SourceKind::Mirror], Config::default(), 1);
+    // More than the mirror's 4 slots: the rest wait for one rather than take the origin's.
+    drive.scheduler.prefetch((10..18).map(|i| (cid(i), 1000)));
+    drive.run_until(60_000, &mut |_, _| ok(100));
+    assert!(drive.scheduler.done());
+    let sources = |chunks: std::ops::Range<u64>| -> Vec<SourceId> {
+        drive.started.iter().filter(|(_, a)| chunks.contains(&cid_index(a.cid))).map(|(_, a)| a.source).collect()
+    };
+    assert_eq!(sources(0..1), [SourceId(0)], "the waited chunk from the origin");
+    assert_eq!(sources(10..18), [SourceId(1); 8], "the saved ones from the mirror");
+}
+
+/// The `n` of `cid(n)`, for the small `n` tests use.
+fn cid_index(wanted: Cid) -> u64 {
+    (0..64).find(|&n| cid(n) == wanted).unwrap_or(u64::MAX)
+}
+
+#[test]
 fn a_stalled_attempt_is_cancelled_and_retried_elsewhere() {
     let mut drive = Drive::new(&[SourceKind::Origin, SourceKind::Mirror], Config::default(), 1);
     let mut answer = |attempt: &Attempt, _| if attempt.source == SourceId(0) { None } else { ok(100) };

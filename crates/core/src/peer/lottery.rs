@@ -11,7 +11,7 @@
 //! chunk and the draw goes on without it; so is one still announcing after [`Rules::max_wait_ms`], so
 //! that a classmate who only pretends to fetch cannot hold the class back. Pure: ids, time and announcements are passed in.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use crate::fetch::Millis;
 use crate::Cid;
@@ -57,14 +57,17 @@ pub enum Turn {
     Theirs(Vec<u8>),
 }
 
-/// One page's view of the lottery: the `Fetching` announces it heard and the winners it passed over.
+/// One page's view of the lottery: the `Fetching` announces it heard and the winners it passed over,
+/// kept per chunk (a page asks about one chunk at a time, among a few dozen classmates at most).
 #[derive(Debug, Default)]
 pub struct Lottery {
     rules: Rules,
-    /// When each classmate first and last announced it was fetching each chunk.
-    fetching: HashMap<(Cid, Vec<u8>), (Millis, Millis)>,
-    drawn_at: HashMap<(Cid, Vec<u8>), Millis>,
-    passed: HashSet<(Cid, Vec<u8>)>,
+    /// Per chunk: when each classmate first and last announced it was fetching it.
+    fetching: HashMap<Cid, Vec<(Vec<u8>, Millis, Millis)>>,
+    /// Per chunk: when each classmate was first found the winner.
+    drawn_at: HashMap<Cid, Vec<(Vec<u8>, Millis)>>,
+    /// Per chunk: the classmates passed over.
+    passed: HashMap<Cid, Vec<Vec<u8>>>,
     /// Since when I have been the winner of each chunk, without a break.
     winning: HashMap<Cid, Millis>,
 }
@@ -77,55 +80,76 @@ impl Lottery {
 
     /// Classmate `peer` announced at `now` that it is fetching `cid`.
     pub fn fetching(&mut self, peer: &[u8], cid: Cid, now: Millis) {
-        self.fetching.entry((cid, peer.to_vec())).and_modify(|(_, last)| *last = now).or_insert((now, now));
-        self.passed.remove(&(cid, peer.to_vec()));
+        let announces = self.fetching.entry(cid).or_default();
+        match announces.iter_mut().find(|(who, _, _)| who == peer) {
+            Some((_, _, last)) => *last = now,
+            None => announces.push((peer.to_vec(), now, now)),
+        }
+        if let Some(passed) = self.passed.get_mut(&cid) {
+            passed.retain(|who| who != peer);
+        }
     }
 
     /// Classmate `peer` left (or was banned): its announces no longer hold.
     pub fn left(&mut self, peer: &[u8]) {
-        self.fetching.retain(|(_, who), _| who != peer);
-        self.drawn_at.retain(|(_, who), _| who != peer);
+        for announces in self.fetching.values_mut() {
+            announces.retain(|(who, _, _)| who != peer);
+        }
+        for drawn in self.drawn_at.values_mut() {
+            drawn.retain(|(who, _)| who != peer);
+        }
     }
 
     /// Whose turn it is to fetch `cid` over HTTP, for this page (`me`) connected to `classmates`, at `now`.
     /// A classmate whose `Fetching` holds is waited for; otherwise the lowest ticket among me and the
     /// classmates not passed over for `cid` wins. A winning classmate silent past the grace is passed over.
     pub fn turn(&mut self, me: &[u8], classmates: &[&[u8]], cid: Cid, now: Millis) -> Turn {
-        let announced = classmates.iter().filter_map(|peer| {
-            let (first, last) = *self.fetching.get(&(cid, peer.to_vec()))?;
-            let holds =
-                now.saturating_sub(last) < self.rules.patience_ms && now.saturating_sub(first) < self.rules.max_wait_ms;
-            holds.then_some((last, *peer))
+        let rules = self.rules;
+        let announces = self.fetching.get(&cid).map(Vec::as_slice).unwrap_or_default();
+        let holding = announces.iter().filter(|(peer, first, last)| {
+            now.saturating_sub(*last) < rules.patience_ms
+                && now.saturating_sub(*first) < rules.max_wait_ms
+                && classmates.contains(&peer.as_slice())
         });
         // The latest announce: that classmate is surely still at it.
-        if let Some((_, peer)) = announced.max_by_key(|(at, _)| *at) {
+        if let Some((peer, _, _)) = holding.max_by_key(|(_, _, last)| *last) {
+            let peer = peer.clone();
             self.winning.remove(&cid);
-            return Turn::Theirs(peer.to_vec());
+            return Turn::Theirs(peer);
         }
-        loop {
-            let candidates = classmates.iter().filter(|peer| !self.passed.contains(&(cid, peer.to_vec())));
-            let winner =
-                candidates.min_by_key(|peer| ticket(peer, &cid)).filter(|peer| ticket(peer, &cid) < ticket(me, &cid));
-            let Some(winner) = winner else {
-                // Alone, there is nobody to wait for.
-                if classmates.is_empty() {
-                    return Turn::Mine;
-                }
-                let since = *self.winning.entry(cid).or_insert(now);
-                return match now.saturating_sub(since) >= self.rules.confirm_ms {
-                    true => Turn::Mine,
-                    false => Turn::Confirming,
-                };
-            };
+        // Classmates whose ticket beats mine, lowest first: each in turn is the winner unless passed over.
+        let mine = ticket(me, &cid);
+        let mut ahead: Vec<(u64, &[u8])> =
+            classmates.iter().map(|peer| (ticket(peer, &cid), *peer)).filter(|(theirs, _)| *theirs < mine).collect();
+        ahead.sort_unstable();
+        for (_, winner) in ahead {
+            if self.passed.get(&cid).is_some_and(|passed| passed.iter().any(|who| who == winner)) {
+                continue;
+            }
             self.winning.remove(&cid);
-            let key = (cid, winner.to_vec());
             // An announce that ran out (those that hold were waited for above) means the winner stopped.
-            let stopped = self.fetching.contains_key(&key);
-            let drawn_at = *self.drawn_at.entry(key.clone()).or_insert(now);
-            if !stopped && now.saturating_sub(drawn_at) < self.rules.grace_ms {
+            let stopped = announces.iter().any(|(who, _, _)| who == winner);
+            let drawn = self.drawn_at.entry(cid).or_default();
+            let drawn_at = match drawn.iter().find(|(who, _)| who == winner) {
+                Some((_, at)) => *at,
+                None => {
+                    drawn.push((winner.to_vec(), now));
+                    now
+                }
+            };
+            if !stopped && now.saturating_sub(drawn_at) < rules.grace_ms {
                 return Turn::Theirs(winner.to_vec());
             }
-            self.passed.insert(key);
+            self.passed.entry(cid).or_default().push(winner.to_vec());
+        }
+        // Alone, there is nobody to wait for.
+        if classmates.is_empty() {
+            return Turn::Mine;
+        }
+        let since = *self.winning.entry(cid).or_insert(now);
+        match now.saturating_sub(since) >= rules.confirm_ms {
+            true => Turn::Mine,
+            false => Turn::Confirming,
         }
     }
 }

@@ -1,0 +1,276 @@
+//! The discrete-event engine of a region's morning: arrivals (sorted in advance) and a queue of timed
+//! events, handled in time order, ties in the order they were queued. A student exists only between
+//! arrival and leaving (coursework complete, or given up; a reachable cartable student who has it stays a
+//! while to serve classmates). What differs between policies lives in `plain.rs` (naive, backoff) and
+//! `cartable.rs`; what they share (the servers' books, keeping a chunk, leaving) lives here.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use super::cartable::Saver;
+use super::plain::{Plain, Waiting};
+use super::world::{arrivals, payload, Arrival, Class, Live, SplitMix};
+use super::{Figures, Policy, Region, MINUTE};
+use crate::fetch::Millis;
+
+/// Runs `policy` over the morning of `region` with the random numbers of `seed`: the same seed gives the
+/// same arrivals for every policy, and the same figures. `progress` is called with the virtual time at
+/// every new minute, for a progress line. Courses of more than 64 chunks are cut to 64.
+pub fn run(region: &Region, policy: Policy, seed: u64, progress: &mut dyn FnMut(Millis)) -> Figures {
+    let mut engine = Engine::new(region, policy, seed);
+    let horizon = region.horizon();
+    let mut minute = 0;
+    loop {
+        let next_event = engine.queue.peek().map(|Reverse((time, _, _))| *time);
+        let next_arrival = engine.arrivals.get(engine.next_arrival).map(|arrival| arrival.at);
+        let (time, arrival) = match (next_event, next_arrival) {
+            (Some(time), Some(at)) if time < at => (time, false),
+            (_, Some(at)) => (at, true),
+            (Some(time), None) => (time, false),
+            (None, None) => break,
+        };
+        if time > horizon {
+            break;
+        }
+        engine.now = time;
+        engine.figures.events += 1;
+        if time / MINUTE != minute {
+            minute = time / MINUTE;
+            progress(time);
+        }
+        if arrival {
+            engine.arrive();
+        } else if let Some(Reverse((_, _, event))) = engine.queue.pop() {
+            match event {
+                Event::Tick => engine.tick(),
+                Event::Poll(student) => engine.poll(student),
+                Event::Answer(student, id) => engine.answer(student, id),
+                Event::Delivered(student, chunk, lie) => engine.delivered(student, usize::from(chunk), lie),
+                Event::GiveUp(student) => engine.give_up(student),
+                Event::Leave(student) => engine.leave(student),
+            }
+        }
+    }
+    for student in 0..engine.students.len() {
+        engine.leave(student as u32);
+    }
+    engine.figures
+}
+
+/// Something due at a time. Students are named by their index in arrival order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Event {
+    /// A new second: naive and backoff retries due now reach the origin.
+    Tick,
+    /// A cartable student's page acts (its scheduler and its lottery).
+    Poll(u32),
+    /// The answer to a cartable student's request `id` ends.
+    Answer(u32, u64),
+    /// The origin's answer to a naive or backoff student ends with the chunk's bytes (wrong ones if true).
+    Delivered(u32, u8, bool),
+    /// The student's patience runs out.
+    GiveUp(u32),
+    /// The student, served, closes the page.
+    Leave(u32),
+}
+
+/// A present student.
+pub(super) struct Student {
+    pub(super) class: usize,
+    pub(super) reachable: bool,
+    pub(super) arrived: Millis,
+    /// The chunks verified so far, one bit each.
+    pub(super) has: u64,
+    pub(super) client: Client,
+}
+
+pub(super) enum Client {
+    Plain(Plain),
+    Saver(Box<Saver>),
+    /// The coursework is complete; the page stays open, serving classmates.
+    Served,
+}
+
+pub(super) struct Engine<'a> {
+    pub(super) region: &'a Region,
+    pub(super) policy: Policy,
+    pub(super) now: Millis,
+    pub(super) random: SplitMix,
+    queue: BinaryHeap<Reverse<(Millis, u64, Event)>>,
+    seq: u64,
+    arrivals: Vec<Arrival>,
+    next_arrival: usize,
+    pub(super) classes: Vec<Option<Class>>,
+    pub(super) students: Vec<Option<Box<Student>>>,
+    /// The origin, then the mirrors; a reachable student's classmates come after them as one source.
+    pub(super) servers: Vec<Live>,
+    pub(super) chunks: usize,
+    pub(super) waiting: Waiting,
+    present: usize,
+    pub(super) figures: Figures,
+}
+
+impl<'a> Engine<'a> {
+    fn new(region: &'a Region, policy: Policy, seed: u64) -> Engine<'a> {
+        let arrivals = arrivals(region, &mut SplitMix(seed));
+        let seconds = (region.horizon() / 1000) as usize + 1;
+        let classes = region.students.div_ceil(region.class_size.max(1));
+        let servers = std::iter::once(&region.origin).chain(&region.mirrors).map(Live::new).collect();
+        Engine {
+            region,
+            policy,
+            now: 0,
+            random: SplitMix(seed ^ 0x05ee_d0fc_1a55 ^ (policy as u64).wrapping_mul(0x9e37_79b9)),
+            queue: BinaryHeap::new(),
+            seq: 0,
+            students: (0..arrivals.len()).map(|_| None).collect(),
+            arrivals,
+            next_arrival: 0,
+            classes: (0..classes).map(|_| None).collect(),
+            servers,
+            chunks: region.chunks.min(64),
+            waiting: Waiting::new(seconds + 1),
+            present: 0,
+            figures: Figures {
+                policy: Some(policy),
+                finished: vec![None; region.students],
+                origin_offered: vec![0; seconds],
+                origin_accepted: vec![0; seconds],
+                origin_after_refusal: vec![0; seconds],
+                origin_rps: region.origin.rps,
+                ..Figures::default()
+            },
+        }
+    }
+
+    pub(super) fn push(&mut self, time: Millis, event: Event) {
+        self.seq += 1;
+        self.queue.push(Reverse((time, self.seq, event)));
+    }
+
+    /// The source index standing for a reachable student's classmates.
+    pub(super) fn peer_source(&self) -> usize {
+        self.servers.len()
+    }
+
+    /// The student's bit mask of a whole course.
+    pub(super) fn all_chunks(&self) -> u64 {
+        match self.chunks {
+            64 => u64::MAX,
+            chunks => (1u64 << chunks) - 1,
+        }
+    }
+
+    fn arrive(&mut self) {
+        let index = self.next_arrival;
+        self.next_arrival += 1;
+        let Some(&Arrival { at, class, reachable }) = self.arrivals.get(index) else { return };
+        let chunks = self.chunks;
+        if let Some(slot) = self.classes.get_mut(class) {
+            slot.get_or_insert_with(|| Class::new(class, chunks));
+        }
+        let client = match self.policy {
+            Policy::Cartable => Client::Saver(Box::new(self.saver(reachable))),
+            Policy::Naive | Policy::Backoff => Client::Plain(Plain::default()),
+        };
+        let student = Student { class, reachable, arrived: at, has: 0, client };
+        if let Some(slot) = self.students.get_mut(index) {
+            *slot = Some(Box::new(student));
+        }
+        self.present += 1;
+        self.figures.peak_present = self.figures.peak_present.max(self.present);
+        let index = index as u32;
+        self.push(at.saturating_add(self.region.patience), Event::GiveUp(index));
+        match self.policy {
+            Policy::Cartable => self.join(index),
+            Policy::Naive | Policy::Backoff => self.start_plain(index),
+        }
+    }
+
+    /// Counts `offered` requests that reached the origin at `now`, `accepted` of them accepted, all of
+    /// them from clients it had refused (or not answered) before when `after_refusal`.
+    pub(super) fn count_origin(&mut self, offered: u32, accepted: u32, after_refusal: bool) {
+        let second = (self.now / 1000) as usize;
+        if let (true, Some(count)) = (after_refusal, self.figures.origin_after_refusal.get_mut(second)) {
+            *count = count.saturating_add(offered);
+        }
+        if let Some(count) = self.figures.origin_offered.get_mut(second) {
+            *count = count.saturating_add(offered);
+        }
+        if let Some(count) = self.figures.origin_accepted.get_mut(second) {
+            *count = count.saturating_add(accepted);
+        }
+    }
+
+    /// Checks bytes from `source` for chunk `chunk` against its CID (wrong bytes when `lie`, which a client
+    /// that `verifies` refuses); keeps them if they pass. Returns whether they passed.
+    pub(super) fn keep(
+        &mut self,
+        student: &mut Student,
+        chunk: usize,
+        source: usize,
+        lie: bool,
+        verifies: bool,
+    ) -> bool {
+        let size = self.region.chunk_size;
+        let mut sent = payload(student.class, chunk);
+        if lie {
+            sent.push(0xff);
+        }
+        let Some(class) = self.classes.get_mut(student.class).and_then(Option::as_mut) else { return false };
+        let matches = class.cids.get(chunk).is_some_and(|cid| cid.matches(&sent));
+        if verifies && !matches {
+            self.figures.bytes_refused += size;
+            return false;
+        }
+        self.figures.corrupt_accepted += u64::from(!matches);
+        let bit = 1u64 << chunk;
+        if student.has & bit != 0 {
+            self.figures.bytes_duplicate += size;
+            return true;
+        }
+        student.has |= bit;
+        if student.reachable && self.policy == Policy::Cartable {
+            if let Some(holders) = class.holders.get_mut(chunk) {
+                *holders += 1;
+            }
+        }
+        match source {
+            0 => self.figures.bytes_origin += size,
+            source if source == self.servers.len() => self.figures.bytes_peers += size,
+            _ => self.figures.bytes_mirrors += size,
+        }
+        true
+    }
+
+    /// Notes the time `index` took to get the whole coursework.
+    pub(super) fn finished(&mut self, index: u32, arrived: Millis) {
+        if let Some(time) = self.figures.finished.get_mut(index as usize) {
+            *time = Some(self.now.saturating_sub(arrived));
+        }
+    }
+
+    fn give_up(&mut self, index: u32) {
+        let served = self.students.get(index as usize).and_then(Option::as_ref).map(|student| &student.client);
+        if !matches!(served, Some(Client::Served)) {
+            self.leave(index);
+        }
+    }
+
+    /// The student leaves (served and done serving, or giving up): requests abandoned, scheduler dropped,
+    /// what they held no longer offered to classmates. What they kept is counted on their side, apart from
+    /// what the sources counted.
+    pub(super) fn leave(&mut self, index: u32) {
+        let Some(student) = self.students.get_mut(index as usize).and_then(Option::take) else { return };
+        match &student.client {
+            Client::Saver(saver) => self.abandon(student.class, saver),
+            Client::Plain(plain) => self.waiting.forget(plain),
+            Client::Served => {}
+        }
+        if student.reachable && self.policy == Policy::Cartable {
+            self.quit_swarm(index, &student);
+        }
+        self.figures.bytes_kept += u64::from(student.has.count_ones()) * self.region.chunk_size;
+        self.present = self.present.saturating_sub(1);
+    }
+}

@@ -1,0 +1,94 @@
+// See: issue 7 ("A region's morning: simulation at scale").
+
+use super::world::{arrivals, SplitMix};
+use super::{run, Figures, Policy, Region, MINUTE};
+
+fn morning(students: usize, seed: u64) -> Vec<Figures> {
+    let region = Region::morning(students, 2);
+    Policy::ALL.iter().map(|&policy| run(&region, policy, seed, &mut |_| {})).collect()
+}
+
+#[test]
+fn most_students_arrive_around_eight() {
+    let region = Region::morning(3_000, 2);
+    let arrivals = arrivals(&region, &mut SplitMix(7));
+    let around_eight = arrivals.iter().filter(|arrival| (30 * MINUTE..90 * MINUTE).contains(&arrival.at)).count();
+    assert!(around_eight * 10 > arrivals.len() * 6, "{around_eight} of {} between 07:30 and 08:30", arrivals.len());
+    assert!(arrivals.windows(2).all(|pair| pair[0].at <= pair[1].at), "sorted by time");
+    let unreachable = arrivals.iter().filter(|arrival| !arrival.reachable).count();
+    assert!((450..750).contains(&unreachable), "about one in five out of reach: {unreachable}");
+}
+
+#[test]
+fn every_byte_kept_came_from_one_source() {
+    for figures in morning(900, 3) {
+        let policy = figures.policy;
+        assert_eq!(figures.bytes_delivered(), figures.bytes_kept, "{policy:?}: sources and students agree");
+        assert!(figures.bytes_kept > 0, "{policy:?} delivered something");
+        assert_eq!(figures.corrupt_accepted, 0, "{policy:?}");
+    }
+}
+
+#[test]
+fn the_cartable_policy_uses_mirrors_and_classmates_and_refuses_the_liar() {
+    let cartable = run(&Region::morning(900, 2), Policy::Cartable, 3, &mut |_| {});
+    assert!(cartable.bytes_mirrors > 0 && cartable.bytes_peers > 0, "{cartable:?}");
+    assert!(cartable.bytes_refused > 0, "the lying mirror was caught");
+    let naive = run(&Region::morning(900, 2), Policy::Naive, 3, &mut |_| {});
+    assert_eq!(naive.bytes_mirrors + naive.bytes_peers, 0, "naive clients know the origin only");
+}
+
+#[test]
+fn the_same_seed_gives_the_same_figures() {
+    assert_eq!(morning(300, 11), morning(300, 11));
+    assert_ne!(morning(300, 11), morning(300, 12));
+}
+
+/// A region of `students` whose origin can serve a tenth of the peak demand (and goes down from 08:10 to
+/// 08:20), with two mirrors of half the peak demand each, the first lying: the naive and the cartable
+/// policies' mornings, and the origin's capacity.
+fn saturated_origin(students: usize) -> (Figures, Figures, f64) {
+    let mut region = Region::morning(students, 2).with_origin_share(0.1, 5);
+    let half = (region.peak_demand(5) * 0.5).ceil() as u32;
+    for mirror in &mut region.mirrors {
+        mirror.rps = half;
+    }
+    let figures = |policy| run(&region, policy, 5, &mut |_| {});
+    (figures(Policy::Naive), figures(Policy::Cartable), f64::from(region.origin.rps))
+}
+
+#[test]
+fn clients_the_origin_refused_keep_within_five_percent_of_its_capacity_under_cartable_not_under_naive() {
+    let (naive, cartable, capacity) = saturated_origin(20_000);
+    assert!(cartable.origin_protected_at.is_some(), "the origin refused or failed cartable clients");
+    // Requests from clients the origin had refused or left unanswered before (their breakers and
+    // `Retry-After` engaged), at the busiest 10 s of the morning.
+    let (naive, cartable) = (naive.origin_peak_retry_rate(0, 10), cartable.origin_peak_retry_rate(0, 10));
+    assert!(naive > capacity * 1.05, "naive sent {naive:.1} req/s at most, capacity {capacity}");
+    assert!(cartable <= capacity * 1.05, "cartable sent {cartable:.1} req/s over 10 s, capacity {capacity}");
+}
+
+#[test]
+fn classmates_carry_most_of_the_bytes_and_the_lottery_keeps_http_near_one_copy_per_class() {
+    let mut region = Region::morning(1_500, 0);
+    region.origin.down = None;
+    let cartable = run(&region, Policy::Cartable, 9, &mut |_| {});
+    assert_eq!(cartable.gave_up(), 0);
+    let http = cartable.bytes_origin + cartable.bytes_mirrors;
+    assert!(cartable.bytes_peers > 2 * http, "classmates {} bytes, HTTP {http}", cartable.bytes_peers);
+    // Out of reach of classmates, a student fetches the whole course over HTTP; the others of a class,
+    // about one copy between them (the lottery's winners), a little more when a winner is slow.
+    let unreachable = arrivals(&region, &mut SplitMix(9)).iter().filter(|arrival| !arrival.reachable).count();
+    let classes = region.students.div_ceil(region.class_size);
+    let copies = http as f64 / region.course_bytes() as f64 - unreachable as f64;
+    assert!(copies < 1.5 * classes as f64, "{copies:.0} copies over HTTP for {classes} classes' reachable students");
+}
+
+#[test]
+fn the_origin_capacity_follows_the_share_of_peak_demand() {
+    let region = Region::morning(20_000, 0);
+    let peak = region.peak_demand(1);
+    assert!(peak > 10.0, "{peak} chunk requests/s at the peak");
+    let shared = region.with_origin_share(0.1, 1);
+    assert_eq!(f64::from(shared.origin.rps), (peak * 0.1).ceil());
+}

@@ -1,0 +1,191 @@
+//! What the students fetch from: the servers (a token bucket for their request rate, a bandwidth shared by
+//! the answers in flight, an outage, lies), the classes and what their members hold, the arrivals, and the
+//! simulation's own seeded random numbers.
+
+use super::{Region, Server, MINUTE};
+use crate::cid::Cid;
+use crate::fetch::Millis;
+
+/// How a server answers one request, decided when it arrives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Answer {
+    /// The chunk's bytes (wrong ones when `lie`), the last of them at the answer's time.
+    Bytes { lie: bool },
+    /// 503, with its `Retry-After` in milliseconds.
+    Refused { retry_after_ms: Option<u64> },
+    /// A classmate swarm with nobody holding the chunk: 404.
+    Absent,
+    /// No answer.
+    Down,
+}
+
+/// A server during the run.
+pub(super) struct Live {
+    spec: Server,
+    tokens: f64,
+    refilled: Millis,
+    /// Answers it is sending now.
+    pub(super) sending: u64,
+}
+
+impl Live {
+    pub(super) fn new(spec: &Server) -> Live {
+        Live { spec: spec.clone(), tokens: f64::from(spec.rps), refilled: 0, sending: 0 }
+    }
+
+    /// True while it answers nothing at all.
+    pub(super) fn down(&self, now: Millis) -> bool {
+        self.spec.down.is_some_and(|(from, to)| (from..to).contains(&now))
+    }
+
+    /// How long a request waits for no answer before the network gives up.
+    pub(super) fn silence(&self) -> Millis {
+        self.spec.latency.max(1_000)
+    }
+
+    /// Takes one of this second's tokens if one is left.
+    pub(super) fn admit(&mut self, now: Millis) -> bool {
+        let rate = f64::from(self.spec.rps);
+        let elapsed = now.saturating_sub(self.refilled) as f64 / 1000.0;
+        self.tokens = (self.tokens + elapsed * rate).min(rate.max(1.0));
+        self.refilled = now.max(self.refilled);
+        if self.tokens < 1.0 {
+            return false;
+        }
+        self.tokens -= 1.0;
+        true
+    }
+
+    /// Receives a request for chunk `chunk` of a course at `now`: the answer, and how long until its end
+    /// (and until its first byte).
+    pub(super) fn receive(&mut self, chunk: usize, size: u64, now: Millis) -> (Answer, Millis, Millis) {
+        let latency = self.spec.latency;
+        if self.down(now) {
+            return (Answer::Down, self.silence(), self.silence());
+        }
+        if !self.admit(now) {
+            let retry_after_ms = self.spec.retry_after_s.map(|seconds| seconds * 1000);
+            return (Answer::Refused { retry_after_ms }, latency, latency);
+        }
+        let (lie, end) = self.send(chunk, size);
+        (Answer::Bytes { lie }, end, latency)
+    }
+
+    /// Starts sending chunk `chunk` (admitted): whether the bytes are wrong ones, and how long until the
+    /// last of them.
+    pub(super) fn send(&mut self, chunk: usize, size: u64) -> (bool, Millis) {
+        self.sending += 1;
+        let lie = self.spec.lies_every > 0 && chunk % self.spec.lies_every == self.spec.lies_every - 1;
+        (lie, self.spec.latency + transfer_ms(size, self.spec.bandwidth, self.sending))
+    }
+
+    /// An answer it was sending ended (delivered or abandoned).
+    pub(super) fn release(&mut self) {
+        self.sending = self.sending.saturating_sub(1);
+    }
+}
+
+/// Milliseconds to send `size` bytes over `bandwidth` bytes per second shared `ways` ways (at least 1 ms).
+pub(super) fn transfer_ms(size: u64, bandwidth: u64, ways: u64) -> Millis {
+    let per_answer = bandwidth.max(1) as f64 / ways.max(1) as f64;
+    ((size as f64 * 1000.0 / per_answer) as Millis).max(1)
+}
+
+/// The bytes of chunk `chunk` of course `course`: short, so that checking them against their CID costs
+/// little, and different for every course.
+pub(super) fn payload(course: usize, chunk: usize) -> Vec<u8> {
+    format!("course {course} chunk {chunk}").into_bytes()
+}
+
+/// One class: its course's CIDs and, per chunk, who holds it among the reachable classmates present, how
+/// many are fetching it from them, and who is fetching it over HTTP (their `Fetching` announces).
+pub(super) struct Class {
+    pub(super) cids: Vec<Cid>,
+    pub(super) holders: Vec<u32>,
+    pub(super) peer_sending: Vec<u32>,
+    pub(super) fetchers: Vec<Vec<u32>>,
+    /// The reachable classmates present (the class's swarm), by student.
+    pub(super) members: Vec<u32>,
+}
+
+impl Class {
+    pub(super) fn new(course: usize, chunks: usize) -> Class {
+        Class {
+            cids: (0..chunks).map(|chunk| Cid::of(&payload(course, chunk))).collect(),
+            holders: vec![0; chunks],
+            peer_sending: vec![0; chunks],
+            fetchers: vec![Vec::new(); chunks],
+            members: Vec::new(),
+        }
+    }
+}
+
+/// One student as the region draws them: when they arrive, in which class, and whether classmates can
+/// reach them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct Arrival {
+    pub(super) at: Millis,
+    pub(super) class: usize,
+    pub(super) reachable: bool,
+}
+
+/// Every student's arrival, sorted by time (ties by student). Classes start at 08:00 give or take a normal
+/// spread of 12 minutes (four in five) or at any time of the morning (one in five); their students arrive
+/// within 5 minutes of the start.
+pub(super) fn arrivals(region: &Region, random: &mut SplitMix) -> Vec<Arrival> {
+    let class_size = region.class_size.max(1);
+    let classes = region.students.div_ceil(class_size);
+    let morning = region.morning.max(1) as f64;
+    let starts: Vec<f64> = (0..classes)
+        .map(|_| match random.next_f64() < 0.8 {
+            true => (60.0 * MINUTE as f64 + random.normal() * 12.0 * MINUTE as f64).clamp(0.0, morning - 1.0),
+            false => random.next_f64() * morning,
+        })
+        .collect();
+    let mut arrivals: Vec<Arrival> = (0..region.students)
+        .map(|student| {
+            let class = student / class_size;
+            let late = random.next_f64() * 5.0 * MINUTE as f64;
+            let at = (starts.get(class).copied().unwrap_or(0.0) + late).min(morning - 1.0).max(0.0) as Millis;
+            Arrival { at, class, reachable: random.next_f64() >= region.unreachable }
+        })
+        .collect();
+    arrivals.sort_by_key(|arrival| arrival.at);
+    arrivals
+}
+
+/// splitmix64: a tiny, well-mixed generator, deterministic per seed.
+#[derive(Clone, Debug)]
+pub(super) struct SplitMix(pub(super) u64);
+
+impl SplitMix {
+    pub(super) fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `[0, 1)`.
+    pub(super) fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// A standard normal draw (Box-Muller).
+    pub(super) fn normal(&mut self) -> f64 {
+        let u = 1.0 - self.next_f64();
+        let v = self.next_f64();
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    }
+
+    /// An exponential draw of mean `mean`.
+    pub(super) fn exponential(&mut self, mean: Millis) -> Millis {
+        (-(1.0 - self.next_f64()).ln() * mean as f64) as Millis
+    }
+
+    /// A uniform index below `len` (0 when `len` is 0).
+    pub(super) fn below(&mut self, len: usize) -> usize {
+        ((self.next_f64() * len as f64) as usize).min(len.saturating_sub(1))
+    }
+}
