@@ -25,13 +25,16 @@ test('origin at capacity 1 answering 503 with Retry-After: the course comes whol
   const goodDir = mirror(t, course);
   const liar = await nginxMirror(t, liarDir);
   const good = await nginxMirror(t, goodDir);
-  const origin = await serve(t, course, ['--max-concurrent', '1', '--retry-after', '3',
+  const origin = await serve(t, course, ['--max-concurrent', '1', '--retry-after', '3', '--latency', '300',
     '--mirror', liar.url, '--mirror', good.url]);
 
-  const page = await openPage(await launch(t), origin.url);
-  await page.getByRole('button', { name: SAVE_BUTTON }).click();
-  // The pupil is told why, while it happens.
+  // A pupil reading a lesson waits for its text and picture, asked of the origin first: the slow origin
+  // refuses what goes beyond its one request in flight, and the pupil is told why.
+  const page = await openPage(await launch(t), `${origin.url}#/lecon/3`);
   await page.getByRole('status').filter({ hasText: 'saturé : vos cours arrivent par un miroir' }).waitFor();
+  // Saving for later asks the mirrors, sparing the origin.
+  await page.goto(`${origin.url}#/`);
+  await page.getByRole('button', { name: SAVE_BUTTON }).click();
   await page.getByText(SAVED_TEXT).waitFor({ timeout: 60_000 });
   await page.goto(`${origin.url}#/lecon/3`);
   const meter = page.locator('article img[alt^="Illustration d\'un compteur"]');
