@@ -165,7 +165,7 @@ fn clock_time(time: u64) -> String {
 }
 
 fn seconds(time: Option<u64>) -> String {
-    time.map_or("gave up".to_owned(), |ms| format!("{:.0}", ms as f64 / 1000.0))
+    time.map_or("gave up".to_owned(), |ms| format!("{:.1}", ms as f64 / 1000.0))
 }
 
 /// Percentages of the bytes delivered: origin, mirrors, classmates.
