@@ -128,12 +128,13 @@ impl Engine<'_> {
     /// it (asked of the classmates) or if the lottery says it is this page's turn. Returns when to look
     /// again for chunks left waiting for a classmate.
     fn hand_over(&mut self, index: u32, student: View, saver: &mut Saver) -> Option<Millis> {
-        let (now, size, peer) = (self.now, self.region.chunk_size, SourceId(self.peer_source()));
+        let (now, size, peer, all) =
+            (self.now, self.region.chunk_size, SourceId(self.peer_source()), self.all_chunks());
         let class = self.classes.get_mut(student.class).and_then(Option::as_mut)?;
         let Some(lottery) = saver.lottery.as_mut() else {
             let missing = (0..self.chunks).filter(|chunk| saver.given & (1 << chunk) == 0);
             let cids: Vec<_> = missing.filter_map(|chunk| class.cids.get(chunk).map(|cid| (*cid, size))).collect();
-            saver.given = if self.chunks == 64 { u64::MAX } else { (1u64 << self.chunks) - 1 };
+            saver.given = all;
             saver.scheduler.prefetch(cids);
             return None;
         };
