@@ -99,11 +99,13 @@ enum Command {
     Rehearse(rehearse::RehearseArgs),
     /// Simulate a region's morning: N students arriving around 08:00 in classes of 30, each class with its
     /// course, fetching from the origin, mirrors and classmates under three client policies (naive,
-    /// backoff only, cartable) on the same arrivals.
+    /// backoff only, cartable) on the same arrivals, one thread each, with a progress bar.
     ///
     /// Prints, per policy: the share of students with their whole coursework 5, 15 and 60 minutes after
-    /// arriving, p50/p95/p99 of that time, the origin's busiest 10 s against its capacity, and bytes by
-    /// source; writes `sim-summary.csv` and `sim-origin.csv` (the origin's load minute by minute) to --out.
+    /// arriving, p50/p95/p99 of that time, the origin's busiest 10 s against its capacity (all requests,
+    /// and those of clients it had refused before), and bytes by source; then wall time and peak memory.
+    /// Writes `sim-summary.csv`, `sim-origin.csv` (the origin's load minute by minute), `sim-served.svg`
+    /// and `sim-origin.svg` to --out.
     Sim(sim::SimArgs),
     /// Relay WebRTC signalling between classmates' browsers: a WebTorrent tracker over WebSocket.
     ///
