@@ -40,10 +40,20 @@ impl IdbStore {
 
     /// Opens (and on first use creates) the database `name`; tests use their own names.
     pub async fn open_named(name: &str) -> Result<IdbStore, StoreError> {
+        IdbStore::open_with(name, VERSION, &[CHUNKS, MANIFESTS, SHELL]).await
+    }
+
+    /// Opens the database `name` at `version`, creating the object stores `stores` that it lacks. Also
+    /// opens the outbox's database, apart from this one.
+    pub(crate) async fn open_with(
+        name: &str,
+        version: u32,
+        stores: &'static [&'static str],
+    ) -> Result<IdbStore, StoreError> {
         let factory = Factory::new().map_err(idb_error)?;
-        let mut request = factory.open(name, Some(VERSION)).map_err(idb_error)?;
-        request.on_upgrade_needed(|event| {
-            if create_stores(&event).is_err() {
+        let mut request = factory.open(name, Some(version)).map_err(idb_error)?;
+        request.on_upgrade_needed(move |event| {
+            if create_stores(&event, stores).is_err() {
                 // Aborting the upgrade makes `open` fail rather than hand out a database missing a store.
                 if let Some(transaction) = event.target().ok().and_then(|request| request.transaction()) {
                     let _ = transaction.abort();
@@ -57,12 +67,6 @@ impl IdbStore {
         // A newer page wants to upgrade the schema: step aside instead of blocking it.
         database.on_version_change(move |_| raw.close());
         Ok(IdbStore { database })
-    }
-
-    /// Wraps a database opened elsewhere in this crate (the outbox's).
-    #[cfg(feature = "app")]
-    pub(crate) fn from_database(database: Database) -> IdbStore {
-        IdbStore { database }
     }
 
     /// Closes the connection once its running transactions are done.
@@ -262,10 +266,10 @@ impl Store for IdbStore {
     }
 }
 
-fn create_stores(event: &idb::event::VersionChangeEvent) -> Result<(), idb::Error> {
+fn create_stores(event: &idb::event::VersionChangeEvent, stores: &[&str]) -> Result<(), idb::Error> {
     let database = event.database()?;
     let existing = database.store_names();
-    for name in [CHUNKS, MANIFESTS, SHELL] {
+    for &name in stores {
         if !existing.iter().any(|store| store == name) {
             database.create_object_store(name, ObjectStoreParams::new())?;
         }

@@ -6,11 +6,11 @@
 //! the same records: keep the two in step. Written here rather than in `store.rs`, which the service
 //! worker's wasm compiles, so that the worker pays nothing for it.
 
-use idb::{DatabaseEvent, Event, Factory, ObjectStoreParams, Request, TransactionMode};
+use idb::TransactionMode;
 use js_sys::Array;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
-use crate::store::{field, idb_error, opened, outcome, record, IdbStore};
+use crate::store::{field, idb_error, outcome, record, IdbStore};
 use cartable_core::store::StoreError;
 
 /// The outbox's database.
@@ -27,25 +27,7 @@ impl IdbStore {
 
     /// Opens (and on first use creates) an outbox database named `name`; tests use their own names.
     pub async fn open_outbox_named(name: &str) -> Result<IdbStore, StoreError> {
-        let factory = Factory::new().map_err(idb_error)?;
-        let mut request = factory.open(name, Some(VERSION)).map_err(idb_error)?;
-        request.on_upgrade_needed(|event| {
-            let created = event.database().and_then(|database| {
-                database.create_object_store(OUTBOX, ObjectStoreParams::new())?;
-                database.create_object_store(RECEIPTS, ObjectStoreParams::new())
-            });
-            if created.is_err() {
-                // Aborting the upgrade makes `open` fail rather than hand out a database missing a store.
-                if let Some(transaction) = event.target().ok().and_then(|request| request.transaction()) {
-                    let _ = transaction.abort();
-                }
-            }
-        });
-        let value = opened(request).await?;
-        let raw: web_sys::IdbDatabase = value.clone().unchecked_into();
-        let mut database = idb::Database::try_from(value).map_err(idb_error)?;
-        database.on_version_change(move |_| raw.close());
-        Ok(IdbStore::from_database(database))
+        IdbStore::open_with(name, VERSION, &[OUTBOX, RECEIPTS]).await
     }
 
     /// Keeps a submission in the outbox: its `key`, where to post it (`url`), the upload's `body` and the
