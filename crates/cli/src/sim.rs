@@ -113,23 +113,21 @@ fn region(args: &SimArgs) -> anyhow::Result<Region> {
             args.mirror_share
         );
     }
-    let mut region = Region::morning(usize::try_from(args.students)?, usize::try_from(args.mirrors)?);
-    let peak = region.peak_demand(args.seed);
-    for mirror in &mut region.mirrors {
-        mirror.rps = args.mirror_rps.unwrap_or((peak * args.mirror_share).ceil().max(1.0) as u32);
-        mirror.bandwidth = u64::from(mirror.rps) * region.chunk_size;
-    }
+    let region = Region::morning(usize::try_from(args.students)?, usize::try_from(args.mirrors)?);
+    let mut region = region.with_shares(args.origin_share, args.mirror_share, args.seed);
     if args.no_outage {
         region.origin.down = None;
     }
-    Ok(match args.origin_rps {
-        Some(rps) => {
-            region.origin.rps = rps;
-            region.origin.bandwidth = u64::from(rps) * region.chunk_size;
-            region
+    let chunk_size = region.chunk_size;
+    if let Some(rps) = args.origin_rps {
+        region.origin.set_rate(rps, chunk_size);
+    }
+    if let Some(rps) = args.mirror_rps {
+        for mirror in &mut region.mirrors {
+            mirror.set_rate(rps, chunk_size);
         }
-        None => region.with_origin_share(args.origin_share, args.seed),
-    })
+    }
+    Ok(region)
 }
 
 /// The policies named, in the order of [`Policy::ALL`].

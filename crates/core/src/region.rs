@@ -166,13 +166,27 @@ impl Region {
         f64::from(busiest) * self.chunks.min(64) as f64 / 60.0
     }
 
-    /// Sets the origin's capacity to `share` (0 to 1) of the peak demand of the morning drawn from `seed`
-    /// (at least 1 request/s), with the bandwidth to send that many chunks each second.
-    pub fn with_origin_share(mut self, share: f64, seed: u64) -> Region {
-        let rps = (self.peak_demand(seed) * share.clamp(0.0, 1.0)).ceil().max(1.0);
-        self.origin.rps = rps as u32;
-        self.origin.bandwidth = (rps as u64).saturating_mul(self.chunk_size);
+    /// Sizes the servers for the morning drawn from `seed`: the origin to `origin_share` (0 to 1) of its
+    /// peak demand and each mirror to `mirror_share` of it (at least 1 request/s each), each with the
+    /// bandwidth to send that many chunks every second.
+    pub fn with_shares(mut self, origin_share: f64, mirror_share: f64, seed: u64) -> Region {
+        let peak = self.peak_demand(seed);
+        let rate = |share: f64| (peak * share).ceil().max(1.0) as u32;
+        let chunk_size = self.chunk_size;
+        self.origin.set_rate(rate(origin_share.clamp(0.0, 1.0)), chunk_size);
+        for mirror in &mut self.mirrors {
+            mirror.set_rate(rate(mirror_share.max(0.0)), chunk_size);
+        }
         self
+    }
+}
+
+impl Server {
+    /// Sets its rate to `rps` requests per second, with the bandwidth to send that many chunks of
+    /// `chunk_size` bytes every second.
+    pub fn set_rate(&mut self, rps: u32, chunk_size: u64) {
+        self.rps = rps;
+        self.bandwidth = u64::from(rps).saturating_mul(chunk_size);
     }
 }
 

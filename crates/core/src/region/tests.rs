@@ -48,11 +48,7 @@ fn the_same_seed_gives_the_same_figures() {
 /// 08:20), with two mirrors of half the peak demand each, the first lying: the naive and the cartable
 /// policies' mornings, and the origin's capacity.
 fn saturated_origin(students: usize) -> (Figures, Figures, f64) {
-    let mut region = Region::morning(students, 2).with_origin_share(0.1, 5);
-    let half = (region.peak_demand(5) * 0.5).ceil() as u32;
-    for mirror in &mut region.mirrors {
-        mirror.rps = half;
-    }
+    let region = Region::morning(students, 2).with_shares(0.1, 0.5, 5);
     let figures = |policy| run(&region, policy, 5, &mut |_| {});
     (figures(Policy::Naive), figures(Policy::Cartable), f64::from(region.origin.rps))
 }
@@ -85,10 +81,12 @@ fn classmates_carry_most_of_the_bytes_and_the_lottery_keeps_http_near_one_copy_p
 }
 
 #[test]
-fn the_origin_capacity_follows_the_share_of_peak_demand() {
+fn the_servers_capacities_follow_their_shares_of_peak_demand() {
     let region = Region::morning(20_000, 0);
     let peak = region.peak_demand(1);
     assert!(peak > 10.0, "{peak} chunk requests/s at the peak");
-    let shared = region.with_origin_share(0.1, 1);
-    assert_eq!(f64::from(shared.origin.rps), (peak * 0.1).ceil());
+    let sized = Region::morning(20_000, 2).with_shares(0.1, 0.5, 1);
+    assert_eq!(f64::from(sized.origin.rps), (peak * 0.1).ceil());
+    assert_eq!(sized.origin.bandwidth, u64::from(sized.origin.rps) * sized.chunk_size);
+    assert!(sized.mirrors.iter().all(|mirror| f64::from(mirror.rps) == (peak * 0.5).ceil()));
 }
