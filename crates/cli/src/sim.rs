@@ -275,10 +275,14 @@ fn chart(
 ) -> String {
     let (width, height, left, bottom, top, right) = (720.0, 400.0, 70.0, 50.0, 40.0, 150.0);
     let scale = |y: f64| if log { y.max(1.0).log10() } else { y };
-    let plot = |x: f64, y: f64| {
+    let position = |x: f64, y: f64| {
         let px = left + (x / x_max.max(f64::MIN_POSITIVE)) * (width - left - right);
         let py =
             height - bottom - (scale(y.min(y_max)) / scale(y_max).max(f64::MIN_POSITIVE)) * (height - bottom - top);
+        (px, py)
+    };
+    let plot = |x: f64, y: f64| {
+        let (px, py) = position(x, y);
         format!("{px:.1},{py:.1}")
     };
     let mut svg = format!(
@@ -297,19 +301,9 @@ fn chart(
             false => y_max * f64::from(step) / 4.0,
         };
         let x = x_max * f64::from(step) / 4.0;
-        let (xp, yp) = (plot(x, 0.0), plot(0.0, y));
-        let (xx, xy) = xp.split_once(',').unwrap_or_default();
-        let (yx, yy) = yp.split_once(',').unwrap_or_default();
-        let _ = writeln!(
-            svg,
-            "<text x=\"{xx}\" y=\"{}\" text-anchor=\"middle\">{x:.0}</text>",
-            xy.parse::<f64>().unwrap_or(0.0) + 18.0
-        );
-        let _ = writeln!(
-            svg,
-            "<text x=\"{}\" y=\"{yy}\" text-anchor=\"end\">{y:.0}</text>",
-            yx.parse::<f64>().unwrap_or(0.0) - 6.0
-        );
+        let ((xx, xy), (yx, yy)) = (position(x, 0.0), position(0.0, y));
+        let _ = writeln!(svg, "<text x=\"{xx:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{x:.0}</text>", xy + 18.0);
+        let _ = writeln!(svg, "<text x=\"{:.1}\" y=\"{yy:.1}\" text-anchor=\"end\">{y:.0}</text>", yx - 6.0);
     }
     let _ = writeln!(
         svg,
