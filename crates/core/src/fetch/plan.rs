@@ -1,7 +1,7 @@
 //! `Scheduler::poll`: the one place attempts start. Cancels stalled and timed-out attempts, lets delays
 //! expire, starts first attempts and retries on the best usable source, then hedges late attempts.
 
-use super::scheduler::{Ready, Running};
+use super::scheduler::{Chunk, Ready, Running};
 use super::source::{Failure, SourceState};
 use super::{Attempt, AttemptId, Millis, Plan, Scheduler, SourceId, SourceKind};
 
@@ -114,18 +114,6 @@ impl Scheduler {
             usable.iter().copied().filter(|(index, _)| Some(SourceId(*index)) != chunk.last_failed).collect();
         let candidates = if elsewhere.is_empty() { usable } else { elsewhere };
         let held = candidates.iter().find(|(index, _)| chunk.held.contains(&SourceId(*index)));
-        // A prefetch waits for a slot of a mirror that is well, or of a classmate known to hold it,
-        // rather than taking the origin's.
-        let spared = chunk.prefetch
-            && self.sources.iter().enumerate().any(|(index, source)| {
-                let id = SourceId(index);
-                let stands_in = match source.kind {
-                    SourceKind::Origin => false,
-                    SourceKind::Mirror => !chunk.shunned.contains(&id),
-                    SourceKind::Peer => chunk.held.contains(&id),
-                };
-                stands_in && source.well()
-            });
         let mirrors = || candidates.iter().copied().filter(|(_, source)| source.kind == SourceKind::Mirror);
         let origin = candidates.iter().find(|(_, source)| source.kind == SourceKind::Origin);
         let order = match chunk.prefetch {
@@ -137,8 +125,28 @@ impl Scheduler {
             }
         };
         let chosen = order.into_iter().flatten().next().or_else(|| best(candidates.into_iter()));
-        chosen
-            .filter(|source| !spared || self.sources.get(source.0).is_none_or(|state| state.kind != SourceKind::Origin))
+        let to_origin =
+            chosen.and_then(|source| self.sources.get(source.0)).is_some_and(|state| state.kind == SourceKind::Origin);
+        // A prefetch waits for a slot of a mirror that is well, or of a classmate known to hold it, rather
+        // than taking the origin's.
+        match to_origin && chunk.prefetch && self.stands_in_for_origin(chunk) {
+            true => None,
+            false => chosen,
+        }
+    }
+
+    /// True when a mirror that is well (busy or not), or a classmate known to hold `chunk` and well, can
+    /// give `chunk` instead of the origin.
+    fn stands_in_for_origin(&self, chunk: &Chunk) -> bool {
+        self.sources.iter().enumerate().any(|(index, source)| {
+            let id = SourceId(index);
+            let stands_in = match source.kind {
+                SourceKind::Origin => false,
+                SourceKind::Mirror => !chunk.shunned.contains(&id),
+                SourceKind::Peer => chunk.held.contains(&id),
+            };
+            stands_in && source.well()
+        })
     }
 
     /// A second attempt for chunks whose only attempt has run longer than its source's p95 latency, towards
