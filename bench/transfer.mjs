@@ -1,17 +1,21 @@
-// What a pupil's browser downloads, gzip -9: the app (the files scripts/size.sh lists) and the service
-// worker (what `register('/sw.js')` brings in). Reads the built pkg/ and www/; measures nothing in a browser.
-// Compressed with gzip(1), as size.sh does, so that both print the same figures; zlib's level 9 (what
-// most web servers compress with) is recorded beside it, as it comes out about 1 % larger on the wasm.
+// What a pupil's browser downloads, gzip -9: the app and the service worker (what `register('/sw.js')`
+// brings in). Reads the built pkg/ and www/; measures nothing in a browser. Compressed with gzip(1);
+// zlib's level 9 (what most web servers compress with) is recorded beside it, as it comes out about 1 %
+// larger on the wasm. Run on its own (as scripts/size.sh does), it prints the app's files, raw and gzip.
+// Needs no Node package: scripts/size.sh runs it on a machine that only built the app.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { root } from '../tests/e2e/harness.mjs';
+import { isMain } from './machine.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The service worker's bundle must stay under this many gzip bytes (1 KB = 1000 bytes throughout). */
 export const TARGET_WORKER_BYTES = 100_000;
 
-/** The app's files, as scripts/size.sh lists them: its wasm and JavaScript, snippets, page and styles. */
+/** The app's files: its wasm and JavaScript, snippets, page and styles. */
 export function appFiles() {
   const snippets = [];
   const walk = (dir) => {
@@ -50,3 +54,14 @@ export function measureTransfer() {
   return { app_gzip_bytes: app, service_worker_gzip_bytes: worker,
     targets: { service_worker_gzip_bytes_max: TARGET_WORKER_BYTES, service_worker_met: worker.total <= TARGET_WORKER_BYTES } };
 }
+
+/** The app's files, raw and gzip -9, and their total: what scripts/size.sh prints. */
+function printApp() {
+  const app = gzipSizes(appFiles());
+  const row = (file, raw, gzip) => `${file.padEnd(24)} ${String(raw).padStart(10)} ${String(gzip).padStart(10)}`;
+  console.log(row('file', 'bytes', 'gzip'));
+  for (const size of app.files) console.log(row(size.file, size.bytes, size.gzip));
+  console.log(row('total', app.raw, app.total));
+}
+
+if (isMain(import.meta.url)) printApp();
