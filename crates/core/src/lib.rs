@@ -23,6 +23,7 @@ pub mod path;
 pub mod peer;
 pub mod range;
 pub mod region;
+pub mod shell;
 pub mod store;
 #[cfg(feature = "submission")]
 pub mod submission;

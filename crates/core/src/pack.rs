@@ -265,7 +265,12 @@ fn check_reference(folder: &CourseFolder, source: &str, reference: &Reference) -
 }
 
 /// The manifest entry of one file; `keep` receives each chunk with its CID.
-fn file_entry<'b>(path: &str, bytes: &'b [u8], chunk_size: u32, mut keep: impl FnMut(Cid, &'b [u8])) -> FileEntry {
+pub(crate) fn file_entry<'b>(
+    path: &str,
+    bytes: &'b [u8],
+    chunk_size: u32,
+    mut keep: impl FnMut(Cid, &'b [u8]),
+) -> FileEntry {
     let cids = bytes
         .chunks(chunk_size as usize)
         .map(|chunk| {

@@ -93,8 +93,8 @@ impl Scheduler {
 
     /// Adds chunks a pupil waits for, as `(cid, size)`, fetched in the order given, before any prefetch,
     /// from the best HTTP source first (peers when HTTP sources fail or are saturated); chunks already
-    /// wanted are ignored (a prefetch becomes a wait), and a chunk verified before is fetched again (its
-    /// bytes could not be kept).
+    /// wanted are ignored (a prefetch becomes a wait), a chunk verified before is fetched again (its
+    /// bytes could not be kept), and one given up for want of retries gets a first attempt again.
     pub fn want(&mut self, chunks: impl IntoIterator<Item = (Cid, u64)>) {
         self.add(chunks, false);
     }
@@ -108,8 +108,16 @@ impl Scheduler {
     fn add(&mut self, chunks: impl IntoIterator<Item = (Cid, u64)>, prefetch: bool) {
         for (cid, _size) in chunks {
             if let Some(&known) = self.index.get(&cid) {
+                let out_of_budget = !self.budget_left();
                 if let Some(chunk) = self.chunks.get_mut(known) {
                     chunk.prefetch &= prefetch;
+                    // Asked again after it was given up for want of retries: the caller has waited before
+                    // asking (the page's pupil pressed "retry", the worker paced its install), so its next
+                    // attempt is a first attempt again. Breakers, `Retry-After` and bans still hold.
+                    if out_of_budget && chunk.owes_budget && !chunk.verified && chunk.running == 0 {
+                        chunk.owes_budget = false;
+                        chunk.tried = false;
+                    }
                 }
                 // Wanted again after it was verified (the caller could not keep it): fetch it again.
                 if let Some(chunk) = self.chunks.get_mut(known).filter(|chunk| chunk.verified && chunk.running == 0) {

@@ -164,6 +164,36 @@ fn the_retry_budget_caps_retries() {
 }
 
 #[test]
+fn a_chunk_given_up_for_want_of_retries_and_asked_again_gets_one_first_attempt_more() {
+    let config = Config { breaker_threshold: 1000, retry_floor: 2, retry_ratio: 0.0, ..Config::default() };
+    let mut drive = Drive::new(&[SourceKind::Origin], config, 1);
+    drive.run_until(600_000, &mut |_, _| status(50, 503, None));
+    assert_eq!((drive.started.len(), drive.scheduler.failed()), (3, vec![cid(0)]), "one attempt, two retries");
+    // Asked again: one more attempt, then given up again, not a new round of retries.
+    drive.scheduler.want(course(1));
+    assert!(drive.scheduler.failed().is_empty());
+    drive.run_until(1_200_000, &mut |_, _| status(50, 503, None));
+    assert_eq!((drive.started.len(), drive.scheduler.failed()), (4, vec![cid(0)]));
+    // And it is fetched once the origin answers.
+    drive.scheduler.want(course(1));
+    drive.run_until(1_800_000, &mut |_, _| ok(100));
+    assert!(drive.scheduler.done());
+}
+
+#[test]
+fn asking_again_does_not_jump_a_retry_after() {
+    let config = Config { breaker_threshold: 1000, retry_floor: 0, retry_ratio: 0.0, ..Config::default() };
+    let mut drive = Drive::new(&[SourceKind::Origin], config, 1);
+    drive.run_until(60_000, &mut |_, _| status(50, 503, Some(120_000)));
+    assert_eq!(drive.scheduler.failed(), vec![cid(0)]);
+    let refused_at = drive.started[0].0;
+    drive.scheduler.want(course(1));
+    drive.run_until(600_000, &mut |_, _| ok(100));
+    assert!(drive.scheduler.done());
+    assert!(drive.started[1].0 >= refused_at + 120_000, "asked again at {} ms", drive.started[1].0);
+}
+
+#[test]
 fn each_verified_chunk_earns_a_retry_so_a_busy_origin_is_not_given_up() {
     let config = Config { breaker_threshold: 1000, retry_floor: 2, retry_ratio: 0.1, ..Config::default() };
     let mut drive = Drive::new(&[SourceKind::Origin], config, 20);
