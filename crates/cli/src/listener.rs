@@ -1,7 +1,9 @@
 //! The accept loop of `cartable serve`: one HTTP/1.1 connection per task, which the origin may close
-//! without an answer; a summary of course requests every 10 s while there is traffic; on Ctrl-C or
-//! SIGTERM, a short grace for answers in flight, then the last summary. Answers come from `origin.rs`,
-//! except WebSocket upgrades at `/tracker`, handed to the embedded tracker (`tracker.rs`).
+//! without an answer; a summary of requests every 10 s while there is traffic; on Ctrl-C or SIGTERM, a
+//! short grace for answers in flight, then the last summary. Answers come from `origin.rs`, except
+//! WebSocket upgrades at `/tracker`, handed to the embedded tracker (`tracker.rs`) before the origin's
+//! faults: the signalling relay is another service, and a socket open all morning must not hold one of
+//! the origin's request slots.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -20,7 +22,7 @@ use crate::desk;
 use crate::origin::{Answer, Origin};
 use crate::tracker::{self, Tracker};
 
-/// How often the summary line is printed while course requests keep coming.
+/// How often the summary line is printed while requests keep coming.
 const REPORT_EVERY: Duration = Duration::from_secs(10);
 /// How long answers in flight may take to finish once the server is asked to stop.
 const GRACE: Duration = Duration::from_secs(2);
@@ -83,6 +85,7 @@ async fn connection(
         service_fn(move |request: hyper::Request<Incoming>| {
             let (origin, tracker, hangup) = (Arc::clone(&origin), tracker.clone(), Arc::clone(&hangup));
             async move {
+                // The tracker is not the origin: no fault, count or log of the origin's applies to it.
                 if let Some(tracker) = tracker.filter(|_| request.uri().path() == tracker::PATH) {
                     return Ok(tracker.upgrade(request).await);
                 }
@@ -93,7 +96,7 @@ async fn connection(
                             axum::body::to_bytes(axum::body::Body::new(body), desk::MAX_BODY).await.map_err(|_| ());
                         origin.desk(&parts.method, parts.uri.path(), &parts.headers, body).await
                     }
-                    false => origin.answer(request.method(), request.uri().path()).await,
+                    false => origin.answer(request.method(), request.uri().path(), request.headers()).await,
                 };
                 match answer {
                     Answer::Respond(response) => Ok::<_, Infallible>(response),
@@ -118,17 +121,18 @@ async fn connection(
     }
 }
 
-/// Prints the summary line every [`REPORT_EVERY`] if course requests came in since the last one.
+/// Prints the summary line every [`REPORT_EVERY`] if anything changed since the last one (requests
+/// the faults cover, or bytes sent to any).
 async fn report(origin: Arc<Origin>) {
     let mut ticks = tokio::time::interval(REPORT_EVERY);
     ticks.tick().await;
-    let mut last = 0;
+    let mut last = origin.stats();
     loop {
         ticks.tick().await;
         let stats = origin.stats();
-        if stats.received != last {
+        if stats != last {
             eprintln!("{stats}");
-            last = stats.received;
+            last = stats;
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The `cartable` command: a map from each subcommand to the module that runs it. No logic here.
 
 mod clock;
+mod compress;
 mod demo;
 mod desk;
 mod faults;
@@ -15,6 +16,7 @@ mod policy;
 mod register;
 mod rehearse;
 mod serve;
+mod shell;
 mod sim;
 mod site;
 mod stats;
@@ -70,7 +72,8 @@ enum Command {
         #[arg(long)]
         pubkey: PathBuf,
     },
-    /// Export a packed course as a mirror tree (manifest.json + ipfs/<cid>) for any static host.
+    /// Export a packed course as a mirror tree (manifest.json + ipfs/<cid>) for any static host, with the
+    /// built app beside it (shell.json, its chunks in the same ipfs/ and their gzip and brotli copies).
     ///
     /// Every chunk is checked against its CID while it is copied; a corrupt or missing one stops the
     /// export, naming the file, and nothing is left behind. The tree is written beside --out, then renamed.
@@ -84,12 +87,33 @@ enum Command {
         /// names, which only proves it is intact].
         #[arg(long)]
         pubkey: Option<PathBuf>,
+        /// Folder of the built app to export beside the course (its shell.json and chunks) [default:
+        /// <root>/pkg].
+        #[arg(long, conflicts_with = "no_app")]
+        pkg: Option<PathBuf>,
+        /// Export the course alone, without the app: the mirror then serves courses, not the app shell.
+        #[arg(long)]
+        no_app: bool,
         /// Replace the contents of a non-empty --out.
         #[arg(long)]
         force: bool,
     },
     /// Serve the app and packed courses over HTTP, as a school's origin would, with a tracker at /tracker.
     Serve(Box<ServeArgs>),
+    /// List the built app's shell and write what the origin and mirrors serve of it (the build's last step).
+    ///
+    /// Cuts the files pages load (style.css, pkg/cartable.js, the wasm, snippets) and the worker's wasm into
+    /// content-addressed chunks under pkg/ipfs/, writes brotli and gzip copies of every file served and of
+    /// every chunk (named by the CID of the uncompressed bytes; copies already there are kept), then
+    /// pkg/shell.json and the worker's pkg/build.js with the build id. ./scripts/setup.sh runs it.
+    Shell {
+        /// Folder of the static pages (index.html, sw.js, style.css...) [default: <root>/www].
+        #[arg(long)]
+        www: Option<PathBuf>,
+        /// Folder of the built app (cartable.js, cartable_bg.wasm, cartable_sw_bg.wasm) [default: <root>/pkg].
+        #[arg(long)]
+        pkg: Option<PathBuf>,
+    },
     /// Rehearse a class's morning in simulation: the scheduler against a 503 storm, a 429 without
     /// Retry-After, a stalling origin, a lying mirror, an origin down then back, and a healthy origin.
     ///
@@ -143,8 +167,8 @@ struct ServeArgs {
     /// put in the page's config block (repeatable).
     #[arg(long = "mirror", value_name = "URL", value_parser = mirror_url)]
     mirrors: Vec<String>,
-    /// Print one line per request (`GET /path 200`) on standard error; a course request dropped without
-    /// an answer is logged with status 000.
+    /// Print one line per request (`GET /path 200 12345`: method, path, status, body bytes as sent) on
+    /// standard error; a request dropped without an answer is logged as `000 0`.
     #[arg(long)]
     access_log: bool,
     /// Do not serve the embedded tracker at /tracker, nor name it in the page's config block.
@@ -193,8 +217,15 @@ fn run(command: Command) -> anyhow::Result<()> {
             pack::run(&dir, &key, &out, &pack::Settings { chunk_size, version })
         }
         Command::Verify { dir, pubkey } => verify::run(&dir, &pubkey),
-        Command::Mirror { dir, out, pubkey, force } => mirror::run(&dir, &out, pubkey.as_deref(), force),
+        Command::Mirror { dir, out, pubkey, pkg, no_app, force } => {
+            let app = (!no_app).then(|| pkg.unwrap_or_else(|| serve::default_root().join("pkg")));
+            mirror::run(&dir, &out, pubkey.as_deref(), app.as_deref(), force)
+        }
         Command::Serve(args) => serve::run(&serve_options(*args), None),
+        Command::Shell { www, pkg } => {
+            let root = serve::default_root();
+            shell::run(&www.unwrap_or_else(|| root.join("www")), &pkg.unwrap_or_else(|| root.join("pkg")))
+        }
         Command::Demo { listen, work } => demo::run(&listen.host, listen.port, work),
         Command::Rehearse(args) => rehearse::run(args),
         Command::Sim(args) => sim::run(&args),

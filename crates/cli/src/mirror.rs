@@ -1,14 +1,17 @@
 //! `cartable mirror`: copies a packed course into a tree any static host can serve as a mirror:
 //! `manifest.json` byte for byte, and `ipfs/<cid>` for every chunk, each checked against its CID on the
-//! way. It writes beside `--out` and renames, so a mirror is never half written. It serves nothing.
+//! way; and the built app beside it (`shell.json` and its chunks in the same `ipfs/`, with their gzip and
+//! brotli copies), so that the mirror serves the app shell to the service worker too. It writes beside
+//! `--out` and renames, so a mirror is never half written. It serves nothing.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context as _};
+use cartable_core::shell::Shell;
 use cartable_core::{Manifest, PublicKey, SignedManifest};
 
-use crate::{keyfile, verify};
+use crate::{keyfile, shell, verify};
 
 /// What one export wrote, for the summary lines.
 pub struct Summary {
@@ -22,8 +25,20 @@ pub struct Summary {
     pub chunks: usize,
     /// Bytes written, the manifest included.
     pub bytes: u64,
+    /// The app exported beside the course, if any.
+    pub app: Option<AppSummary>,
     /// The mirror folder.
     pub out: PathBuf,
+}
+
+/// What the export of the app wrote.
+pub struct AppSummary {
+    /// The app's build id.
+    pub build: String,
+    /// Chunk files of the app, the worker's wasm included.
+    pub chunks: usize,
+    /// Bytes written: the list, the chunks and their compressed copies.
+    pub bytes: u64,
 }
 
 impl fmt::Display for Summary {
@@ -38,6 +53,13 @@ impl fmt::Display for Summary {
             self.chunks + 1,
             self.bytes,
         )?;
+        if let Some(app) = &self.app {
+            writeln!(
+                f,
+                "and the app, build {}: shell.json + {} chunks in ipfs/ with their compressed copies, {} bytes",
+                app.build, app.chunks, app.bytes
+            )?;
+        }
         writeln!(f, "serve {out} as static files with the header `Access-Control-Allow-Origin: *` (nginx: see the")?;
         writeln!(
             f,
@@ -47,17 +69,24 @@ impl fmt::Display for Summary {
     }
 }
 
-/// Runs `cartable mirror DIR --out DIR [--pubkey FILE] [--force]`.
-pub fn run(dir: &Path, out: &Path, pubkey: Option<&Path>, force: bool) -> anyhow::Result<()> {
+/// Runs `cartable mirror DIR --out DIR [--pubkey FILE] [--pkg DIR | --no-app] [--force]`.
+pub fn run(dir: &Path, out: &Path, pubkey: Option<&Path>, app: Option<&Path>, force: bool) -> anyhow::Result<()> {
     let key = pubkey.map(keyfile::read_public).transpose()?;
-    let summary = export(dir, out, key.as_ref(), force)?;
+    let summary = export(dir, out, key.as_ref(), app, force)?;
     println!("{summary}");
     Ok(())
 }
 
-/// Exports the packed course in `dir` as a mirror tree at `out`. The manifest's signature is checked
-/// against `key`, or, without one, against the key it names (which proves only that it is intact).
-pub fn export(dir: &Path, out: &Path, key: Option<&PublicKey>, force: bool) -> anyhow::Result<Summary> {
+/// Exports the packed course in `dir` as a mirror tree at `out`, with the app built in `app` (its `pkg`
+/// folder) if given. The manifest's signature is checked against `key`, or, without one, against the
+/// key it names (which proves only that it is intact).
+pub fn export(
+    dir: &Path,
+    out: &Path,
+    key: Option<&PublicKey>,
+    app: Option<&Path>,
+    force: bool,
+) -> anyhow::Result<Summary> {
     let path = dir.join("manifest.json");
     let json = std::fs::read(&path).with_context(|| {
         format!("cannot read {} (is {} a folder written by `cartable pack`?)", path.display(), dir.display())
@@ -66,13 +95,55 @@ pub fn export(dir: &Path, out: &Path, key: Option<&PublicKey>, force: bool) -> a
         Some(key) => verify::verify_manifest(&path, &json, key)?,
         None => verify::verify_manifest(&path, &json, &signer(&path, &json)?)?,
     };
+    let shell = app.map(read_shell).transpose()?;
     check_out(out, force)?;
     let staging = Staging::beside(out)?;
     let bytes = copy(dir, &json, &manifest, &staging.dir)?;
+    let app = match (app, &shell) {
+        (Some(pkg), Some(shell)) => Some(copy_app(pkg, shell, &staging.dir)?),
+        _ => None,
+    };
     staging.commit(out)?;
     let (title, id) = (manifest.course.title.clone(), manifest.course.id.clone());
     let chunks = verify::distinct_chunks(&manifest).len();
-    Ok(Summary { title, id, version: manifest.version, chunks, bytes, out: out.to_path_buf() })
+    Ok(Summary { title, id, version: manifest.version, chunks, bytes, app, out: out.to_path_buf() })
+}
+
+/// The app's list in `<pkg>/shell.json`.
+fn read_shell(pkg: &Path) -> anyhow::Result<Shell> {
+    let path = pkg.join(shell::SHELL_JSON);
+    let json = std::fs::read(&path).with_context(|| {
+        format!("cannot read {}: build the app first (./scripts/setup.sh), or pass --no-app", path.display())
+    })?;
+    Shell::from_json(&json).map_err(|error| anyhow!("{}: {error} (build the app again)", path.display()))
+}
+
+/// Writes the app's list and every chunk of it into `into` (its chunks beside the course's, in `ipfs/`),
+/// each checked against its CID, with the compressed copies the build made of it.
+fn copy_app(pkg: &Path, shell: &Shell, into: &Path) -> anyhow::Result<AppSummary> {
+    let json = shell.to_json();
+    write(&into.join(shell::SHELL_JSON), &json)?;
+    let mut bytes = json.len() as u64;
+    let (source, ipfs) = (pkg.join(shell::IPFS), into.join("ipfs"));
+    let chunks = shell.all_chunks();
+    for (cid, len) in &chunks {
+        let name = cid.to_string();
+        let raw = std::fs::read(source.join(&name)).map_err(|_| anyhow!("{}: missing", source.join(&name).display()));
+        let raw = raw.and_then(|raw| match raw.len() as u64 == *len && cid.matches(&raw) {
+            true => Ok(raw),
+            false => Err(anyhow!("{}: corrupted (does not match its CID)", source.join(&name).display())),
+        });
+        let raw = raw.context("the built app is damaged: build it again (./scripts/setup.sh)")?;
+        write(&ipfs.join(&name), &raw)?;
+        bytes += raw.len() as u64;
+        for variant in [format!("{name}.gz"), format!("{name}.br")] {
+            if let Ok(encoded) = std::fs::read(source.join(&variant)) {
+                write(&ipfs.join(&variant), &encoded)?;
+                bytes += encoded.len() as u64;
+            }
+        }
+    }
+    Ok(AppSummary { build: shell.build.clone(), chunks: chunks.len(), bytes })
 }
 
 /// The key the manifest says signed it.

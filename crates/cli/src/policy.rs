@@ -3,6 +3,14 @@
 
 use cartable_core::html::{csp_hash, EARLY_SCRIPT, EARLY_STYLE};
 
+/// The script that boots the app, written inline in each app page (`www/index.html`, `www/embed.html`),
+/// whose readable source is `www/boot.js`: the policy allows it by its hash.
+pub const BOOT_SCRIPT: &str = include_str!("../../../www/boot.js");
+/// The few rules each app page carries inline, so that its first words are readable before the worker
+/// has kept the styles: the policy allows them by their hash.
+pub const BOOT_STYLE: &str = "body{margin:0;font:1rem/1.55 system-ui,sans-serif;color-scheme:light dark}\
+                              #cartable{max-width:52rem;margin:0 auto;padding:1rem}";
+
 /// Which sites may put a page in a frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Framing {
@@ -13,8 +21,8 @@ pub enum Framing {
 }
 
 /// The policy of an app page. Scripts are the origin's own files, WebAssembly compiled from them
-/// (`'wasm-unsafe-eval'`, never `'unsafe-eval'`) and the worker's one early-lesson line, by its hash;
-/// styles likewise. Pictures and media come from verified bytes (`blob:`). The page fetches from its
+/// (`'wasm-unsafe-eval'`, never `'unsafe-eval'`), the boot script and the worker's one early-lesson line,
+/// by their hashes; styles likewise. Pictures and media come from verified bytes (`blob:`). The page fetches from its
 /// origin, the tracker (`ws:`/`wss:`) and `mirrors` (origins such as `https://cdn.example.org`). The embed
 /// page may also fetch a course from any `https:` host, as its address names it.
 pub fn content_security_policy(mirrors: &[String], framing: Framing) -> String {
@@ -44,10 +52,12 @@ pub fn meta_policy() -> String {
 
 fn policy(connect: &str) -> String {
     format!(
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {script}; style-src 'self' {style}; \
-         img-src 'self' blob: data:; media-src 'self' blob:; connect-src {connect}; object-src 'none'; \
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {boot} {script}; style-src 'self' {boot_style} \
+         {style}; img-src 'self' blob: data:; media-src 'self' blob:; connect-src {connect}; object-src 'none'; \
          base-uri 'none'; form-action 'none'",
+        boot = csp_hash(BOOT_SCRIPT),
         script = csp_hash(EARLY_SCRIPT),
+        boot_style = csp_hash(BOOT_STYLE),
         style = csp_hash(EARLY_STYLE),
     )
 }
@@ -73,13 +83,23 @@ mod tests {
     }
 
     #[test]
-    fn the_pages_carry_the_same_policy() {
+    fn the_pages_carry_the_same_policy_and_the_boot_script_and_style_it_allows() {
         let meta = format!(r#"<meta http-equiv="Content-Security-Policy" content="{}">"#, meta_policy());
-        for page in ["index.html", "embed.html"] {
+        for (page, from) in [("index.html", "block"), ("embed.html", "address")] {
             let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../www/").to_owned() + page;
             let html = std::fs::read_to_string(&path).unwrap();
             assert!(html.contains(&meta), "www/{page} must carry, in its <head>:\n{meta}");
+            let boot = format!(r#"<script id="cartable-boot" data-from="{from}">{BOOT_SCRIPT}</script>"#);
+            assert!(html.contains(&boot), "www/{page} must carry www/boot.js exactly, inline, with data-from={from}");
+            assert!(html.contains(&format!("<style>{BOOT_STYLE}</style>")), "www/{page} must carry the boot style");
         }
+    }
+
+    #[test]
+    fn the_readme_gives_the_policy_of_this_version() {
+        let readme = include_str!("../../../README.md");
+        let sources = policy("'self' ws: wss: https://mirror.example");
+        assert!(readme.contains(&sources), "README.md's nginx line must give this version's policy:\n{sources}");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context as _};
-use cartable_core::{Manifest, PublicKey};
+use cartable_core::{Cid, Manifest, PublicKey};
 
 use crate::desk::Desk;
 use crate::faults::Faults;
@@ -34,7 +34,7 @@ pub struct Options {
     pub pkg: Option<PathBuf>,
     /// Mirror base URLs of the shown course, for the page's config block.
     pub mirrors: Vec<String>,
-    /// Faults to inject into course answers.
+    /// Faults to inject into the origin's answers.
     pub faults: Faults,
     /// Log each request on standard error.
     pub access_log: bool,
@@ -77,7 +77,7 @@ pub type Hint = fn(&str) -> String;
 /// then the `hint` line if given, then where submissions are kept and the teacher view with its token.
 pub fn run(options: &Options, hint: Option<Hint>) -> anyhow::Result<()> {
     let (mut site, manifests, key) = open_site(options)?;
-    check_faults(&options.faults, &manifests)?;
+    check_faults(&options.faults, &manifests, &site.pkg)?;
     let listener = std::net::TcpListener::bind((options.host.as_str(), options.port)).with_context(|| {
         format!("cannot listen on {}:{} (is another server using it? try --port)", options.host, options.port)
     })?;
@@ -92,6 +92,11 @@ pub fn run(options: &Options, hint: Option<Hint>) -> anyhow::Result<()> {
         site.embedded = Some((manifest_path(first), key.to_string()));
     }
     site.mirror_origins = options.mirrors.iter().filter_map(|mirror| crate::policy::origin_of(mirror)).collect();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the server's runtime")?;
+    runtime.block_on(site.fill_pages())?;
     let desk = open_desk(options)?;
     let base = url("http", &options.host, port);
     announce(&base, &manifests, desk.as_ref().map(|(path, token)| (path.as_path(), token.as_str())), hint)
@@ -106,20 +111,23 @@ pub fn run(options: &Options, hint: Option<Hint>) -> anyhow::Result<()> {
         None => None,
     };
     listener.set_nonblocking(true).context("cannot set up the listening socket")?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the server's runtime")?;
     let origin = Origin::new(site, options.faults.clone(), options.access_log, desk);
     let tracker = (options.tracker == TrackerChoice::Embedded).then(|| Tracker::new(DEFAULT_INTERVAL_SECS));
     runtime.block_on(listener::serve(listener, Arc::new(origin), tracker))
 }
 
-/// Refuses a `--corrupt` chunk that no served course has: the fault would never show.
-fn check_faults(faults: &Faults, manifests: &[Manifest]) -> anyhow::Result<()> {
-    let known = |cid| manifests.iter().flat_map(|m| &m.files).any(|file| file.chunks.contains(cid));
-    match faults.corrupt.iter().find(|cid| !known(cid)) {
-        Some(cid) => bail!("--corrupt {cid}: no served course has this chunk (pick a file name from a course's ipfs/)"),
+/// Refuses a `--corrupt` chunk that is neither a chunk of a served course nor, unless the app is
+/// spared, one of the app's in `<pkg>/ipfs/`: the fault would never show.
+fn check_faults(faults: &Faults, manifests: &[Manifest], pkg: &Path) -> anyhow::Result<()> {
+    let in_course = |cid| manifests.iter().flat_map(|m| &m.files).any(|file| file.chunks.contains(cid));
+    let in_app = |cid: &Cid| !faults.spare_app && pkg.join("ipfs").join(cid.to_string()).is_file();
+    match faults.corrupt.iter().find(|cid| !in_course(cid) && !in_app(cid)) {
+        Some(cid) => bail!(
+            "--corrupt {cid}: no served course has this chunk, nor the app{} (pick a file name from a course's \
+             ipfs/ or from {})",
+            if faults.spare_app { " under --spare-app" } else { "" },
+            pkg.join("ipfs").display()
+        ),
         None => Ok(()),
     }
 }
@@ -200,7 +208,7 @@ fn open_site(options: &Options) -> anyhow::Result<(Site, Vec<Manifest>, Option<P
     if !manifests.is_empty() {
         check_config_block(&www)?;
     }
-    Ok((Site { www, pkg, config: None, courses, mirror_origins: Vec::new(), embedded: None }, manifests, key))
+    Ok((Site::new(www, pkg, courses), manifests, key))
 }
 
 fn open_courses(

@@ -1,11 +1,14 @@
-//! What happened to course requests under `cartable serve`: counters shared by every connection, and the
-//! two ways they are reported (a summary line on standard error, JSON at `/_cartable/stats`).
+//! What happened to requests under `cartable serve`: counters shared by every connection, the body bytes
+//! sent, and the two ways they are reported (a summary line on standard error, JSON at
+//! `/_cartable/stats`).
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// The live counters. Each course request is `received` once, then ends as exactly one of `ok`,
-/// `refused`, `dropped` or `other`; `stalled` and `corrupted` count `ok` answers whose body was spoiled.
+/// The live counters. Each request the faults cover (every one but the statistics' and the tracker's;
+/// those under `/courses/` only with `--spare-app`) is `received` once, then ends as exactly one of
+/// `ok`, `refused`, `dropped` or `other`; `stalled` and `corrupted` count `ok` answers whose body was
+/// spoiled. The bytes count every answer, covered or not.
 #[derive(Debug, Default)]
 pub struct Counters {
     received: AtomicU64,
@@ -15,14 +18,17 @@ pub struct Counters {
     other: AtomicU64,
     stalled: AtomicU64,
     corrupted: AtomicU64,
+    app_bytes: AtomicU64,
+    course_bytes: AtomicU64,
+    other_bytes: AtomicU64,
 }
 
 /// One outcome to count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
-    /// A course request arrived.
+    /// A request arrived.
     Received,
-    /// Answered 200.
+    /// Answered 200, or 304 (not modified).
     Ok,
     /// Refused with 503 or 429 beyond capacity.
     Refused,
@@ -36,12 +42,35 @@ pub enum Event {
     Corrupted,
 }
 
+/// What an answer's body bytes were, for the figures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// The app: pages, `/pkg/`, `sw.js`, static files (not under `/courses/`, not the teacher view).
+    App,
+    /// Courses: manifests and chunks under `/courses/` (submissions excepted).
+    Course,
+    /// Submissions, the teacher view, and errors (refusals and other 4xx and 5xx).
+    Other,
+}
+
+/// Body bytes the origin sent, by [`Part`]: as they went on the wire (compressed when compressed;
+/// nothing for a `HEAD`, a 304 or a dropped connection; the prefix sent of a stalled body).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BytesSent {
+    /// Of the app.
+    pub app: u64,
+    /// Of courses.
+    pub course: u64,
+    /// Of the rest.
+    pub other: u64,
+}
+
 /// A snapshot of the counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// Course requests received.
+    /// Requests received.
     pub received: u64,
-    /// Answered 200 (bodies possibly stalled or corrupted).
+    /// Answered 200 or 304 (bodies possibly stalled or corrupted).
     pub ok: u64,
     /// Refused beyond capacity.
     pub refused: u64,
@@ -53,6 +82,8 @@ pub struct Stats {
     pub stalled: u64,
     /// 200s whose bytes were altered.
     pub corrupted: u64,
+    /// Body bytes sent.
+    pub bytes: BytesSent,
 }
 
 impl Counters {
@@ -70,6 +101,16 @@ impl Counters {
         counter.fetch_add(1, Ordering::Relaxed) + 1
     }
 
+    /// Counts `bytes` of body sent for `part`.
+    pub fn sent(&self, part: Part, bytes: u64) {
+        let counter = match part {
+            Part::App => &self.app_bytes,
+            Part::Course => &self.course_bytes,
+            Part::Other => &self.other_bytes,
+        };
+        counter.fetch_add(bytes, Ordering::Relaxed);
+    }
+
     /// The counts now.
     pub fn snapshot(&self) -> Stats {
         let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
@@ -81,12 +122,17 @@ impl Counters {
             other: read(&self.other),
             stalled: read(&self.stalled),
             corrupted: read(&self.corrupted),
+            bytes: BytesSent {
+                app: read(&self.app_bytes),
+                course: read(&self.course_bytes),
+                other: read(&self.other_bytes),
+            },
         }
     }
 }
 
 impl Stats {
-    /// The counts as a JSON object, keys as the field names.
+    /// The counts as a JSON object, keys as the field names (`bytes` an object of its own).
     pub fn to_json(self) -> String {
         serde_json::json!({
             "received": self.received,
@@ -96,6 +142,7 @@ impl Stats {
             "other": self.other,
             "stalled": self.stalled,
             "corrupted": self.corrupted,
+            "bytes": {"app": self.bytes.app, "course": self.bytes.course, "other": self.bytes.other},
         })
         .to_string()
     }
@@ -103,11 +150,13 @@ impl Stats {
 
 impl fmt::Display for Stats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Stats { received, ok, refused, dropped, other, stalled, corrupted } = self;
+        let Stats { received, ok, refused, dropped, other, stalled, corrupted, bytes } = self;
+        let BytesSent { app, course, other: other_bytes } = bytes;
         write!(
             f,
-            "cartable serve: course requests: {received} received, {ok} ok (200), {refused} refused, \
-             {dropped} dropped, {other} other; {stalled} stalled, {corrupted} corrupted"
+            "cartable serve: requests: {received} received, {ok} ok (200 or 304), {refused} refused, \
+             {dropped} dropped, {other} other; {stalled} stalled, {corrupted} corrupted; \
+             bytes sent: {app} app, {course} course, {other_bytes} other"
         )
     }
 }
@@ -123,16 +172,21 @@ mod tests {
             counters.add(event);
         }
         assert_eq!(counters.add(Event::Received), 4);
+        for (part, bytes) in [(Part::App, 1000), (Part::Course, 20), (Part::App, 300), (Part::Other, 5)] {
+            counters.sent(part, bytes);
+        }
         let stats = counters.snapshot();
-        assert_eq!(stats, Stats { received: 4, ok: 1, refused: 1, corrupted: 1, ..Stats::default() });
+        let bytes = BytesSent { app: 1300, course: 20, other: 5 };
+        assert_eq!(stats, Stats { received: 4, ok: 1, refused: 1, corrupted: 1, bytes, ..Stats::default() });
         assert_eq!(
             stats.to_string(),
-            "cartable serve: course requests: 4 received, 1 ok (200), 1 refused, 0 dropped, 0 other; \
-             0 stalled, 1 corrupted"
+            "cartable serve: requests: 4 received, 1 ok (200 or 304), 1 refused, 0 dropped, 0 other; \
+             0 stalled, 1 corrupted; bytes sent: 1300 app, 20 course, 5 other"
         );
         let json: serde_json::Value = serde_json::from_str(&stats.to_json()).unwrap();
         assert_eq!(json["received"], 4);
         assert_eq!(json["corrupted"], 1);
         assert_eq!(json["dropped"], 0);
+        assert_eq!(json["bytes"], serde_json::json!({"app": 1300, "course": 20, "other": 5}));
     }
 }

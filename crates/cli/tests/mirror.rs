@@ -6,7 +6,7 @@ mod support;
 use std::path::Path;
 
 use cartable_core::Cid;
-use support::{chunk_names, fails, ok, packed, run, write};
+use support::{app, chunk_names, fails, ok, packed, run, write};
 use tempfile::TempDir;
 
 /// Every file under `dir`, as sorted relative paths.
@@ -39,7 +39,7 @@ fn leftovers(dir: &Path) -> Vec<String> {
 fn mirror_copies_the_manifest_byte_for_byte_and_every_chunk() {
     let dir = TempDir::new().unwrap();
     let out = packed(dir.path());
-    let printed = ok(&run(dir.path(), &["mirror", "out", "--out", "mirror", "--pubkey", "school.pub"]));
+    let printed = ok(&run(dir.path(), &["mirror", "out", "--out", "mirror", "--pubkey", "school.pub", "--no-app"]));
     let mirror = dir.path().join("mirror");
     assert_eq!(std::fs::read(mirror.join("manifest.json")).unwrap(), std::fs::read(out.join("manifest.json")).unwrap());
     let chunks = chunk_names(&out);
@@ -62,11 +62,11 @@ fn mirror_copies_the_manifest_byte_for_byte_and_every_chunk() {
 fn mirror_without_a_pubkey_checks_the_signature_is_intact() {
     let dir = TempDir::new().unwrap();
     packed(dir.path());
-    ok(&run(dir.path(), &["mirror", "out", "--out", "mirror"]));
+    ok(&run(dir.path(), &["mirror", "out", "--out", "mirror", "--no-app"]));
     let manifest = dir.path().join("out/manifest.json");
     let text = std::fs::read_to_string(&manifest).unwrap().replace("Cours d'essai", "Cours modifié");
     std::fs::write(&manifest, text).unwrap();
-    let error = fails(&run(dir.path(), &["mirror", "out", "--out", "other"]));
+    let error = fails(&run(dir.path(), &["mirror", "out", "--out", "other", "--no-app"]));
     assert!(error.contains("out/manifest.json: manifest signature does not match its content"), "{error}");
     assert!(!dir.path().join("other").exists());
 }
@@ -76,7 +76,7 @@ fn mirror_refuses_a_key_that_did_not_sign() {
     let dir = TempDir::new().unwrap();
     packed(dir.path());
     ok(&run(dir.path(), &["keygen", "other"]));
-    let error = fails(&run(dir.path(), &["mirror", "out", "--out", "mirror", "--pubkey", "other.pub"]));
+    let error = fails(&run(dir.path(), &["mirror", "out", "--out", "mirror", "--pubkey", "other.pub", "--no-app"]));
     assert!(error.contains("not a key this school trusts"), "{error}");
     assert!(!dir.path().join("mirror").exists());
 }
@@ -90,7 +90,7 @@ fn mirror_names_a_corrupt_chunk_and_leaves_nothing_behind() {
     let mut bytes = std::fs::read(&file).unwrap();
     bytes[0] ^= 1;
     std::fs::write(&file, bytes).unwrap();
-    let error = fails(&run(dir.path(), &["mirror", "out", "--out", "mirror"]));
+    let error = fails(&run(dir.path(), &["mirror", "out", "--out", "mirror", "--no-app"]));
     assert!(error.contains(&format!("out/ipfs/{name}: corrupted (does not match its CID), part of ")), "{error}");
     assert!(!dir.path().join("mirror").exists());
     assert!(leftovers(dir.path()).is_empty(), "{:?}", leftovers(dir.path()));
@@ -100,11 +100,11 @@ fn mirror_names_a_corrupt_chunk_and_leaves_nothing_behind() {
 fn mirror_names_a_missing_chunk_and_keeps_the_old_mirror() {
     let dir = TempDir::new().unwrap();
     let out = packed(dir.path());
-    ok(&run(dir.path(), &["mirror", "out", "--out", "mirror"]));
+    ok(&run(dir.path(), &["mirror", "out", "--out", "mirror", "--no-app"]));
     let before = tree(&dir.path().join("mirror"));
     let name = chunk_names(&out).remove(0);
     std::fs::remove_file(out.join("ipfs").join(&name)).unwrap();
-    let error = fails(&run(dir.path(), &["mirror", "out", "--out", "mirror", "--force"]));
+    let error = fails(&run(dir.path(), &["mirror", "out", "--out", "mirror", "--force", "--no-app"]));
     assert!(error.contains(&format!("out/ipfs/{name}: missing, part of ")), "{error}");
     assert_eq!(tree(&dir.path().join("mirror")), before, "a failed export leaves the old mirror as it was");
     assert!(leftovers(dir.path()).is_empty(), "{:?}", leftovers(dir.path()));
@@ -115,16 +115,16 @@ fn mirror_refuses_a_non_empty_out_unless_forced() {
     let dir = TempDir::new().unwrap();
     packed(dir.path());
     write(dir.path(), "mirror/stale.txt", "from before\n");
-    let error = fails(&run(dir.path(), &["mirror", "out", "--out", "mirror"]));
+    let error = fails(&run(dir.path(), &["mirror", "out", "--out", "mirror", "--no-app"]));
     assert!(error.contains("mirror is not empty: pass --force"), "{error}");
     assert!(dir.path().join("mirror/stale.txt").exists());
-    ok(&run(dir.path(), &["mirror", "out", "--out", "mirror", "--force"]));
+    ok(&run(dir.path(), &["mirror", "out", "--out", "mirror", "--force", "--no-app"]));
     assert!(!dir.path().join("mirror/stale.txt").exists(), "--force replaces the contents");
     assert!(dir.path().join("mirror/manifest.json").exists());
     std::fs::create_dir(dir.path().join("empty")).unwrap();
-    ok(&run(dir.path(), &["mirror", "out", "--out", "empty"]));
+    ok(&run(dir.path(), &["mirror", "out", "--out", "empty", "--no-app"]));
     write(dir.path(), "file", "x");
-    let error = fails(&run(dir.path(), &["mirror", "out", "--out", "file", "--force"]));
+    let error = fails(&run(dir.path(), &["mirror", "out", "--out", "file", "--force", "--no-app"]));
     assert!(error.contains("file is a file"), "{error}");
     assert!(leftovers(dir.path()).is_empty(), "{:?}", leftovers(dir.path()));
 }
@@ -132,6 +132,47 @@ fn mirror_refuses_a_non_empty_out_unless_forced() {
 #[test]
 fn mirror_of_a_folder_that_is_not_packed() {
     let dir = TempDir::new().unwrap();
-    let error = fails(&run(dir.path(), &["mirror", ".", "--out", "mirror"]));
+    let error = fails(&run(dir.path(), &["mirror", ".", "--out", "mirror", "--no-app"]));
     assert!(error.contains("manifest.json") && error.contains("cartable pack"), "{error}");
+}
+
+#[test]
+fn mirror_exports_the_app_beside_the_course_every_chunk_checked() {
+    let dir = TempDir::new().unwrap();
+    let out = packed(dir.path());
+    app(dir.path());
+    let printed = ok(&run(dir.path(), &["mirror", "out", "--out", "mirror", "--pkg", "pkg"]));
+    let (mirror, pkg) = (dir.path().join("mirror"), dir.path().join("pkg"));
+    let json = std::fs::read(pkg.join("shell.json")).unwrap();
+    assert_eq!(std::fs::read(mirror.join("shell.json")).unwrap(), json, "the app's list, beside the course's");
+    let shell = cartable_core::shell::Shell::from_json(&json).unwrap();
+    for (cid, _) in shell.all_chunks() {
+        let bytes = std::fs::read(mirror.join("ipfs").join(cid.to_string())).unwrap();
+        assert!(cid.matches(&bytes), "{cid}");
+    }
+    // The wasm compresses: its gzip copy is there for nginx's gzip_static.
+    let wasm = &shell.file("pkg/cartable_bg.wasm").unwrap().chunks[0];
+    assert!(mirror.join("ipfs").join(format!("{wasm}.gz")).is_file());
+    for name in chunk_names(&out) {
+        assert!(mirror.join("ipfs").join(&name).is_file(), "the course's chunk {name} too");
+    }
+    assert!(printed.contains(&format!("and the app, build {}", shell.build)), "{printed}");
+}
+
+#[test]
+fn a_damaged_or_missing_app_stops_the_export_and_says_what_to_do() {
+    let dir = TempDir::new().unwrap();
+    packed(dir.path());
+    let error = fails(&run(dir.path(), &["mirror", "out", "--out", "mirror", "--pkg", "nowhere"]));
+    assert!(error.contains("shell.json") && error.contains("--no-app"), "{error}");
+    app(dir.path());
+    let json = std::fs::read(dir.path().join("pkg/shell.json")).unwrap();
+    let shell = cartable_core::shell::Shell::from_json(&json).unwrap();
+    let chunk = dir.path().join("pkg/ipfs").join(shell.files[0].chunks[0].to_string());
+    let mut bytes = std::fs::read(&chunk).unwrap();
+    bytes[0] ^= 1;
+    std::fs::write(&chunk, bytes).unwrap();
+    let error = fails(&run(dir.path(), &["mirror", "out", "--out", "mirror", "--pkg", "pkg"]));
+    assert!(error.contains("does not match its CID") && error.contains("setup.sh"), "{error}");
+    assert!(!dir.path().join("mirror").exists(), "nothing is left half written");
 }

@@ -3,6 +3,11 @@
 
 mod support;
 
+// The crate's own compression, as the build step writes the app shell's copies.
+#[allow(dead_code)]
+#[path = "../src/compress.rs"]
+mod compress;
+
 use std::path::Path;
 
 use cartable_core::Cid;
@@ -230,9 +235,14 @@ fn latency_delays_course_answers_and_the_access_log_lists_requests() {
     assert!(started.elapsed() >= std::time::Duration::from_millis(300), "{:?}", started.elapsed());
     assert_eq!(server.get("/courses/essai/ipfs/not-a-cid").status, 404);
     assert_eq!(server.get("/style.css").status, 200);
+    assert_eq!(server.request("HEAD", "/style.css").status, 200);
 
+    // Each line ends with the body bytes sent: none for a HEAD.
     let logged = std::fs::read_to_string(&log).unwrap();
-    let expected = format!("GET {chunk} 200\nGET /courses/essai/ipfs/not-a-cid 404\nGET /style.css 200\n");
+    let length = std::fs::metadata(dir.path().join("out/ipfs").join(&cid)).unwrap().len();
+    let expected = format!(
+        "GET {chunk} 200 {length}\nGET /courses/essai/ipfs/not-a-cid 404 10\nGET /style.css 200 19\nHEAD /style.css 200 0\n"
+    );
     assert_eq!(logged, expected);
 }
 
@@ -292,7 +302,6 @@ fn refused_beyond_capacity(faults: &[&str]) -> (support::Reply, support::Reply) 
     let mut first = server.send(&chunk);
     wait_for_received(&server, 1);
     let refused = server.get(&chunk);
-    assert_eq!(server.get("/style.css").status, 200, "the app's pages are not limited");
     let mut raw = Vec::new();
     std::io::Read::read_to_end(&mut first, &mut raw).unwrap();
     let stats = server.stats();
@@ -300,8 +309,8 @@ fn refused_beyond_capacity(faults: &[&str]) -> (support::Reply, support::Reply) 
         (stats["received"].as_u64(), stats["ok"].as_u64(), stats["refused"].as_u64()),
         (Some(2), Some(1), Some(1))
     );
-    let status = refused.status;
-    assert!(logged(dir.path()).contains(&format!("GET {chunk} {status}")), "{:?}", logged(dir.path()));
+    let line = format!("GET {chunk} {} {}", refused.status, refused.body.len());
+    assert!(logged(dir.path()).contains(&line), "{:?}", logged(dir.path()));
     (support::Reply::parse(&raw), refused)
 }
 
@@ -344,27 +353,30 @@ fn stalled_bodies_stop_after_the_given_bytes_and_hang() {
     assert_eq!(reply.body.len(), 100, "exactly the first 100 bytes arrive");
     let whole = std::fs::read(dir.path().join("out").join(&chunk["/courses/essai/".len()..])).unwrap();
     assert_eq!(reply.body, whole[..100]);
-    assert_eq!(server.get("/style.css").text(), "body { margin: 0 }\n", "the app's pages are whole");
+    assert_eq!(server.get("/style.css").text(), "body { margin: 0 }\n", "only chunk bodies stall");
+    assert_eq!(server.get("/courses/essai/manifest.json").status, 200, "only chunk bodies stall");
     let stats = server.stats();
-    assert_eq!((stats["ok"].as_u64(), stats["stalled"].as_u64()), (Some(1), Some(1)));
+    assert_eq!((stats["ok"].as_u64(), stats["stalled"].as_u64()), (Some(3), Some(1)));
+    assert!(logged(dir.path()).contains(&format!("GET {chunk} 200 100")), "the prefix sent is counted");
 }
 
 #[test]
-fn every_nth_course_request_is_dropped_without_an_answer() {
+fn every_nth_request_is_dropped_without_an_answer() {
     let dir = TempDir::new().unwrap();
     site(dir.path());
     let server = start_with(dir.path(), &["--drop-every", "2"]);
     let (chunk, _) = first_chunk(dir.path());
     let outcomes: Vec<Option<u16>> = (0..4).map(|_| server.get_or_hangup(&chunk).map(|r| r.status)).collect();
     assert_eq!(outcomes, [Some(200), None, Some(200), None]);
-    assert_eq!(server.get("/style.css").status, 200, "the app's pages are never dropped");
+    assert_eq!(server.get_or_hangup("/style.css").map(|r| r.status), Some(200), "the 5th");
+    assert_eq!(server.get_or_hangup("/sw.js").map(|r| r.status), None, "the 6th: the app's files too");
     let stats = server.stats();
     assert_eq!(
         (stats["received"].as_u64(), stats["ok"].as_u64(), stats["dropped"].as_u64()),
-        (Some(4), Some(2), Some(2))
+        (Some(6), Some(3), Some(3))
     );
     let log = logged(dir.path());
-    assert_eq!(log.iter().filter(|line| **line == format!("GET {chunk} 000")).count(), 2, "{log:?}");
+    assert_eq!(log.iter().filter(|line| **line == format!("GET {chunk} 000 0")).count(), 2, "{log:?}");
 }
 
 #[test]
@@ -396,7 +408,7 @@ fn corrupt_refuses_a_cid_no_course_has() {
 
 #[test]
 #[allow(clippy::disallowed_methods)] // a native test timing a real server: the clock is the point
-fn during_the_outage_window_course_requests_get_no_answer() {
+fn during_the_outage_window_requests_get_no_answer() {
     let dir = TempDir::new().unwrap();
     site(dir.path());
     let started = std::time::Instant::now();
@@ -407,18 +419,18 @@ fn during_the_outage_window_course_requests_get_no_answer() {
     at(1.5);
     assert_eq!(server.get_or_hangup(&chunk).map(|r| r.status), None, "during the outage");
     assert_eq!(server.get_or_hangup("/courses/essai/manifest.json").map(|r| r.status), None);
-    assert_eq!(server.get("/style.css").status, 200, "the app's pages stay up");
+    assert_eq!(server.get_or_hangup("/style.css").map(|r| r.status), None, "the app's files go down too");
     at(3.0);
     assert_eq!(server.get_or_hangup(&chunk).map(|r| r.status), Some(200), "after the outage");
     let stats = server.stats();
     assert_eq!(
         (stats["received"].as_u64(), stats["ok"].as_u64(), stats["dropped"].as_u64()),
-        (Some(4), Some(2), Some(2))
+        (Some(5), Some(2), Some(3))
     );
 }
 
 #[test]
-fn stats_count_course_requests_only_and_the_summary_prints_at_exit() {
+fn stats_count_requests_and_bytes_and_the_summary_prints_at_exit() {
     let dir = TempDir::new().unwrap();
     site(dir.path());
     let mut server = start_with(dir.path(), &[]);
@@ -429,14 +441,15 @@ fn stats_count_course_requests_only_and_the_summary_prints_at_exit() {
     let stats = server.stats();
     assert_eq!(server.stats(), stats, "reading the stats is not counted");
     let expected = serde_json::json!({
-        "received": 2, "ok": 1, "refused": 0, "dropped": 0, "other": 1, "stalled": 0, "corrupted": 0
+        "received": 3, "ok": 2, "refused": 0, "dropped": 0, "other": 1, "stalled": 0, "corrupted": 0,
+        "bytes": {"app": 19, "course": 1024, "other": 10}
     });
     assert_eq!(stats, expected);
     assert!(server.terminate().success());
     let log = logged(dir.path());
     assert!(!log.iter().any(|line| line.contains("_cartable")), "the stats are not logged: {log:?}");
-    let summary = "cartable serve: course requests: 2 received, 1 ok (200), 0 refused, 0 dropped, 1 other; \
-                   0 stalled, 0 corrupted";
+    let summary = "cartable serve: requests: 3 received, 2 ok (200 or 304), 0 refused, 0 dropped, 1 other; \
+                   0 stalled, 0 corrupted; bytes sent: 19 app, 1024 course, 10 other";
     assert_eq!(log.last().map(String::as_str), Some(summary), "{log:?}");
 }
 
@@ -455,4 +468,270 @@ fn a_stalled_request_keeps_its_place_until_the_client_gives_up() {
         server.get_for(&chunk, std::time::Duration::from_millis(300)).0.starts_with(b"HTTP/1.1 200")
     });
     assert!(freed, "once the client hangs up, its place is free again: {}", server.stats());
+}
+
+// The whole origin under the faults: an overloaded school server fails the app shell too.
+
+/// The statuses of a page, the app's module, the worker's script and a course chunk while one request
+/// holds the only place (`--max-concurrent 1`, held by `--latency`), with `extra` flags.
+fn statuses_while_one_is_held(extra: &[&str]) -> Vec<u16> {
+    let dir = TempDir::new().unwrap();
+    site(dir.path());
+    let server = start_with(dir.path(), &[&["--max-concurrent", "1", "--latency", "1500"], extra].concat());
+    let (chunk, _) = first_chunk(dir.path());
+    let _held = server.send(&chunk);
+    wait_for_received(&server, 1);
+    ["/", "/pkg/cartable.js", "/sw.js", &chunk].iter().map(|path| server.get(path).status).collect()
+}
+
+#[test]
+fn beyond_capacity_the_app_shell_is_refused_like_the_courses() {
+    assert_eq!(statuses_while_one_is_held(&[]), [503, 503, 503, 503]);
+}
+
+#[test]
+fn spare_app_keeps_the_app_shell_out_of_the_faults() {
+    assert_eq!(statuses_while_one_is_held(&["--spare-app"]), [200, 200, 200, 503]);
+}
+
+/// The answers to `requests` (path, headers) while one request holds the only place, with `extra` flags.
+fn refused_while_one_is_held(extra: &[&str], requests: &[(&str, &[(&str, &str)])]) -> Vec<support::Reply> {
+    let dir = TempDir::new().unwrap();
+    site(dir.path());
+    let server = start_with(dir.path(), &[&["--max-concurrent", "1", "--latency", "3000"], extra].concat());
+    let (chunk, _) = first_chunk(dir.path());
+    let _held = server.send(&chunk);
+    wait_for_received(&server, 1);
+    requests.iter().map(|(path, headers)| server.request_with("GET", path, headers)).collect()
+}
+
+/// The `N` of a refused page's `<meta http-equiv="refresh" content="N">`, checking the rest of the page.
+#[track_caller]
+fn refresh_of(page: &support::Reply) -> u64 {
+    assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
+    let text = page.text();
+    let seconds: u64 = page.header("retry-after").expect("a Retry-After").parse().unwrap();
+    assert!(text.contains(&format!(r#"<meta http-equiv="refresh" content="{seconds}">"#)), "{text}");
+    assert!(
+        text.contains(r#"<html lang="fr">"#) && text.contains("<title>") && text.contains("<meta charset=\"utf-8\">")
+    );
+    assert!(
+        text.contains(&format!("<p>Le serveur de l'école est saturé. Nouvel essai dans {seconds} s…</p>")),
+        "{text}"
+    );
+    assert!(text.contains(&format!(r#"<p lang="en">The school's server is busy. Trying again in {seconds} s…</p>"#)));
+    assert!(!text.contains("<script") && !text.contains("style="), "{text}");
+    seconds
+}
+
+#[test]
+fn a_refused_page_load_gets_a_page_that_reloads_itself() {
+    let navigate: &[(&str, &str)] = &[("Sec-Fetch-Mode", "navigate")];
+    let html: &[(&str, &str)] = &[("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")];
+    let script: &[(&str, &str)] = &[("Sec-Fetch-Mode", "cors"), ("Accept", "*/*")];
+    let requests = [("/", navigate), ("/embed.html", html), ("/", navigate), ("/pkg/cartable.js", script)];
+    let replies = refused_while_one_is_held(&["--retry-after", "3"], &requests);
+    for page in &replies[..3] {
+        assert_eq!(page.status, 503);
+        let seconds = refresh_of(page);
+        assert!((3..=6).contains(&seconds), "Retry-After plus up to as much again: {seconds}");
+    }
+    let plain = &replies[3];
+    assert_eq!((plain.status, plain.header("content-type")), (503, Some("text/plain; charset=utf-8")));
+    assert_eq!(plain.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(plain.header("retry-after"), Some("3"));
+}
+
+#[test]
+fn a_refused_page_load_waits_2_s_or_more_without_retry_after() {
+    let navigate: &[(&str, &str)] = &[("Sec-Fetch-Mode", "navigate")];
+    let replies = refused_while_one_is_held(&["--refuse-with", "429"], &[("/index.html", navigate)]);
+    assert_eq!(replies[0].status, 429);
+    let seconds = refresh_of(&replies[0]);
+    assert!((2..=4).contains(&seconds), "{seconds}");
+}
+
+// Each byte of the app shell crosses the network once: precompressed copies, ETags and 304s.
+
+/// The app's module of the fixture, made larger so that it compresses, with its brotli and gzip copies in
+/// `pkg/ipfs/`, named by its CID as the build step names them.
+fn module_with_copies(dir: &Path) -> (Vec<u8>, Cid) {
+    let module = "export default function init() { return 'cartable'; }\n".repeat(200).into_bytes();
+    write(dir, "pkg/cartable.js", &module);
+    let cid = Cid::of(&module);
+    write(dir, &format!("pkg/ipfs/{cid}.br"), compress::brotli(&module));
+    write(dir, &format!("pkg/ipfs/{cid}.gz"), compress::gzip(&module));
+    (module, cid)
+}
+
+/// The body of `reply` decoded as its `Content-Encoding` says.
+#[track_caller]
+fn decoded(reply: &support::Reply) -> Vec<u8> {
+    use std::io::Read as _;
+    assert_eq!(reply.header("content-length"), Some(reply.body.len().to_string().as_str()));
+    let mut bytes = Vec::new();
+    match reply.header("content-encoding") {
+        None => bytes = reply.body.clone(),
+        Some("gzip") => drop(flate2::read::GzDecoder::new(&reply.body[..]).read_to_end(&mut bytes).unwrap()),
+        Some("br") => drop(brotli::Decompressor::new(&reply.body[..], 4096).read_to_end(&mut bytes).unwrap()),
+        Some(other) => panic!("unexpected Content-Encoding {other}"),
+    }
+    bytes
+}
+
+#[test]
+fn app_files_go_out_as_the_copy_the_request_accepts() {
+    let dir = TempDir::new().unwrap();
+    site(dir.path());
+    let (module, cid) = module_with_copies(dir.path());
+    let server = start_with(dir.path(), &[]);
+    let get = |accept: &str| server.request_with("GET", "/pkg/cartable.js", &[("Accept-Encoding", accept)]);
+    for (accept, encoding, etag) in [
+        ("gzip, deflate, br, zstd", Some("br"), format!("\"{cid}.br\"")),
+        ("gzip, br;q=0", Some("gzip"), format!("\"{cid}.gz\"")),
+        ("identity", None, format!("\"{cid}\"")),
+    ] {
+        let reply = get(accept);
+        assert_eq!((reply.status, reply.header("content-encoding")), (200, encoding), "{accept}");
+        assert_eq!(reply.header("etag"), Some(etag.as_str()), "{accept}");
+        assert_eq!(reply.header("vary"), Some("Accept-Encoding"));
+        assert_eq!(reply.header("cache-control"), Some("no-cache"));
+        assert_eq!(decoded(&reply), module, "{accept}");
+    }
+    let plain = server.get("/pkg/cartable.js");
+    assert_eq!((plain.header("content-encoding"), plain.body.clone()), (None, module.clone()), "no Accept-Encoding");
+    assert!(get("br").body.len() < module.len() / 10);
+
+    // A missing copy: the next one the request accepts, or the bytes as they are.
+    std::fs::remove_file(dir.path().join(format!("pkg/ipfs/{cid}.br"))).unwrap();
+    assert_eq!(get("br, gzip").header("content-encoding"), Some("gzip"));
+    assert_eq!(get("br").header("content-encoding"), None);
+    let without = server.get("/style.css");
+    assert_eq!((without.header("vary"), without.header("content-encoding")), (None, None), "no copy, no Vary");
+}
+
+#[test]
+fn a_request_holding_the_etag_gets_304_without_a_body() {
+    let dir = TempDir::new().unwrap();
+    site(dir.path());
+    let (_, cid) = module_with_copies(dir.path());
+    let server = start_with(dir.path(), &[]);
+    let first = server.request_with("GET", "/pkg/cartable.js", &[("Accept-Encoding", "gzip")]);
+    let etag = first.header("etag").unwrap().to_owned();
+    assert_eq!(etag, format!("\"{cid}.gz\""));
+    for method in ["GET", "HEAD"] {
+        let again =
+            server.request_with(method, "/pkg/cartable.js", &[("Accept-Encoding", "gzip"), ("If-None-Match", &etag)]);
+        assert_eq!((again.status, again.body.len()), (304, 0), "{method}");
+        assert_eq!(again.header("etag"), Some(etag.as_str()));
+        assert_eq!(again.header("cache-control"), Some("no-cache"));
+    }
+    let listed = format!("\"other\", W/{etag}");
+    let weak =
+        server.request_with("GET", "/pkg/cartable.js", &[("Accept-Encoding", "gzip"), ("If-None-Match", &listed)]);
+    assert_eq!(weak.status, 304, "If-None-Match compares weakly, in a list");
+    let other = server.request_with("GET", "/pkg/cartable.js", &[("Accept-Encoding", "br"), ("If-None-Match", &etag)]);
+    assert_eq!((other.status, other.header("content-encoding")), (200, Some("br")), "another representation");
+    let star = server.request_with("GET", "/sw.js", &[("If-None-Match", "*")]);
+    assert_eq!(star.status, 304);
+
+    // A file rewritten while the server runs is hashed again: its ETag changes.
+    write(dir.path(), "pkg/cartable.js", "export default function init() { return 2; }\n");
+    let rewritten =
+        server.request_with("GET", "/pkg/cartable.js", &[("Accept-Encoding", "gzip"), ("If-None-Match", &etag)]);
+    assert_eq!(rewritten.status, 200);
+    let expected = format!("\"{}\"", Cid::of(b"export default function init() { return 2; }\n"));
+    assert_eq!(rewritten.header("etag"), Some(expected.as_str()));
+    let log = logged(dir.path());
+    assert!(log.contains(&"GET /pkg/cartable.js 304 0".to_owned()), "{log:?}");
+}
+
+#[test]
+fn the_filled_pages_are_compressed_once_and_revalidated() {
+    let dir = TempDir::new().unwrap();
+    site(dir.path());
+    let server = start_with(dir.path(), &[]);
+    let page = server.get("/");
+    let cid = Cid::of(&page.body);
+    assert_eq!(page.header("etag"), Some(format!("\"{cid}\"").as_str()));
+    assert!(page.header("content-security-policy").is_some());
+    for (accept, suffix) in [("br", "br"), ("gzip", "gz")] {
+        let reply = server.request_with("GET", "/", &[("Accept-Encoding", accept)]);
+        assert_eq!(reply.header("content-encoding"), Some(accept));
+        assert_eq!(reply.header("etag"), Some(format!("\"{cid}.{suffix}\"").as_str()));
+        assert_eq!(decoded(&reply), page.body, "the same page, with the course filled in");
+        let again = server.request_with(
+            "GET",
+            "/index.html",
+            &[("Accept-Encoding", accept), ("If-None-Match", reply.header("etag").unwrap())],
+        );
+        assert_eq!((again.status, again.body.len()), (304, 0));
+    }
+}
+
+#[test]
+fn app_shell_chunks_are_immutable_cors_and_compressed() {
+    let dir = TempDir::new().unwrap();
+    site(dir.path());
+    let chunk: Vec<u8> = "(module (func $cartable))\n".repeat(100).into_bytes();
+    let cid = Cid::of(&chunk);
+    write(dir.path(), &format!("pkg/ipfs/{cid}"), &chunk);
+    write(dir.path(), &format!("pkg/ipfs/{cid}.gz"), compress::gzip(&chunk));
+    let server = start_with(dir.path(), &[]);
+    let path = format!("/pkg/ipfs/{cid}");
+    for accept in ["", "gzip, deflate, br"] {
+        let reply = server.request_with("GET", &path, &[("Accept-Encoding", accept)]);
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.header("cache-control"), Some("public, max-age=31536000, immutable"));
+        assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
+        assert!(reply.header("access-control-expose-headers").unwrap().contains("Retry-After"));
+        assert!(cid.matches(&decoded(&reply)), "{accept:?}");
+    }
+    let held = server.request_with("GET", &path, &[("If-None-Match", &format!("\"{cid}\""))]);
+    assert_eq!((held.status, held.header("access-control-allow-origin")), (304, Some("*")));
+    assert_eq!(server.get(&format!("/pkg/ipfs/{}", Cid::of(b"absent"))).status, 404);
+}
+
+#[test]
+fn an_app_shell_chunk_can_be_corrupted_and_goes_out_uncompressed() {
+    let dir = TempDir::new().unwrap();
+    site(dir.path());
+    let chunk: Vec<u8> = "(module (func $cartable))\n".repeat(100).into_bytes();
+    let cid = Cid::of(&chunk);
+    write(dir.path(), &format!("pkg/ipfs/{cid}"), &chunk);
+    write(dir.path(), &format!("pkg/ipfs/{cid}.br"), compress::brotli(&chunk));
+    let server = start_with(dir.path(), &["--corrupt", &cid.to_string()]);
+    let reply = server.request_with("GET", &format!("/pkg/ipfs/{cid}"), &[("Accept-Encoding", "br")]);
+    assert_eq!((reply.status, reply.header("content-encoding")), (200, None));
+    assert_eq!(reply.body.len(), chunk.len());
+    assert!(!cid.matches(&reply.body));
+    assert_eq!(server.stats()["corrupted"], 1);
+
+    // Sparing the app, the fault would never show: refused at start.
+    let cid = cid.to_string();
+    let args = [&["serve", "--port", "0", "--spare-app", "--corrupt", &cid], SITE_ARGS].concat();
+    let error = fails(&run(dir.path(), &args));
+    assert!(error.contains("no served course has this chunk, nor the app under --spare-app"), "{error}");
+}
+
+#[test]
+fn stats_count_the_bytes_sent_compressed_by_part() {
+    let dir = TempDir::new().unwrap();
+    site(dir.path());
+    module_with_copies(dir.path());
+    let server = start_with(dir.path(), &[]);
+    let (chunk, _) = first_chunk(dir.path());
+    let app: usize = ["br", "gzip", ""]
+        .iter()
+        .map(|accept| server.request_with("GET", "/pkg/cartable.js", &[("Accept-Encoding", accept)]).body.len())
+        .sum();
+    let etag = server.get("/sw.js").header("etag").unwrap().to_owned();
+    let sw = std::fs::metadata(dir.path().join("www/sw.js")).unwrap().len() as usize;
+    assert_eq!(server.request_with("GET", "/sw.js", &[("If-None-Match", &etag)]).status, 304, "no bytes");
+    let course = server.get(&chunk).body.len() + server.get("/courses/essai/manifest.json").body.len();
+    assert_eq!(server.get("/missing.js").status, 404);
+    let bytes = &server.stats()["bytes"];
+    assert_eq!(bytes["app"].as_u64(), Some((app + sw) as u64));
+    assert_eq!(bytes["course"].as_u64(), Some(course as u64));
+    assert_eq!(bytes["other"].as_u64(), Some(10), "the 404's \"not found\\n\"");
 }

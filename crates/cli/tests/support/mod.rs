@@ -83,9 +83,26 @@ pub fn site(dir: &Path) {
     packed(dir);
     write(dir, "www/index.html", PAGE);
     write(dir, "www/style.css", "body { margin: 0 }\n");
+    write(dir, "www/sw.js", "self.addEventListener('fetch', () => {});\n");
     write(dir, "pkg/cartable.js", "export default function init() {}\n");
     write(dir, "pkg/cartable_bg.wasm", b"\0asm\x01\0\0\0");
     write(dir, "secret.txt", "must never be served\n");
+}
+
+/// A fake built app in `dir` (`www` and `pkg`, every file `cartable shell` reads), then `cartable shell`
+/// run over it, as the build's last step does.
+pub fn app(dir: &Path) {
+    write(dir, "www/index.html", format!("{PAGE}<!-- {} -->\n", "a page worth compressing ".repeat(20)));
+    write(dir, "www/embed.html", "<!doctype html><title>embed</title>\n");
+    write(dir, "www/style.css", "body { margin: 0 }\n".repeat(40));
+    write(dir, "www/sw.js", "self.addEventListener('fetch', () => {});\n");
+    write(dir, "pkg/cartable.js", "export default function init() {}\n".repeat(40));
+    let wasm: Vec<u8> = b"\0asm\x01\0\0\0".iter().copied().chain((0..4000u32).map(|i| (i % 7) as u8)).collect();
+    write(dir, "pkg/cartable_bg.wasm", wasm);
+    write(dir, "pkg/cartable_sw.js", "export default function init() {}\n");
+    write(dir, "pkg/cartable_sw_bg.wasm", b"\0asm\x01\0\0\0 worker");
+    write(dir, "pkg/snippets/cartable-0123/inline0.js", "export function take_lead() {}\n");
+    ok(&run(dir, &["shell", "--www", "www", "--pkg", "pkg"]));
 }
 
 /// The arguments of `cartable serve` for the folder [`site`] writes.
@@ -160,8 +177,15 @@ impl Server {
 
     /// Sends `method path` and reads the whole answer.
     pub fn request(&self, method: &str, path: &str) -> Reply {
+        self.request_with(method, path, &[])
+    }
+
+    /// Sends `method path` with more `headers` (name, value) and reads the whole answer.
+    pub fn request_with(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
         let mut stream = TcpStream::connect(&self.address).unwrap();
-        write!(stream, "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.address).unwrap();
+        let extra: String = headers.iter().map(|(name, value)| format!("{name}: {value}\r\n")).collect();
+        write!(stream, "{method} {path} HTTP/1.1\r\nHost: {}\r\n{extra}Connection: close\r\n\r\n", self.address)
+            .unwrap();
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw).unwrap();
         Reply::parse(&raw)
@@ -200,7 +224,7 @@ impl Server {
         (!raw.is_empty()).then(|| Reply::parse(&raw))
     }
 
-    /// The server's course request counts, from `/_cartable/stats`.
+    /// The server's request counts and bytes sent, from `/_cartable/stats`.
     pub fn stats(&self) -> serde_json::Value {
         let reply = self.get("/_cartable/stats");
         assert_eq!(reply.status, 200);
