@@ -82,6 +82,8 @@ pub struct Course {
     pub sharing: Sharing,
     /// Where chunks come from: the origin, the mirrors and, when sharing is on, the classmates.
     pub fetcher: Fetcher,
+    /// The classmates' swarm, once this tab has joined it.
+    swarm: Rc<RefCell<Option<Swarm>>>,
     manifest_url: String,
     store: Rc<dyn Store>,
     object_urls: RefCell<HashMap<String, String>>,
@@ -135,8 +137,9 @@ impl Course {
         let peers = tracker.filter(|_| sharing == Sharing::On);
         let classmates = peers.as_ref().map(|_| Source { kind: SourceKind::Peer, base: String::new() });
         let fetcher = Fetcher::new(std::iter::once(origin).chain(mirrors).chain(classmates).collect());
+        let swarm = Rc::new(RefCell::new(None));
         if let Some(tracker) = peers {
-            join_swarm(&fetcher, &manifest, tracker, store.clone());
+            join_swarm(&fetcher, &swarm, &manifest, tracker, store.clone());
         }
         Ok(Course {
             manifest,
@@ -146,6 +149,7 @@ impl Course {
             manifest_mirror,
             origin_at_open,
             fetcher,
+            swarm,
             manifest_url,
             store,
             object_urls: RefCell::default(),
@@ -203,7 +207,7 @@ impl Course {
         on_progress(&progress);
         let paths: HashMap<Cid, (&FileEntry, usize)> = self.chunk_positions();
         let mut missing = progress.chunks_missing.clone();
-        let swarm = self.fetcher.swarm();
+        let swarm = self.swarm();
         let mut classmates = 0;
         if let Some(swarm) = &swarm {
             // Classmates saving the same course each start somewhere else, so that what one fetches from
@@ -263,9 +267,14 @@ impl Course {
         self.store.chunk_bytes().await.map_err(store_error)
     }
 
+    /// The classmates' swarm, once this tab has joined it.
+    pub fn swarm(&self) -> Option<Swarm> {
+        self.swarm.borrow().clone()
+    }
+
     /// Tells classmates this browser now holds `cid`.
     fn announce(&self, cid: &Cid) {
-        if let Some(swarm) = self.fetcher.swarm() {
+        if let Some(swarm) = self.swarm() {
             swarm.have(cid);
         }
     }
@@ -402,7 +411,13 @@ pub struct Elsewhere {
 /// Joins the course's swarm in the background, when this tab wins the browser's swarm lock, and lets
 /// the fetcher ask classmates; through the STUN and TURN servers of the school's policy, and through its
 /// relays only in relay-only mode.
-fn join_swarm(fetcher: &Fetcher, manifest: &Manifest, tracker: String, store: Rc<dyn Store>) {
+fn join_swarm(
+    fetcher: &Fetcher,
+    joined: &Rc<RefCell<Option<Swarm>>>,
+    manifest: &Manifest,
+    tracker: String,
+    store: Rc<dyn Store>,
+) {
     let config = SwarmConfig {
         tracker,
         course_id: manifest.course.id.clone(),
@@ -411,11 +426,16 @@ fn join_swarm(fetcher: &Fetcher, manifest: &Manifest, tracker: String, store: Rc
         ice: sharing::ice(&manifest.peers),
         upload: !sharing::metered(),
     };
-    let fetcher = fetcher.clone();
+    let (fetcher, joined) = (fetcher.clone(), joined.clone());
     wasm_bindgen_futures::spawn_local(async move {
-        if swarm::lead(&config.course_id).await {
-            fetcher.attach_swarm(Swarm::join(config, store).await);
+        if !swarm::lead(&config.course_id).await {
+            return;
         }
+        let swarm = Swarm::join(config, store).await;
+        // What classmates hold is asked of them before the origin.
+        swarm.on_held(fetcher.classmates_hold());
+        *joined.borrow_mut() = Some(swarm.clone());
+        fetcher.attach_classmates(Rc::new(swarm));
     });
 }
 

@@ -4,7 +4,7 @@
 //! whoever waits for them. Every chunk is checked against its CID here, before anyone sees a byte; the
 //! outcome, good or bad, is reported against the one source the bytes came from.
 
-mod http;
+pub mod http;
 pub mod manifest;
 
 use std::cell::RefCell;
@@ -16,6 +16,7 @@ use cartable_core::fetch::{
 };
 use cartable_core::Cid;
 use futures::channel::oneshot;
+use futures::future::LocalBoxFuture;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::AbortController;
@@ -59,13 +60,24 @@ pub enum Failure {
     NoWebCrypto,
 }
 
+/// Classmates as the fetcher's peer source: the page's swarm implements it. A seam, so that a fetcher
+/// without classmates (the service worker's) carries no WebRTC code.
+pub trait Classmates {
+    /// Whether a connected classmate says it holds `cid`.
+    fn anyone_has(&self, cid: &Cid) -> bool;
+    /// Chunk `cid` (`len` bytes), verified, from a classmate that holds it; else the outcome to report.
+    fn get(&self, cid: Cid, len: u64) -> LocalBoxFuture<'_, Result<Vec<u8>, Outcome>>;
+    /// How many classmates are connected now.
+    fn connected(&self) -> usize;
+}
+
 /// Fetches chunks through a [`Scheduler`] over `sources`. Cheap to clone; one per course.
 #[derive(Clone)]
 pub struct Fetcher(Rc<Shared>);
 
 struct Shared {
     sources: Vec<Source>,
-    swarm: RefCell<Option<crate::swarm::Swarm>>,
+    classmates: RefCell<Option<Rc<dyn Classmates>>>,
     state: RefCell<State>,
     on_change: RefCell<Option<Rc<dyn Fn()>>>,
 }
@@ -80,6 +92,8 @@ struct State {
     running: HashMap<AttemptId, AbortController>,
     corrupt: HashSet<Cid>,
     timer: Option<i32>,
+    /// When the scheduler asked to be woken next, on [`now`]'s clock.
+    wake_at: Option<Millis>,
     no_webcrypto: bool,
 }
 
@@ -94,34 +108,33 @@ impl Fetcher {
             running: HashMap::new(),
             corrupt: HashSet::new(),
             timer: None,
+            wake_at: None,
             no_webcrypto: false,
         };
-        let swarm = RefCell::default();
-        Fetcher(Rc::new(Shared { sources, swarm, state: RefCell::new(state), on_change: RefCell::default() }))
+        let classmates = RefCell::default();
+        Fetcher(Rc::new(Shared { sources, classmates, state: RefCell::new(state), on_change: RefCell::default() }))
     }
 
-    /// Lets the peer source (if the fetcher has one) ask classmates, through `swarm`.
-    pub fn attach_swarm(&self, swarm: crate::swarm::Swarm) {
-        let peers = self.0.sources.iter().position(|source| source.kind == SourceKind::Peer).map(SourceId);
-        if let Some(peers) = peers {
-            // What classmates hold is asked of them before the origin.
-            let weak = Rc::downgrade(&self.0);
-            swarm.on_held(Rc::new(move |cid| {
-                if let Some(shared) = weak.upgrade() {
-                    shared.state.borrow_mut().scheduler.held_by(peers, cid);
-                    drive(&shared);
-                }
-            }));
-        }
-        *self.0.swarm.borrow_mut() = Some(swarm);
+    /// Lets the peer source (if the fetcher has one) ask `classmates`.
+    pub fn attach_classmates(&self, classmates: Rc<dyn Classmates>) {
+        *self.0.classmates.borrow_mut() = Some(classmates);
         drive(&self.0);
-        // The sources panel speaks of classmates (and what they can see) once there is a swarm.
+        // The sources panel speaks of classmates (and what they can see) once there are some.
         changed(&self.0);
     }
 
-    /// The swarm attached, if any.
-    pub fn swarm(&self) -> Option<crate::swarm::Swarm> {
-        self.0.swarm.borrow().clone()
+    /// A callback recording that a classmate holds a chunk: a chunk saved for later is then asked of the
+    /// classmates before the origin. It holds the fetcher weakly, so the swarm keeping it keeps no cycle.
+    pub fn classmates_hold(&self) -> Rc<dyn Fn(&Cid)> {
+        let weak = Rc::downgrade(&self.0);
+        Rc::new(move |cid| {
+            let Some(shared) = weak.upgrade() else { return };
+            let Some(peers) = shared.sources.iter().position(|source| source.kind == SourceKind::Peer) else {
+                return;
+            };
+            shared.state.borrow_mut().scheduler.held_by(SourceId(peers), cid);
+            drive(&shared);
+        })
     }
 
     /// Chunk `cid`, of `len` bytes, verified, for a pupil who waits for it: before any prefetch, from
@@ -160,6 +173,19 @@ impl Fetcher {
     /// How the origin is doing, as far as this page has seen.
     pub fn origin_state(&self) -> OriginState {
         self.0.state.borrow().scheduler.origin_state()
+    }
+
+    /// Whether someone waits for a chunk this fetcher has not delivered yet.
+    pub fn waiting(&self) -> bool {
+        !self.0.state.borrow().waiting.is_empty()
+    }
+
+    /// In how many milliseconds the scheduler decides again, when chunks wait and none is being fetched
+    /// (every source refusing, resting or asked to wait): the pupil can be told when the next try is.
+    pub fn next_try_in(&self) -> Option<Millis> {
+        let state = self.0.state.borrow();
+        let idle = state.running.is_empty() && !state.waiting.is_empty();
+        state.wake_at.filter(|_| idle).map(|wake_at| wake_at.saturating_sub(now()))
     }
 
     /// Calls `on_change` after every attempt that ends and when classmates join in (to redraw what depends
@@ -228,9 +254,9 @@ async fn run(shared: &Rc<Shared>, attempt: Attempt) {
 /// when one announces it (`Scheduler::held_by`).
 async fn from_classmates(shared: &Rc<Shared>, attempt: &Attempt, len: u64, signal: &web_sys::AbortSignal) -> Outcome {
     const NOT_HERE: Outcome = Outcome::Status { code: 404, retry_after_ms: None };
-    let swarm = shared.swarm.borrow().clone();
-    let Some(swarm) = swarm.filter(|swarm| swarm.anyone_has(&attempt.cid)) else { return NOT_HERE };
-    let got = futures::future::select(Box::pin(swarm.get(attempt.cid, len)), Box::pin(aborted(signal))).await;
+    let classmates = shared.classmates.borrow().clone();
+    let Some(classmates) = classmates.filter(|classmates| classmates.anyone_has(&attempt.cid)) else { return NOT_HERE };
+    let got = futures::future::select(classmates.get(attempt.cid, len), Box::pin(aborted(signal))).await;
     match got {
         futures::future::Either::Left((Ok(bytes), _)) => {
             deliver(shared, &attempt.cid, Ok(bytes));
@@ -287,7 +313,7 @@ fn deliver(shared: &Rc<Shared>, cid: &Cid, result: Result<Vec<u8>, Failure>) {
 fn give_up(shared: &Rc<Shared>) {
     let failed = {
         let state = shared.state.borrow();
-        let classmates = shared.swarm.borrow().as_ref().is_some_and(|swarm| swarm.stats().peers > 0);
+        let classmates = shared.classmates.borrow().as_ref().is_some_and(|classmates| classmates.connected() > 0);
         let mirrors = state.scheduler.report().into_iter().filter(|report| report.kind == SourceKind::Mirror);
         let stranded = state.scheduler.origin_state() == OriginState::Down
             && !classmates
@@ -315,9 +341,13 @@ fn give_up(shared: &Rc<Shared>) {
 
 /// Wakes the scheduler at `wake_at` (replacing the previous timer), if it asked to be.
 fn set_timer(shared: &Rc<Shared>, wake_at: Option<Millis>) {
-    let Some(window) = web_sys::window() else { return };
-    if let Some(timer) = shared.state.borrow_mut().timer.take() {
-        window.clear_timeout_with_handle(timer);
+    let previous = {
+        let mut state = shared.state.borrow_mut();
+        state.wake_at = wake_at;
+        state.timer.take()
+    };
+    if let Some(timer) = previous {
+        crate::net::cancel_timer(timer);
     }
     let Some(wake_at) = wake_at else { return };
     let delay = wake_at.saturating_sub(now()).min(i32::MAX as u64) as i32;
@@ -328,13 +358,10 @@ fn set_timer(shared: &Rc<Shared>, wake_at: Option<Millis>) {
             drive(&shared);
         }
     });
-    if let Ok(timer) = window.set_timeout_with_callback_and_timeout_and_arguments_0(wake.unchecked_ref(), delay) {
-        shared.state.borrow_mut().timer = Some(timer);
-    }
+    shared.state.borrow_mut().timer = Some(crate::net::timer(wake.unchecked_ref(), delay));
 }
 
-/// Milliseconds on the page's monotonic clock (from page start).
+/// Milliseconds on the monotonic clock of this page or worker (from its start).
 pub(crate) fn now() -> Millis {
-    let performance = web_sys::window().and_then(|window| window.performance());
-    performance.map(|performance| performance.now()).unwrap_or_else(js_sys::Date::now) as Millis
+    crate::net::monotonic_ms() as Millis
 }

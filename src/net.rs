@@ -11,6 +11,13 @@ extern "C" {
     // The global `fetch`, the same in a page and in a worker.
     #[wasm_bindgen(js_name = fetch)]
     pub(crate) fn fetch_request(request: &Request) -> js_sys::Promise;
+    // The global timers and monotonic clock, the same in a page and in a worker.
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &js_sys::Function, ms: i32) -> i32;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(handle: i32);
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
 }
 
 /// Why bytes could not be fetched.
@@ -76,15 +83,26 @@ pub fn page_url() -> String {
     web_sys::window().and_then(|window| window.location().href().ok()).unwrap_or_default()
 }
 
-/// Resolves after `ms` milliseconds (at once where there is no window, as in a worker).
+/// Resolves after `ms` milliseconds, in a page or in a worker.
 pub async fn sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| match web_sys::window() {
-        Some(window) => {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-        None => {
-            let _ = resolve.call0(&JsValue::NULL);
-        }
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        set_timeout(&resolve, ms);
     });
     let _ = JsFuture::from(promise).await;
+}
+
+/// Calls `callback` once after `ms` milliseconds, in a page or in a worker; the handle cancels it with
+/// [`cancel_timer`].
+pub fn timer(callback: &js_sys::Function, ms: i32) -> i32 {
+    set_timeout(callback, ms)
+}
+
+/// Cancels a [`timer`] that has not fired yet.
+pub fn cancel_timer(handle: i32) {
+    clear_timeout(handle);
+}
+
+/// Milliseconds on the monotonic clock of this page or worker (from its start).
+pub fn monotonic_ms() -> f64 {
+    performance_now()
 }

@@ -9,7 +9,7 @@ use cartable_core::store::{Store, StoreError, StoreFuture, StoredManifest};
 use cartable_core::Cid;
 use futures::channel::oneshot;
 use idb::{
-    Database, DatabaseEvent, Event, Factory, KeyRange, ObjectStore, ObjectStoreParams, Query, Request, Transaction,
+    Database, DatabaseEvent, Event, Factory, ObjectStore, ObjectStoreParams, Query, Request, Transaction,
     TransactionMode,
 };
 use js_sys::{Array, BigInt, Object, Reflect, Uint8Array};
@@ -97,18 +97,43 @@ impl IdbStore {
         .await
     }
 
-    /// Deletes every shell file whose key does not start with `prefix` (`<build id>/`), in one transaction.
-    pub async fn delete_shell_except(&self, prefix: &str) -> Result<(), StoreError> {
-        // Keys starting with `prefix` are exactly those in [prefix, successor(prefix)): delete both sides.
-        let after = successor(prefix);
+    /// Which of `keys` the shell store holds, in order.
+    pub async fn has_shell(&self, keys: &[String]) -> Result<Vec<bool>, StoreError> {
+        self.count_each(SHELL, keys).await
+    }
+
+    /// Every key of the shell store.
+    pub async fn shell_keys(&self) -> Result<Vec<String>, StoreError> {
+        let (_transaction, objects) = self.objects(SHELL, TransactionMode::ReadOnly)?;
+        let keys = outcome(objects.get_all_keys(None, None).map_err(idb_error)?).await?;
+        Ok(Array::from(&keys).iter().filter_map(|key| key.as_string()).collect())
+    }
+
+    /// Deletes `keys` from the shell store, in one transaction.
+    pub async fn delete_shell(&self, keys: Vec<String>) -> Result<(), StoreError> {
         self.write(SHELL, |shell| {
-            shell.delete(KeyRange::upper_bound(&prefix.into(), Some(true))?)?;
-            if let Some(after) = after {
-                shell.delete(KeyRange::lower_bound(&after, Some(false))?)?;
+            for key in &keys {
+                shell.delete(Query::Key(key.into()))?;
             }
             Ok(())
         })
         .await
+    }
+
+    /// Whether `store` holds each of `keys`: one count request per key, all in one transaction.
+    async fn count_each(&self, store: &str, keys: &[String]) -> Result<Vec<bool>, StoreError> {
+        let (_transaction, objects) = self.objects(store, TransactionMode::ReadOnly)?;
+        // Every request is made before the first await, so they all run in this one transaction.
+        let requests = keys
+            .iter()
+            .map(|key| objects.count(Some(Query::Key(key.into()))))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(idb_error)?;
+        let mut present = Vec::with_capacity(requests.len());
+        for request in requests {
+            present.push(outcome(request).await?.as_f64().is_some_and(|count| count > 0.0));
+        }
+        Ok(present)
     }
 
     /// Test hook: writes `chunks` like [`Store::put_chunks`], then makes the transaction fail with a
@@ -182,20 +207,7 @@ impl Store for IdbStore {
 
     fn has_chunks(&self, cids: &[Cid]) -> StoreFuture<'_, Vec<bool>> {
         let keys: Vec<String> = cids.iter().map(Cid::to_string).collect();
-        Box::pin(async move {
-            let (_transaction, objects) = self.objects(CHUNKS, TransactionMode::ReadOnly)?;
-            // Every request is made before the first await, so they all run in this one transaction.
-            let requests = keys
-                .into_iter()
-                .map(|key| objects.count(Some(Query::Key(key.into()))))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(idb_error)?;
-            let mut present = Vec::with_capacity(requests.len());
-            for request in requests {
-                present.push(outcome(request).await?.as_f64().is_some_and(|count| count > 0.0));
-            }
-            Ok(present)
-        })
+        Box::pin(async move { self.count_each(CHUNKS, &keys).await })
     }
 
     fn put_chunks(&self, chunks: Vec<(Cid, Vec<u8>)>) -> StoreFuture<'_, ()> {
@@ -413,18 +425,9 @@ fn corrupt(what: &str) -> StoreError {
     StoreError::Unavailable(format!("the stored {what} is not in the expected form"))
 }
 
-/// The smallest string greater than every string that starts with `prefix`, in IndexedDB's order (UTF-16
-/// code units); `None` if there is none (an empty prefix, or one made only of U+FFFF). Built as a JS
-/// string, since it may end in a lone surrogate that a Rust string cannot hold.
-fn successor(prefix: &str) -> Option<JsValue> {
-    let mut units: Vec<u16> = prefix.encode_utf16().collect();
-    while let Some(last) = units.pop() {
-        if last != u16::MAX {
-            units.push(last + 1);
-            return Some(js_sys::JsString::from_char_code(&units).into());
-        }
-    }
-    None
+/// The `name` of what the browser threw (`QuotaExceededError`, `SecurityError`...), if it has one.
+pub fn js_error_name(error: &JsValue) -> Option<String> {
+    Reflect::get(error, &JsValue::from("name")).ok()?.as_string()
 }
 
 /// Maps what the browser threw or reported (a `DOMException`, an `Error`, anything) to a [`StoreError`]:

@@ -139,30 +139,30 @@ async fn manifests_are_put_replaced_and_listed() {
 }
 
 #[wasm_bindgen_test]
-async fn shell_files_are_kept_per_build() {
+async fn shell_records_are_listed_counted_and_deleted_by_key() {
     let (store, _) = fresh("shell").await;
-    assert_eq!(store.get_shell("b1/index.html").await, Ok(None));
+    assert_eq!(store.get_shell("snapshot/b1").await, Ok(None));
     let entry =
         |key: &str, body: &str, media_type: &str| (key.to_string(), body.as_bytes().to_vec(), media_type.into());
     store
         .put_shell(vec![
-            entry("b1/index.html", "old page", "text/html"),
-            entry("b1/app.js", "old script", "text/javascript"),
-            entry("a/stray", "x", "text/plain"),
-            entry("b2", "no slash", "text/plain"),
-            entry("b20/index.html", "other build", "text/html"),
-            entry("b2/index.html", "new page", "text/html"),
-            entry("b2/z\u{FFFF}", "edge of the range", "application/octet-stream"),
+            entry("snapshot/b1", "{}", "application/json"),
+            entry("page/b1/index.html", "old page", "text/html"),
+            entry("chunk/bafkold", "old script", ""),
+            entry("chunk/bafkkept", "kept", ""),
         ])
         .await
         .expect("written in one transaction");
-    assert_eq!(store.get_shell("b1/app.js").await, Ok(Some((b"old script".to_vec(), "text/javascript".into()))));
-    store.delete_shell_except("b2/").await.expect("old builds deleted");
-    for gone in ["b1/index.html", "b1/app.js", "a/stray", "b2", "b20/index.html"] {
-        assert_eq!(store.get_shell(gone).await, Ok(None), "{gone} should be deleted");
-    }
-    assert_eq!(store.get_shell("b2/index.html").await, Ok(Some((b"new page".to_vec(), "text/html".into()))));
-    assert!(matches!(store.get_shell("b2/z\u{FFFF}").await, Ok(Some(_))));
+    assert_eq!(store.get_shell("page/b1/index.html").await, Ok(Some((b"old page".to_vec(), "text/html".into()))));
+    let keys = ["chunk/bafkkept".to_string(), "chunk/missing".into(), "snapshot/b1".into()];
+    assert_eq!(store.has_shell(&keys).await, Ok(vec![true, false, true]));
+    let mut listed = store.shell_keys().await.expect("listed");
+    listed.sort();
+    assert_eq!(listed, ["chunk/bafkkept", "chunk/bafkold", "page/b1/index.html", "snapshot/b1"]);
+    store.delete_shell(vec!["chunk/bafkold".into(), "page/b1/index.html".into()]).await.expect("deleted");
+    assert_eq!(store.get_shell("chunk/bafkold").await, Ok(None));
+    assert_eq!(store.get_shell("page/b1/index.html").await, Ok(None));
+    assert_eq!(store.get_shell("chunk/bafkkept").await, Ok(Some((b"kept".to_vec(), String::new()))));
 }
 
 #[wasm_bindgen_test]

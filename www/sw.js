@@ -1,28 +1,58 @@
 // cartable's service worker. Listeners are registered synchronously, as browsers require; the work inside
-// each waits for the Rust side (pkg/cartable_sw.js), loaded once per worker start.
-import init, { install, activate, respond } from './pkg/cartable_sw.js';
-import { BUILD, SHELL } from './pkg/build.js';
+// each waits for the Rust side (pkg/cartable_sw.js), loaded once per worker start. This script and the one
+// module it imports come from the page's own origin, as the platform requires of a worker: they are the
+// only files of the app that must. The module ends with the build's list of the rest of the app by CID
+// (`cartable shell`), which the worker keeps from the mirrors the page names (`sw.js?mirror=<url>`) or
+// the origin, every byte checked.
+import init, { install, activate, respond, BUILD, SHELL } from './pkg/cartable_sw.js';
 
 const scope = self.registration.scope;
-const WASM = new URL('pkg/cartable_sw_bg.wasm', scope).href;
+const mirrors = new URL(self.location.href).searchParams.getAll('mirror');
+const WASM = new URL(SHELL.worker.path, scope).href;
 const WASM_CACHE = `cartable-sw-${BUILD}`;
 
-// The worker's own wasm is kept in the Cache API: a worker restarted offline must still start.
+// The worker's own wasm, kept in the Cache API: a worker restarted offline must still start. Before any
+// Rust runs, it is fetched here: from each mirror in turn, then the origin, and checked against its CID.
 async function loadWasm() {
   const cache = await caches.open(WASM_CACHE);
   let wasm = await cache.match(WASM);
   if (!wasm) {
-    wasm = await fetch(WASM, { cache: 'reload' });
-    if (!wasm.ok) throw new Error(`cannot fetch ${WASM}: HTTP ${wasm.status}`);
+    const bytes = await fetchChecked(SHELL.worker.chunks[0]);
+    wasm = new Response(bytes, { headers: { 'content-type': 'application/wasm' } });
     await cache.put(WASM, wasm.clone());
   }
   await init({ module_or_path: wasm });
 }
 
-// What the worker answers from storage: the app shell (its page with the stored lessons put in), chunks,
-// and whole course files. Everything else
-// (manifests above all, which must be fresh) goes to the network without a detour through the worker.
-const shellPaths = new Set(['index.html', ...SHELL].map((path) => new URL(path, scope).pathname));
+async function fetchChecked(cid) {
+  const urls = [...mirrors.map((mirror) => new URL(`ipfs/${cid}?format=raw`, mirror).href), new URL(`pkg/ipfs/${cid}`, scope).href];
+  for (const url of urls) {
+    try {
+      const answer = await fetch(url);
+      const bytes = answer.ok && await answer.arrayBuffer();
+      if (bytes && await cidOf(bytes) === cid) return bytes;
+    } catch { /* the next source */ }
+  }
+  // The install fails; the page registers the worker again after a pause (www/boot.js).
+  throw new Error(`no source gave the worker's code (${cid})`);
+}
+
+// The CIDv1 (raw, sha2-256, base32) of `bytes`, as cartable_core::Cid writes it.
+async function cidOf(bytes) {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  const binary = [0x01, 0x55, 0x12, 0x20, ...digest];
+  let [bits, value, text] = [0, 0, 'b'];
+  for (const byte of binary) {
+    value = (value << 8) | byte;
+    for (bits += 8; bits >= 5; bits -= 5) text += 'abcdefghijklmnopqrstuvwxyz234567'[(value >>> (bits - 5)) & 31];
+  }
+  return bits > 0 ? text + 'abcdefghijklmnopqrstuvwxyz234567'[(value << (5 - bits)) & 31] : text;
+}
+
+// What the worker answers from storage: the app shell (its pages with the stored lessons put in), chunks,
+// and whole course files. Everything else (manifests above all, which must be fresh) goes to the network
+// without a detour through the worker.
+const shellPaths = new Set(['', ...SHELL.pages, ...SHELL.files.map((file) => file.path)].map((path) => new URL(path, scope).pathname));
 const answered = (path) => shellPaths.has(path) || path.includes('/ipfs/') || path.includes('/cartable-files/');
 
 let ready = null;
@@ -32,7 +62,7 @@ function rust() {
 }
 
 self.addEventListener('install', (event) => {
-  event.waitUntil(rust().then(() => install(BUILD, SHELL.map((path) => new URL(path, scope).href))));
+  event.waitUntil(rust().then(() => install(BUILD, JSON.stringify(SHELL), mirrors)));
 });
 
 self.addEventListener('activate', (event) => {
@@ -97,7 +127,9 @@ self.addEventListener('sync', (event) => {
   if (event.tag == 'cartable-outbox') event.waitUntil(sendOutbox());
 });
 
-// The page asks a waiting new version to take over once the pupil chose to reload.
+// The page asks a waiting new version to take over once the pupil chose to reload; a page loaded past the
+// worker (a forced reload) asks to be claimed.
 self.addEventListener('message', (event) => {
   if (event.data === 'cartable:activate-new-version') self.skipWaiting();
+  if (event.data === 'cartable:claim') event.waitUntil(self.clients.claim());
 });

@@ -5,16 +5,28 @@
 use cartable_core::fetch::{retry_after_ms, Outcome};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, ReadableStreamDefaultReader, Request, RequestInit, Response};
+use web_sys::{AbortSignal, ReadableStreamDefaultReader, Request, RequestCache, RequestInit, Response};
 
 use crate::net::fetch_request;
 
 /// GETs `url` under `signal`, calling `on_bytes` with the total received after each piece. The body when
 /// the answer is a 200, else the [`Outcome`] to report (`Status` with its `Retry-After`, or
 /// `NetworkError` for no answer, a dropped connection or an abort).
-pub async fn get(url: &str, signal: &AbortSignal, mut on_bytes: impl FnMut(u64)) -> Result<Vec<u8>, Outcome> {
+pub async fn get(url: &str, signal: &AbortSignal, on_bytes: impl FnMut(u64)) -> Result<Vec<u8>, Outcome> {
+    get_with_cache(url, signal, RequestCache::Default, on_bytes).await
+}
+
+/// Like [`get`], using the HTTP cache as `cache` says (`ForceCache` takes a copy the page's own request
+/// left there, with no request at all).
+pub async fn get_with_cache(
+    url: &str,
+    signal: &AbortSignal,
+    cache: RequestCache,
+    mut on_bytes: impl FnMut(u64),
+) -> Result<Vec<u8>, Outcome> {
     let init = RequestInit::new();
     init.set_signal(Some(signal));
+    init.set_cache(cache);
     let request = Request::new_with_str_and_init(url, &init).map_err(|_| Outcome::NetworkError)?;
     let response: Response =
         JsFuture::from(fetch_request(&request)).await.map_err(|_| Outcome::NetworkError)?.unchecked_into();

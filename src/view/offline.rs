@@ -1,5 +1,7 @@
 //! "Save for offline": downloads every missing chunk with a progress bar (bytes and files), resumes after a
-//! reload (what is stored stays stored), shows the space used, and asks the browser to keep the data.
+//! reload (what is stored stays stored), shows the space used, and asks the browser to keep the data. It
+//! says the course is available offline only when the course is stored and a service worker, holding the
+//! whole app, controls the page; otherwise it says what is missing.
 
 use cartable_core::offline::Progress;
 use yew::prelude::*;
@@ -8,6 +10,7 @@ use crate::course::LoadError;
 use crate::i18n::{bytes, Lang};
 use crate::view::error::ErrorPanel;
 use crate::view::Ctx;
+use crate::worker::{self, Keeping};
 
 /// Where saving stands.
 #[derive(Clone, PartialEq)]
@@ -23,6 +26,8 @@ pub struct Offline {
     progress: Option<Progress>,
     status: Status,
     space: Option<Space>,
+    /// Whether a service worker keeps the app on this device.
+    app: Keeping,
     save: Callback<()>,
 }
 
@@ -33,6 +38,11 @@ pub fn use_offline(ctx: &Ctx) -> Offline {
     let progress = use_state(|| None::<Progress>);
     let status = use_state(|| Status::Idle);
     let space = use_state(|| None::<Space>);
+    let app = use_state(worker::keeping);
+    {
+        let app = app.clone();
+        use_effect_with((), move |_| worker::on_control(move || app.set(worker::keeping())));
+    }
     let save = {
         let (ctx, progress, status, space) = (ctx.clone(), progress.clone(), status.clone(), space.clone());
         Callback::from(move |_: ()| {
@@ -67,7 +77,7 @@ pub fn use_offline(ctx: &Ctx) -> Offline {
             });
         });
     }
-    Offline { progress: (*progress).clone(), status: (*status).clone(), space: (*space).clone(), save }
+    Offline { progress: (*progress).clone(), status: (*status).clone(), space: (*space).clone(), app: *app, save }
 }
 
 /// Properties of [`OfflinePanel`].
@@ -82,7 +92,7 @@ pub struct OfflineProps {
 /// The offline section of the course home.
 #[function_component]
 pub fn OfflinePanel(props: &OfflineProps) -> Html {
-    let Offline { progress, status, space, save } = &props.offline;
+    let Offline { progress, status, space, app, save } = &props.offline;
     let lang = props.lang;
     let text = lang.text();
     let complete = progress.as_ref().is_some_and(|p| p.chunks_missing.is_empty());
@@ -92,7 +102,11 @@ pub fn OfflinePanel(props: &OfflineProps) -> Html {
         <section class="offline-panel" aria-labelledby="offline-title">
             <h2 id="offline-title">{ text.offline_section }</h2>
             if complete {
-                <p class="saved" role="status">{ text.saved_offline }</p>
+                <p class="saved" role="status">{ match app {
+                    Keeping::Kept => text.saved_offline,
+                    Keeping::Pending => text.saved_but_app_not_kept,
+                    Keeping::Impossible => text.saved_but_no_worker,
+                } }</p>
             } else if *status == Status::Saving {
                 <p class="saving" role="status">{ text.saving }</p>
             } else {

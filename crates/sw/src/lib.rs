@@ -1,9 +1,11 @@
 //! cartable's service worker, in Rust. The JavaScript shim (`www/sw.js`) registers the listeners
-//! synchronously and calls these exports once the wasm is loaded. It answers from IndexedDB: the app shell
-//! snapshot of its build (its page with the stored lessons put in), stored chunks, and course files (with
-//! byte ranges) built from stored chunks; a chunk of a course file neither stored nor given by the origin
-//! is asked of the tab leading the course's swarm (`leader`).
-//! It stores only bytes it verified against a manifest the page verified and stored; it decides no trust.
+//! synchronously and calls these exports once the wasm is loaded. It keeps the app shell its script lists
+//! (`shell`: fetched from mirrors or the origin through the core's scheduler, every chunk checked against
+//! its CID) and answers from IndexedDB: the shell snapshot of its build (its pages with the stored lessons
+//! put in), stored chunks, and course files (with byte ranges) built from stored chunks; a chunk of a
+//! course file neither stored nor given by the origin is asked of the tab leading the course's swarm
+//! (`leader`). It stores only bytes it verified against its own list or a manifest the page verified and
+//! stored; it decides no trust.
 
 #![deny(missing_docs)]
 
@@ -12,24 +14,27 @@ mod files;
 mod http;
 mod leader;
 mod prerender;
+mod progress;
 mod shell;
 
 use cartable_core::store::Store as _;
 use cartable_core::Cid;
 use wasm_bindgen::prelude::*;
 
-/// Install: fetches every file of the app shell (`shell`, absolute URLs) and stores them as the snapshot of
-/// `build`, in one transaction. Fails, and so fails the install, if any file cannot be fetched.
+/// Install: keeps every chunk of the app shell `shell` (the JSON list of build `build`, which the worker
+/// script carries) that is not kept yet, fetched from `mirrors` (base URLs) or the origin and checked
+/// against its CID, then the boot pages, then the build's snapshot. Tells the waiting pages how it goes.
+/// Fails only when no source gave a file for minutes: what was kept stays kept for the next try.
 #[wasm_bindgen]
-pub async fn install(build: String, shell: Vec<String>) -> Result<(), JsError> {
-    shell::install(&build, &shell).await.map_err(|error| JsError::new(&error))
+pub async fn install(build: String, shell: String, mirrors: Vec<String>) -> Result<(), JsError> {
+    let progress = progress::Progress::new(&build);
+    shell::install(&build, &shell, &mirrors, &progress).await.map_err(|error| JsError::new(&error))
 }
 
-/// Activate: drops app shell snapshots of other builds.
+/// Activate: drops other builds' snapshots and the chunks this build does not use.
 #[wasm_bindgen]
 pub async fn activate(build: String) -> Result<(), JsError> {
-    let store = connection::store().await.map_err(|error| JsError::new(&error.to_string()))?;
-    store.delete_shell_except(&format!("{build}/")).await.map_err(|error| JsError::new(&error.to_string()))
+    shell::activate(&build).await.map_err(|error| JsError::new(&error))
 }
 
 /// Fetch: the answer from storage for `request`, or `undefined` to let the network answer. A course file's
@@ -43,9 +48,9 @@ pub async fn respond(
 ) -> Option<web_sys::Response> {
     let url = web_sys::Url::new(&request.url()).ok()?;
     let path = url.pathname();
-    if let Some((mut bytes, media_type)) = shell::file(&build, &path).await {
-        // The app's page, opened by the pupil: with the stored lessons in it, to show before any script.
-        if request.mode() == web_sys::RequestMode::Navigate && shell::is_page(&path) {
+    if let Some((mut bytes, media_type, page)) = shell::file(&build, &path).await {
+        // A boot page, opened by the pupil: with the stored lessons in it, to show before any script.
+        if request.mode() == web_sys::RequestMode::Navigate && page {
             bytes = prerender::page(&url.href(), &bytes).await.unwrap_or(bytes);
         }
         return http::bytes(200, bytes, &media_type, &[("cache-control", "no-cache".into())]).ok();

@@ -1,54 +1,272 @@
-//! The app shell: one snapshot of the page, its script, styles and wasm per build, stored at install and
-//! served as a whole, so a page never runs old and new files mixed.
+//! The app shell the worker keeps: per build, its list (`cartable_core::shell::Shell`, carried by the
+//! worker's own script) and its boot pages as the origin served them; and the shell's chunks by CID,
+//! shared by builds, so that an update fetches only what changed. Chunks come from the mirrors or the
+//! origin through the core's scheduler, each checked against its CID before it is stored. A build's
+//! snapshot record is written last: a build is served only once it is whole, and a page runs one build.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use cartable::fetcher::{Failure, Fetcher, Source};
+use cartable::net;
+use cartable_core::fetch::{full_jitter, Millis, Outcome, SourceKind};
+use cartable_core::shell::Shell;
+use cartable_core::Cid;
 use wasm_bindgen::JsCast;
+use web_sys::RequestCache;
 
-/// Fetches every URL of `shell` (bypassing the HTTP cache) and stores them as the snapshot of `build`.
-pub async fn install(build: &str, shell: &[String]) -> Result<(), String> {
-    let scope = scope_path();
-    let mut entries = Vec::with_capacity(shell.len());
-    for url in shell {
-        let (bytes, media_type) =
-            cartable::net::get_fresh(url).await.map_err(|error| format!("cannot fetch the app shell: {error}"))?;
-        let path = web_sys::Url::new(url).map(|u| u.pathname()).map_err(|_| format!("bad shell URL {url}"))?;
-        entries.push((key(build, &scope, &path), bytes, media_type));
+use crate::progress::Progress;
+
+/// How long an install keeps asking before it fails: the page registers the worker again later, and
+/// the chunks kept so far stay kept.
+const PATIENCE_MS: f64 = 240_000.0;
+/// The pause before a chunk or page the scheduler gave up on is asked again: full jitter, from this...
+const PAUSE_BASE_MS: Millis = 1_000;
+/// ...up to this.
+const PAUSE_CAP_MS: Millis = 30_000;
+/// Media type of the boot pages.
+const PAGE_TYPE: &str = "text/html; charset=utf-8";
+
+thread_local! {
+    /// The running build's list, read once per worker start.
+    static SNAPSHOT: RefCell<Option<(String, Rc<Shell>)>> = const { RefCell::new(None) };
+}
+
+fn snapshot_key(build: &str) -> String {
+    format!("snapshot/{build}")
+}
+
+fn page_key(build: &str, page: &str) -> String {
+    format!("page/{build}/{page}")
+}
+
+fn chunk_key(cid: &Cid) -> String {
+    format!("chunk/{cid}")
+}
+
+/// Install: keeps every chunk of `shell_json` (the list of build `build`) not kept yet, from `mirrors`
+/// (base URLs holding `ipfs/<cid>`) or the origin, then the boot pages, then the snapshot record.
+/// Reports its progress on `progress` as it goes.
+pub async fn install(build: &str, shell_json: &str, mirrors: &[String], progress: &Progress) -> Result<(), String> {
+    let shell = Shell::read(shell_json.as_bytes()).ok_or("the worker's list of the app is malformed")?;
+    if shell.build != build {
+        return Err(format!("the shell list is build {}, the worker build {build}", shell.build));
     }
     let store = crate::connection::store().await.map_err(|error| error.to_string())?;
-    store.put_shell(entries).await.map_err(|error| error.to_string())
+    let chunks = shell.chunks();
+    let keys: Vec<String> = chunks.iter().map(|(cid, _)| chunk_key(cid)).collect();
+    let present = store.has_shell(&keys).await.map_err(|error| error.to_string())?;
+    let missing: Vec<(Cid, u64)> = chunks.iter().zip(&present).filter(|(_, kept)| !**kept).map(|(c, _)| *c).collect();
+    let total: u64 = chunks.iter().map(|(_, len)| len).sum();
+    progress.start(total, total - missing.iter().map(|(_, len)| len).sum::<u64>());
+    let first =
+        store.shell_keys().await.map_err(|error| error.to_string())?.iter().all(|k| !k.starts_with("snapshot/"));
+    let fetcher = Fetcher::new(sources(mirrors));
+    progress.watch(&fetcher);
+    fetch_chunks(&store, &fetcher, missing, progress).await?;
+    let mut records = fetch_pages(&shell, first, progress).await?;
+    records.push((snapshot_key(build), shell.to_json(), "application/json".into()));
+    store.put_shell(records).await.map_err(|error| error.to_string())?;
+    progress.done();
+    Ok(())
 }
 
-/// The stored shell file for `path` (its bytes and media type) in the snapshot of `build`, if `path` is
-/// part of the shell.
-pub async fn file(build: &str, path: &str) -> Option<(Vec<u8>, String)> {
-    let store = crate::connection::store().await.ok()?;
-    store.get_shell(&key(build, &scope_path(), path)).await.ok()?
+/// The sources of shell chunks: the mirrors (which a saved-for-later chunk prefers), then the origin's
+/// `pkg/ipfs/`.
+fn sources(mirrors: &[String]) -> Vec<Source> {
+    let origin = Source { kind: SourceKind::Origin, base: format!("{}pkg/", scope()) };
+    let mirrors = mirrors.iter().map(|base| Source { kind: SourceKind::Mirror, base: with_slash(base) });
+    std::iter::once(origin).chain(mirrors).collect()
 }
 
-/// Whether `path` is the app's page: the scope's root, or its `index.html`.
-pub fn is_page(path: &str) -> bool {
-    relative(&scope_path(), path).is_empty()
-}
-
-/// `<build>/<path relative to the worker's scope>`: `""` is the scope's root page.
-fn key(build: &str, scope: &str, path: &str) -> String {
-    format!("{build}/{}", relative(scope, path))
-}
-
-/// `path` relative to the worker's `scope`; `""` for the scope's root page, however it is named.
-fn relative<'a>(scope: &str, path: &'a str) -> &'a str {
-    let relative = path.strip_prefix(scope).unwrap_or(path);
-    if relative == "index.html" {
-        ""
-    } else {
-        relative
+fn with_slash(base: &str) -> String {
+    match base.ends_with('/') {
+        true => base.to_owned(),
+        false => format!("{base}/"),
     }
+}
+
+/// Fetches `missing` through `fetcher` (as chunks saved for later: mirrors before the origin) and keeps
+/// each as it arrives. A chunk the scheduler gives up on is asked again after a full-jitter pause, until
+/// [`PATIENCE_MS`] have passed.
+async fn fetch_chunks(
+    store: &cartable::store::IdbStore,
+    fetcher: &Fetcher,
+    missing: Vec<(Cid, u64)>,
+    progress: &Progress,
+) -> Result<(), String> {
+    let started = net::monotonic_ms();
+    let downloads = missing.into_iter().map(|(cid, len)| async move {
+        let mut pauses = 0;
+        loop {
+            match fetcher.prefetch(cid, len).await {
+                Ok(bytes) => {
+                    store.put_shell(vec![(chunk_key(&cid), bytes, String::new())]).await.map_err(|e| e.to_string())?;
+                    progress.add(len);
+                    return Ok(());
+                }
+                Err(Failure::NoWebCrypto) => return Err("this browser cannot check files (no WebCrypto)".to_owned()),
+                Err(_) if net::monotonic_ms() - started > PATIENCE_MS => {
+                    return Err(format!("no source gave the app's chunk {cid} in time"))
+                }
+                Err(_) => {
+                    pauses += 1;
+                    pause(pauses, progress).await;
+                }
+            }
+        }
+    });
+    futures::future::try_join_all(downloads).await.map(drop)
+}
+
+/// Waits the full-jitter pause before ask number `pauses + 1`, telling the page when it ends.
+async fn pause(pauses: u32, progress: &Progress) {
+    let ms = full_jitter(PAUSE_BASE_MS, PAUSE_CAP_MS, pauses, js_sys::Math::random());
+    progress.resting_until(net::monotonic_ms() + ms as f64);
+    net::sleep(ms as i32).await;
+}
+
+/// The boot pages open in tabs, as the origin serves them, as records to keep: each is fetched at the
+/// address its tab has (at the first install, from the HTTP cache its own load filled: no request). A
+/// boot page no tab shows is not asked for (embedded in another site, it belongs to another partition of
+/// the browser and so to another worker); the network answers it if one is ever opened.
+async fn fetch_pages(
+    shell: &Shell,
+    first: bool,
+    progress: &Progress,
+) -> Result<Vec<(String, Vec<u8>, String)>, String> {
+    let cache = if first { RequestCache::ForceCache } else { RequestCache::NoCache };
+    let mut records: Vec<(String, Vec<u8>, String)> = Vec::new();
+    for url in open_pages().await {
+        let Some(page) = page_of(&url).filter(|page| shell.is_page(page)) else { continue };
+        let key = page_key(&shell.build, &page);
+        if records.iter().any(|(known, _, _)| *known == key) {
+            continue;
+        }
+        let bytes = fetch_page(&url, cache, progress).await?;
+        records.push((key, bytes, PAGE_TYPE.to_owned()));
+    }
+    Ok(records)
+}
+
+/// The page at `url`, asked again while the origin refuses it, honouring `Retry-After`, until
+/// [`PATIENCE_MS`] have passed.
+async fn fetch_page(url: &str, cache: RequestCache, progress: &Progress) -> Result<Vec<u8>, String> {
+    let started = net::monotonic_ms();
+    let mut pauses = 0;
+    loop {
+        let signal = web_sys::AbortSignal::timeout_with_u32(15_000);
+        let wait = match cartable::fetcher::http::get_with_cache(url, &signal, cache, |_| {}).await {
+            Ok(bytes) => return Ok(bytes),
+            Err(Outcome::Status { code: 503 | 429, retry_after_ms }) => retry_after_ms,
+            Err(Outcome::Status { code, .. }) if code != 408 && code < 500 => {
+                return Err(format!("{url} answered HTTP {code}"))
+            }
+            Err(_) => None,
+        };
+        if net::monotonic_ms() - started > PATIENCE_MS {
+            return Err(format!("the origin did not give {url} in time"));
+        }
+        pauses += 1;
+        match wait {
+            Some(ms) => {
+                let ms = ms + (js_sys::Math::random() * 1_000.0) as u64;
+                progress.resting_until(net::monotonic_ms() + ms as f64);
+                net::sleep(ms.min(i32::MAX as u64) as i32).await;
+            }
+            None => pause(pauses, progress).await,
+        }
+    }
+}
+
+/// The addresses of the windows in the worker's scope, controlled or not (the tab installing it is not).
+async fn open_pages() -> Vec<String> {
+    let Ok(global) = js_sys::global().dyn_into::<web_sys::ServiceWorkerGlobalScope>() else { return Vec::new() };
+    let options = web_sys::ClientQueryOptions::new();
+    options.set_include_uncontrolled(true);
+    options.set_type(web_sys::ClientType::Window);
+    let Ok(clients) = wasm_bindgen_futures::JsFuture::from(global.clients().match_all_with_options(&options)).await
+    else {
+        return Vec::new();
+    };
+    js_sys::Array::from(&clients)
+        .iter()
+        .filter_map(|client| client.dyn_into::<web_sys::Client>().ok())
+        .map(|client| client.url())
+        .collect()
+}
+
+/// The shell page `url` shows, relative to the scope (`index.html` for the scope itself), ignoring its
+/// query and fragment.
+fn page_of(url: &str) -> Option<String> {
+    let path = web_sys::Url::new(url).ok()?.pathname();
+    let relative = relative(&path);
+    Some(if relative.is_empty() { "index.html".to_owned() } else { relative.to_owned() })
+}
+
+/// Activate: drops what no longer belongs to build `build`: other builds' snapshots and pages, and chunks
+/// its list does not name.
+pub async fn activate(build: &str) -> Result<(), String> {
+    let store = crate::connection::store().await.map_err(|error| error.to_string())?;
+    let shell = snapshot(&store, build).await.ok_or_else(|| format!("build {build} has no snapshot"))?;
+    let keep: std::collections::BTreeSet<String> = shell.chunks().iter().map(|(cid, _)| chunk_key(cid)).collect();
+    let pages = format!("page/{build}/");
+    let stale = store
+        .shell_keys()
+        .await
+        .map_err(|error| error.to_string())?
+        .into_iter()
+        .filter(|key| !(keep.contains(key) || key.starts_with(&pages) || *key == snapshot_key(build)));
+    store.delete_shell(stale.collect()).await.map_err(|error| error.to_string())
+}
+
+/// The list of build `build`, once it is whole; read from the store once per worker start.
+async fn snapshot(store: &cartable::store::IdbStore, build: &str) -> Option<Rc<Shell>> {
+    let cached = SNAPSHOT.with(|cell| cell.borrow().clone()).filter(|(built, _)| built == build);
+    if let Some((_, shell)) = cached {
+        return Some(shell);
+    }
+    let (json, _) = store.get_shell(&snapshot_key(build)).await.ok()??;
+    let shell = Rc::new(Shell::read(&json)?);
+    SNAPSHOT.with(|cell| *cell.borrow_mut() = Some((build.to_owned(), shell.clone())));
+    Some(shell)
+}
+
+/// What the snapshot of `build` answers for `path` (a URL path): a boot page, or a served file put
+/// together from its chunks, with its media type and whether it is a page. `None` for anything else, or
+/// before the build is whole.
+pub async fn file(build: &str, path: &str) -> Option<(Vec<u8>, String, bool)> {
+    let store = crate::connection::store().await.ok()?;
+    let shell = snapshot(&store, build).await?;
+    let relative = relative(path);
+    if shell.is_page(relative) {
+        let page = if relative.is_empty() { "index.html" } else { relative };
+        let (bytes, media_type) = store.get_shell(&page_key(build, page)).await.ok()??;
+        return Some((bytes, media_type, true));
+    }
+    let file = shell.file(relative)?;
+    let mut bytes = Vec::with_capacity(file.size as usize);
+    for cid in &file.chunks {
+        bytes.extend(store.get_shell(&chunk_key(cid)).await.ok()??.0);
+    }
+    Some((bytes, file.media_type.clone(), false))
+}
+
+/// `path` relative to the worker's scope.
+fn relative(path: &str) -> &str {
+    let scope = scope_path();
+    path.strip_prefix(scope.as_str()).unwrap_or(path)
+}
+
+/// The worker's scope, such as `http://host/` or `http://host/cartable/`.
+fn scope() -> String {
+    js_sys::global()
+        .dyn_into::<web_sys::ServiceWorkerGlobalScope>()
+        .map(|global| global.registration().scope())
+        .unwrap_or_default()
 }
 
 /// The path of the worker's scope, such as `/` or `/cartable/`.
 fn scope_path() -> String {
-    let scope = js_sys::global()
-        .dyn_into::<web_sys::ServiceWorkerGlobalScope>()
-        .map(|global| global.registration().scope())
-        .unwrap_or_default();
-    web_sys::Url::new(&scope).map(|url| url.pathname()).unwrap_or_else(|_| "/".into())
+    web_sys::Url::new(&scope()).map(|url| url.pathname()).unwrap_or_else(|_| "/".into())
 }
