@@ -46,6 +46,20 @@ impl Drop for Fetching {
     }
 }
 
+impl crate::fetcher::Classmates for Swarm {
+    fn anyone_has(&self, cid: &Cid) -> bool {
+        Swarm::anyone_has(self, cid)
+    }
+
+    fn get(&self, cid: Cid, len: u64) -> futures::future::LocalBoxFuture<'_, Result<Vec<u8>, Outcome>> {
+        Box::pin(Swarm::get(self, cid, len))
+    }
+
+    fn connected(&self) -> usize {
+        self.stats().peers
+    }
+}
+
 /// What a page needs to join a course's swarm.
 #[derive(Clone, Debug)]
 pub struct SwarmConfig {
@@ -68,8 +82,13 @@ pub struct SwarmConfig {
 pub struct SwarmStats {
     /// Classmates connected now.
     pub peers: usize,
-    /// Classmates banned for sending bad chunks or breaking the protocol.
-    pub banned: usize,
+    /// Classmates banned for sending chunks that failed verification.
+    pub banned_corrupt: usize,
+    /// Classmates banned for breaking the protocol (malformed, out-of-order or unasked-for messages).
+    pub banned_protocol: usize,
+    /// Chunks this browser had stored that failed verification when read to serve a classmate: removed
+    /// from the store (so fetched again), never sent.
+    pub damaged: usize,
     /// Bytes of verified chunks received from classmates.
     pub bytes_in: u64,
     /// Bytes of chunks sent to classmates.
@@ -97,6 +116,17 @@ struct Inner {
     fetching: RefCell<HashSet<Cid>>,
     /// Peers in the swarm (me included), as the tracker last counted them.
     size: Cell<Option<u64>>,
+    /// Whether the stored chunks are being checked again after one was found damaged.
+    checking: Cell<bool>,
+}
+
+/// Why a classmate is set aside.
+#[derive(Clone, Copy)]
+enum Ban {
+    /// It sent a chunk that failed verification.
+    Corrupt,
+    /// It broke the protocol.
+    Protocol,
 }
 
 /// Called when a classmate says it holds a chunk.
@@ -127,6 +157,7 @@ impl Swarm {
             lottery: RefCell::default(),
             fetching: RefCell::default(),
             size: Cell::default(),
+            checking: Cell::default(),
         };
         let swarm = Swarm(Rc::new(inner));
         signalling::start(&swarm);
@@ -286,7 +317,10 @@ impl Swarm {
             Event::Requested { cid } => self.serve(link, cid),
             Event::Chunk { cid, bytes } => self.received(link, cid, bytes),
             Event::Absent { cid } | Event::Stalled { cid } => self.answer(link, &cid, None),
-            Event::Violation { .. } => self.ban(link),
+            Event::Violation { reason } => {
+                web_sys::console::warn_1(&format!("cartable: a classmate broke the protocol: {reason}").into());
+                self.ban(link, Ban::Protocol);
+            }
             Event::Has { cid } => {
                 let on_held = self.0.on_held.borrow().clone();
                 if let Some(on_held) = on_held {
@@ -298,13 +332,21 @@ impl Swarm {
         }
     }
 
-    /// Answers a classmate's request from the store, if uploading is on.
+    /// Answers a classmate's request from the store, if uploading is on, with a chunk checked against its
+    /// CID again: a copy damaged on this device is never passed on.
     fn serve(&self, link: &Rc<Link>, cid: Cid) {
         let (swarm, link) = (self.clone(), link.clone());
         wasm_bindgen_futures::spawn_local(async move {
             let chunk = match swarm.0.config.upload {
                 true => swarm.0.store.get_chunk(&cid).await.ok().flatten(),
                 false => None,
+            };
+            let chunk = match chunk {
+                Some(bytes) if digest::check_chunk(&bytes, cid, bytes.len() as u64).await.is_err() => {
+                    swarm.damaged(cid);
+                    None
+                }
+                chunk => chunk,
             };
             let sent = chunk.as_ref().map_or(0, |chunk| chunk.len() as u64);
             let messages = link.session.borrow_mut().serve(cid, chunk.as_deref());
@@ -331,7 +373,7 @@ impl Swarm {
                 }
                 Err(_) => {
                     swarm.answer(&link, &cid, None);
-                    swarm.ban(&link);
+                    swarm.ban(&link, Ban::Corrupt);
                 }
             }
         });
@@ -343,13 +385,54 @@ impl Swarm {
         }
     }
 
-    /// Disconnects `link` and never takes this classmate again this session.
-    fn ban(&self, link: &Rc<Link>) {
+    /// Disconnects `link` and never takes this classmate again this session, counting why.
+    fn ban(&self, link: &Rc<Link>, why: Ban) {
         if self.0.banned.borrow_mut().insert(link.peer_id.clone()) {
-            self.update(|stats| stats.banned += 1);
+            self.update(|stats| match why {
+                Ban::Corrupt => stats.banned_corrupt += 1,
+                Ban::Protocol => stats.banned_protocol += 1,
+            });
         }
         link.close();
         self.drop_link(link);
+    }
+
+    /// A stored chunk failed verification as it was read to be served: this browser's copy is damaged
+    /// (a disk fault, another program). Checks every stored chunk of the course once, drops the bad ones
+    /// (saving the course fetches them again), counts them, so the pupil is told, and parts from the
+    /// classmates that heard it held them.
+    fn damaged(&self, cid: Cid) {
+        if self.0.checking.replace(true) {
+            return;
+        }
+        let swarm = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let mut bad = vec![cid];
+            for known in swarm.0.config.chunks.clone().into_iter().filter(|known| *known != cid) {
+                let Ok(Some(bytes)) = swarm.0.store.get_chunk(&known).await else { continue };
+                if digest::check_chunk(&bytes, known, bytes.len() as u64).await.is_err() {
+                    bad.push(known);
+                }
+            }
+            let count = bad.len();
+            for gone in &bad {
+                if let Some(index) = swarm.0.config.chunks.iter().position(|known| known == gone) {
+                    if let Some(slot) = swarm.0.have.borrow_mut().get_mut(index) {
+                        *slot = false;
+                    }
+                }
+            }
+            let _ = swarm.0.store.delete_chunks(bad).await;
+            swarm.update(|stats| stats.damaged += count);
+            // Classmates heard this page hold those chunks: part from them, so that they stop asking and,
+            // at the next announce, hear what it really holds.
+            let links: Vec<Rc<Link>> = swarm.0.links.borrow().clone();
+            for link in links {
+                link.close();
+                swarm.drop_link(&link);
+            }
+            swarm.0.checking.set(false);
+        });
     }
 
     /// Forgets a closed link and fails what was asked of it.

@@ -1,7 +1,8 @@
 //! What the pupil is told about the sources: a banner while the school's origin is saturated or down
-//! (and whether a mirror stands in), and a panel of where the bytes came from, with the pupil's switch
-//! for sharing with classmates. Redrawn whenever an attempt ends, so it never claims more than the
-//! fetcher has seen.
+//! (naming what really stands in: a mirror, classmates, or nothing yet), and a panel of where the bytes
+//! came from, with the pupil's switch for sharing with classmates. Redrawn whenever an attempt ends and,
+//! while classmates are connected, every second (what this page sends them changes without a fetch), so
+//! it never claims more or less than the fetcher and the swarm have seen.
 
 use std::rc::Rc;
 
@@ -13,14 +14,35 @@ use crate::sharing::{self, Sharing};
 use crate::swarm::SwarmStats;
 use crate::view::Ctx;
 
-/// Redraws the calling component whenever the course's fetcher finishes an attempt.
+/// Redraws the calling component whenever the course's fetcher finishes an attempt, and every second
+/// while the swarm's figures change.
 #[hook]
 pub fn use_sources_redraw(ctx: &Ctx) {
     let redraw = use_force_update();
     use_effect_with(ctx.clone(), move |ctx| {
         let fetcher = ctx.course.fetcher.clone();
-        fetcher.on_change(Some(Rc::new(move || redraw.force_update())));
-        move || fetcher.on_change(None)
+        let on_change = redraw.clone();
+        fetcher.on_change(Some(Rc::new(move || on_change.force_update())));
+        let course = ctx.course.clone();
+        let mut seen = None;
+        let tick = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+            let now = course.swarm().map(|swarm| swarm.stats());
+            if now != seen {
+                seen = now;
+                redraw.force_update();
+            }
+        });
+        let interval = web_sys::window().and_then(|window| {
+            use wasm_bindgen::JsCast;
+            window.set_interval_with_callback_and_timeout_and_arguments_0(tick.as_ref().unchecked_ref(), 1_000).ok()
+        });
+        move || {
+            fetcher.on_change(None);
+            if let (Some(window), Some(interval)) = (web_sys::window(), interval) {
+                window.clear_interval_with_handle(interval);
+            }
+            drop(tick);
+        }
     });
 }
 
@@ -38,23 +60,29 @@ fn origin_trouble(ctx: &Ctx) -> Option<OriginState> {
     (state != OriginState::Healthy).then_some(state)
 }
 
-/// The banner while the origin is saturated or down; nothing when it is well.
+/// The banner while the origin is saturated or down, naming what stands in for it: the mirrors and the
+/// classmates that did send bytes, or, while files are awaited, that they come once it answers. Nothing
+/// when it is well, or when nothing came from elsewhere and nothing is awaited (the course is saved).
 pub fn origin_banner(ctx: &Ctx) -> Html {
     let Some(state) = origin_trouble(ctx) else { return html! {} };
     let text = ctx.lang.text();
-    let mirror_in_use = ctx.course.manifest_mirror.is_some()
-        || ctx
-            .course
-            .fetcher
-            .sources()
-            .iter()
-            .any(|(source, report)| source.kind == SourceKind::Mirror && report.bytes > 0);
-    let message = match (state, mirror_in_use) {
-        (OriginState::Down, true) => text.origin_down_mirror,
-        (_, true) => text.origin_saturated_mirror,
-        // Down with no mirror: the offline banner or the error panel says what there is to say.
-        (OriginState::Down, false) => return html! {},
-        (_, false) => text.origin_saturated_wait,
+    let course = &ctx.course;
+    let sources = course.fetcher.sources();
+    let mirror = course.manifest_mirror.is_some()
+        || sources.iter().any(|(source, report)| source.kind == SourceKind::Mirror && report.bytes > 0);
+    let classmates = course.swarm().is_some_and(|swarm| swarm.stats().bytes_in > 0);
+    let down = state == OriginState::Down;
+    let message = match (mirror, classmates) {
+        (true, true) if down => text.origin_down_both,
+        (true, true) => text.origin_saturated_both,
+        (true, false) if down => text.origin_down_mirror,
+        (true, false) => text.origin_saturated_mirror,
+        (false, true) if down => text.origin_down_peers,
+        (false, true) => text.origin_saturated_peers,
+        // Down with nothing standing in: the offline banner or the error panel says what there is to say.
+        (false, false) if down => return html! {},
+        (false, false) if course.fetcher.waiting() => text.origin_saturated_wait,
+        (false, false) => return html! {},
     };
     html! { <p class="origin-banner" role="status">{ message }</p> }
 }
@@ -65,13 +93,13 @@ pub fn sources_panel(ctx: &Ctx) -> Html {
     let sources = ctx.course.fetcher.sources();
     let sharing = ctx.course.sharing;
     if sources.iter().all(|(_, report)| report.requests == 0)
-        && ctx.course.fetcher.swarm().is_none()
+        && ctx.course.swarm().is_none()
         && sharing == Sharing::NoTracker
     {
         return html! {};
     }
     let text = ctx.lang.text();
-    let swarm = ctx.course.fetcher.swarm().map(|swarm| swarm.stats());
+    let swarm = ctx.course.swarm().map(|swarm| swarm.stats());
     let rows = sources.iter().map(|(source, report)| {
         let name = match source.kind {
             SourceKind::Origin => text.source_origin.to_owned(),
@@ -163,7 +191,8 @@ pub fn PeersSwitch(props: &PeersSwitchProps) -> Html {
     }
 }
 
-/// The classmates' row: what they sent and were sent, how many are connected, and any set aside.
+/// The classmates' row: what they sent and were sent, how many are connected, those set aside and why,
+/// and whether this browser's own copy turned out damaged.
 fn classmates_row(ctx: &Ctx, name: &str, swarm: SwarmStats) -> Html {
     let text = ctx.lang.text();
     let line = text
@@ -171,11 +200,17 @@ fn classmates_row(ctx: &Ctx, name: &str, swarm: SwarmStats) -> Html {
         .replace("{bytes}", &bytes(swarm.bytes_in, ctx.lang))
         .replace("{sent}", &bytes(swarm.bytes_out, ctx.lang))
         .replace("{peers}", &swarm.peers.to_string());
-    let banned = (swarm.banned > 0).then(|| text.peers_banned.replace("{count}", &swarm.banned.to_string()));
+    let count = |template: &str, count: usize| (count > 0).then(|| template.replace("{count}", &count.to_string()));
+    let notes = [
+        count(text.peers_banned_corrupt, swarm.banned_corrupt),
+        count(text.peers_banned_protocol, swarm.banned_protocol),
+    ];
+    let damaged = count(text.copy_damaged, swarm.damaged);
     html! {
         <li>
             <strong>{ name }</strong>{ " : " }{ line }
-            if let Some(banned) = banned { { " · " }<em>{ banned }</em> }
+            { for notes.into_iter().flatten().map(|note| html! { <>{ " · " }<em>{ note }</em></> }) }
+            if let Some(damaged) = damaged { <p class="copy-damaged" role="status">{ damaged }</p> }
         </li>
     }
 }
