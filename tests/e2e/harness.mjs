@@ -66,8 +66,9 @@ export function tamper(file, marker, offset = 64) {
 
 /**
  * Starts `cartable serve` for `course` on a free port (or the `--port` given in `extra`), with its access
- * log on; stops it when the test ends. `extra` are more arguments (e.g. `['--latency', '200']`). `requests` lists what it answered so far, as
- * `{ method, path, status, at }` (`at`: when the log line was read, in `Date.now()` milliseconds).
+ * log on; stops it when the test ends. `extra` are more arguments (e.g. `['--latency', '200']`).
+ * `requests` lists what it answered so far, as `{ method, path, status, bytes, at }` (`bytes`: the body
+ * as sent, compressed or not; `at`: when the log line was read, in `Date.now()` milliseconds).
  */
 export async function serve(t, course, extra = []) {
   const port = extra.includes('--port') ? [] : ['--port', '0'];
@@ -80,8 +81,8 @@ export async function serve(t, course, extra = []) {
     const lines = (pending + data).split('\n');
     pending = lines.pop();
     for (const line of lines) {
-      const match = line.match(/^([A-Z]+) (\S+) (\d{3})$/);
-      if (match) requests.push({ method: match[1], path: match[2], status: Number(match[3]), at: Date.now() });
+      const match = line.match(/^([A-Z]+) (\S+) (\d{3}) (\d+)$/);
+      if (match) requests.push({ method: match[1], path: match[2], status: Number(match[3]), bytes: Number(match[4]), at: Date.now() });
       else stderr += `${line}\n`;
     }
   });
@@ -98,7 +99,9 @@ export async function serve(t, course, extra = []) {
     });
     child.once('exit', () => failed(new Error(`cartable serve exited: ${stderr}`)));
   });
-  const chunkRequests = () => requests.filter((r) => r.path.includes('/ipfs/')).map((r) => r.path.split('/').pop());
+  // The course's chunks (the app's own, under /pkg/ipfs/, are the shell's).
+  const chunkRequests = () => requests.filter((r) => r.path.startsWith('/courses/') && r.path.includes('/ipfs/'))
+    .map((r) => r.path.split('/').pop());
   return { url, stop, requests, chunkRequests };
 }
 
@@ -107,6 +110,24 @@ export function mirror(t, course) {
   const out = join(scratch(t), 'mirror');
   cartable('mirror', course.courseDir, '--out', out, '--pubkey', course.pubkey);
   return out;
+}
+
+/**
+ * The app as a school hosts it on any static host or CDN: a copy of `www/` and the built `pkg/` (with its
+ * chunks and compressed copies) in a scratch folder, `index.html`'s configuration block filled with
+ * `config` (manifest and key, mirrors...). Serve the folder with `nginxMirror`, which sends the gzip copies.
+ */
+export function staticApp(t, config) {
+  const dir = join(scratch(t), 'app');
+  cpSync(join(root, 'www'), dir, { recursive: true });
+  cpSync(join(root, 'pkg'), join(dir, 'pkg'), { recursive: true });
+  const page = join(dir, 'index.html');
+  const html = readFileSync(page, 'utf8').replace(
+    /(<script type="application\/json" id="cartable-config">)[\s\S]*?(<\/script>)/,
+    (_, open, close) => `${open}${JSON.stringify(config)}${close}`,
+  );
+  writeFileSync(page, html);
+  return dir;
 }
 
 /** A loopback port nothing listens on right now. */
@@ -132,9 +153,11 @@ pid ${inside('nginx.pid')};
 error_log ${inside('error.log')} warn;
 events { worker_connections 256; }
 http {
-  types { application/json json; }
+  types {
+    application/json json; text/html html; text/css css; text/javascript js; application/wasm wasm;
+  }
   default_type application/octet-stream;
-  log_format cartable '$request_method $uri $status';
+  log_format cartable '$request_method $uri $status $body_bytes_sent';
   access_log ${inside('access.log')} cartable;
   client_body_temp_path ${inside('client_body')};
   proxy_temp_path ${inside('proxy')};
@@ -145,6 +168,9 @@ http {
     listen 127.0.0.1:${port};
     root ${JSON.stringify(dir)};
     location / {
+      # The app's chunks come with their gzip copies (\`cartable mirror\`): sent as they are to a
+      # browser that accepts gzip, compressed once, by the build.
+      gzip_static on;
       ${headers}
     }
   }
@@ -154,9 +180,10 @@ http {
 
 /**
  * Serves the folder `dir` (a mirror tree from `mirror`) with Debian's nginx on a free loopback port,
- * sending `Access-Control-Allow-Origin: *` unless `cors` is false; stops it when the test ends.
- * Returns `{ url, requests }`: `url` ends with `/`; `requests()` lists what nginx answered so far, as
- * `{ method, path, status, at }` (`at`: when the log line was read, in `Date.now()` milliseconds).(the path without its query).
+ * sending `Access-Control-Allow-Origin: *` unless `cors` is false, and the build's gzip copies of the
+ * app's chunks; stops it when the test ends. Returns `{ url, requests }`: `url` ends with `/`;
+ * `requests()` lists what nginx answered so far, as `{ method, path, status, bytes }` (the path without
+ * its query, `bytes` the body as sent).
  */
 export async function nginxMirror(t, dir, { cors = true } = {}) {
   const work = scratch(t);
@@ -177,9 +204,9 @@ export async function nginxMirror(t, dir, { cors = true } = {}) {
   }
   const log = join(work, 'access.log');
   const requests = () => readFileSync(log, 'utf8').split('\n').flatMap((line) => {
-    const match = line.match(/^([A-Z]+) (\S+) (\d{3})$/);
+    const match = line.match(/^([A-Z]+) (\S+) (\d{3}) (\d+)$/);
     // The readiness probes are not the test's requests.
-    return match && match[2] !== `/${probe}` ? [{ method: match[1], path: match[2], status: Number(match[3]) }] : [];
+    return match && match[2] !== `/${probe}` ? [{ method: match[1], path: match[2], status: Number(match[3]), bytes: Number(match[4]) }] : [];
   });
   return { url, requests };
 }
@@ -343,6 +370,62 @@ export async function turnRelay(t) {
     child.once('exit', () => { clearTimeout(timer); clearInterval(watch); failed(new Error(`turnserver exited: ${output}`)); });
   });
   return { url: `turn:127.0.0.1:${port}`, username, credential, log: () => output };
+}
+
+/**
+ * An init script for a classmate that lies on the wire: its app is honest, but its data channels flip the
+ * last byte of every piece it sends, so each chunk it gives fails its CID.
+ */
+export function lieOnTheWire() {
+  const send = RTCDataChannel.prototype.send;
+  RTCDataChannel.prototype.send = function (data) {
+    if (data instanceof Uint8Array && data.length > 1000) {
+      data = Uint8Array.from(data);
+      data[data.length - 1] ^= 0x5a;
+    }
+    return send.call(this, data);
+  };
+}
+
+/** Overwrites every chunk `page`'s browser stores with bytes of the same length that no longer match their CID. */
+export async function spoilStoredChunks(page) {
+  await page.evaluate(async () => {
+    const db = await new Promise((ok, ko) => {
+      const open = indexedDB.open('cartable');
+      open.onsuccess = () => ok(open.result);
+      open.onerror = () => ko(open.error);
+    });
+    const store = db.transaction('chunks', 'readwrite').objectStore('chunks');
+    await new Promise((ok, ko) => {
+      const cursor = store.openCursor();
+      cursor.onsuccess = () => {
+        const at = cursor.result;
+        if (!at) return ok();
+        const bytes = new Uint8Array(at.value);
+        for (let i = 0; i < bytes.length; i += 97) bytes[i] ^= 0x5a;
+        at.update(bytes);
+        at.continue();
+      };
+      cursor.onerror = () => ko(cursor.error);
+    });
+    db.close();
+  });
+}
+
+/**
+ * A classmate ready before the class, in a browser context of its own with `init` (an init script) if
+ * given: it opened `url` and saved the course alone.
+ */
+export async function readyClassmate(browser, url, { init } = {}) {
+  const context = await browser.newContext();
+  if (init) await context.addInitScript(init);
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (error) => page.errors.push(error.message));
+  await page.goto(url);
+  await page.getByRole('button', { name: /Enregistrer pour consulter hors ligne|Reprendre l'enregistrement/ }).click({ timeout: 300_000 });
+  await page.getByText('Ce cours est disponible hors ligne.').waitFor({ timeout: 300_000 });
+  return page;
 }
 
 /**

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { chunksOf, packSample, repack, root, scratch, visitWithWorker } from './harness.mjs';
+import { cartable, chunksOf, packSample, repack, root, scratch, visitWithWorker } from './harness.mjs';
 
 const LESSON_ONE_TEXT = 'Pendant la fermeture du collège';
 const SAVE = /Enregistrer pour consulter hors ligne|Reprendre l'enregistrement/;
@@ -102,10 +102,9 @@ test('a new version of the app installs in the background and the page offers to
   const { server, page } = await visitWithWorker(t, { course, extra: ['--www', www, '--pkg', pkg] });
   await page.getByRole('heading', { level: 1, name: course.manifest.course.title }).waitFor();
 
-  // A new build is published: new styles and a new build id.
+  // A new build is published: new styles, built into a new shell (new chunks, a new build id).
   writeFileSync(join(www, 'style.css'), `${readFileSync(join(www, 'style.css'), 'utf8')}\n/* version 2 */\n`);
-  const build = join(pkg, 'build.js');
-  writeFileSync(build, readFileSync(build, 'utf8').replace(/BUILD = '([0-9a-f]+)'/, "BUILD = '$1-v2'"));
+  cartable('shell', '--www', www, '--pkg', pkg);
   await page.reload();
   const offer = page.getByRole('status').filter({ hasText: 'Une nouvelle version de cartable est prête.' });
   await offer.waitFor({ timeout: 30_000 });
