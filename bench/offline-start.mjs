@@ -200,7 +200,7 @@ const list = (values) => `[${values.map(ms).join(', ')}]`;
  */
 export async function measureOfflineStart({ runs = 5, rate = 6 } = {}) {
   const opts = { runs, rate };
-  for (const file of ['pkg/cartable_bg.wasm', 'pkg/cartable_sw_bg.wasm', 'pkg/build.js']) {
+  for (const file of ['pkg/cartable_bg.wasm', 'pkg/cartable_sw_bg.wasm', 'pkg/shell.json']) {
     if (!existsSync(join(root, file))) throw new Error(`${file} is missing: build the app first (source scripts/setup.sh)`);
   }
   const { app_gzip_bytes: app, service_worker_gzip_bytes: worker } = measureTransfer();

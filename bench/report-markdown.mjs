@@ -95,7 +95,7 @@ function classes(s) {
     return `| ${c.size} | ${c.originRatio.toFixed(2)} | ${(100 * c.fromPeers).toFixed(0)} % | ${c.lastSeconds.toFixed(1)} s | ${first} |`;
   });
   const course = s.classes[0] ? ` Course: ${mb(s.classes[0].courseBytes)}.` : '';
-  return `Origin at capacity 1 (503, Retry-After 2 s), no mirror, one Chromium, one context per pupil.${course}
+  return `The whole origin (page, app and course) at capacity 1 (503, Retry-After 2 s), no mirror, one Chromium, one context per pupil; origin bytes are the course's chunks.${course}
 
 | pupils | origin bytes / course size | from classmates | last pupil done | first chunk from a classmate (median) |
 |---|---|---|---|---|
@@ -103,8 +103,22 @@ ${rows.join('\n')}
 `;
 }
 
+function visit(s) {
+  return `A fresh browser opens the served sample course: the bytes the origin sent (headers and compressed
+bodies, counted by a proxy) until the course home is shown and the worker controls the page and has kept
+the shell. Floor: the app and the worker, gzip -9 (section 1's files): ${kb(s.floor_gzip_bytes)}.
+
+| bytes on the wire | / floor | requests | seconds |
+|---|---|---|---|
+| ${kb(s.bytes_on_the_wire)} | ${(s.bytes_on_the_wire / s.floor_gzip_bytes).toFixed(2)} | ${s.requests.length} | ${s.seconds.toFixed(1)} |
+
+Requests: ${s.requests.map((r) => `\`${r}\``).join(', ')}.
+`;
+}
+
 const SECTIONS = {
   transfer: ['Transfer (gzip)', transfer],
+  visit: ['First visit: the app on the wire', visit],
   start: ['Cold and warm start at 6x CPU throttle', start],
   hash: ['SHA-256 throughput: WebCrypto and the wasm sha2, same page', hash],
   memory: ['Memory while saving a big course for offline', memory],

@@ -1,6 +1,7 @@
 // Benchmark report (not a test): every figure that says whether cartable suits a class of low-end
 // Chromebooks, measured in one run and written as one report, target/bench/report.json and report.md (the
-// Markdown is also printed). Sections: the app's and the service worker's gzip transfer; cold and warm
+// Markdown is also printed). Sections: the app's and the service worker's gzip transfer; the bytes a first
+// visit takes off the origin on the wire (bench/first-visit.mjs); cold and warm
 // start at 6x CPU throttle (bench/offline-start.mjs); SHA-256 throughput, WebCrypto against the wasm sha2
 // (bench/hash.mjs); peak memory while saving a 200 MB course (bench/save-memory.mjs); a class saving
 // from each other with the origin saturated (bench/swarm.mjs).
@@ -17,11 +18,12 @@ import { measureHashing } from './hash.mjs';
 import { machine, progress } from './machine.mjs';
 import { reportMarkdown } from './report-markdown.mjs';
 import { measureSaveMemory } from './save-memory.mjs';
+import { measureFirstVisit } from './first-visit.mjs';
 import { measureClass } from './swarm.mjs';
 import { measureOfflineStart } from './offline-start.mjs';
 import { measureTransfer } from './transfer.mjs';
 
-const SECTIONS = ['transfer', 'start', 'hash', 'memory', 'class'];
+const SECTIONS = ['transfer', 'visit', 'start', 'hash', 'memory', 'class'];
 const USAGE = 'usage: node bench/report.mjs [--quick] [--runs N] [--course-mb MB] [--class-sizes 8,16] ' +
   `[--only ${SECTIONS.join(',')}]`;
 
@@ -59,6 +61,10 @@ function options(argv) {
 /** Each section's measurement, by name: a function of the options returning its figures. */
 const MEASURES = {
   transfer: () => ({ machine: machine(), ...measureTransfer() }),
+  visit: async () => {
+    const { app_gzip_bytes: app, service_worker_gzip_bytes: worker } = measureTransfer();
+    return { ...(await measureFirstVisit()), floor_gzip_bytes: app.total + worker.total };
+  },
   start: (opts) => measureOfflineStart({ runs: opts.runs, rate: 6 }),
   hash: (opts) => measureHashing({ rates: [1, 6], rounds: opts.hashRounds, totalMiB: 8, chunkKiB: 256 }),
   memory: (opts) => measureSaveMemory({ courseMB: opts.courseMB }),

@@ -70,7 +70,8 @@ export async function measureClass(size) {
       await Promise.race([first, page.waitForTimeout(1000)]);
     }));
     const last = (Date.now() - started) / 1000;
-    const served = origin.requests.filter((r) => r.status === 200 && r.path.includes('/ipfs/'))
+    // The course's chunks only: the app's (under /pkg/ipfs/) are the first-visit bench's.
+    const served = origin.requests.filter((r) => r.status === 200 && r.path.startsWith('/courses/') && r.path.includes('/ipfs/'))
       .reduce((sum, r) => sum + chunkSize(r.path.split('/ipfs/')[1]), 0);
     return {
       machine: where,
@@ -88,7 +89,7 @@ export async function measureClass(size) {
 
 async function main() {
   const opts = options(process.argv.slice(2));
-  console.log('cartable class swarm: origin at capacity 1 (503, Retry-After 2 s), no mirror, one Chromium');
+  console.log('cartable class swarm: the whole origin at capacity 1 (503, Retry-After 2 s), no mirror, one Chromium');
   console.log('pupils  origin bytes / course  from classmates  last pupil done  first chunk from a classmate (median)');
   for (const size of opts.sizes) {
     const r = await measureClass(size);

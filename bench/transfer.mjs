@@ -4,7 +4,7 @@
 // larger on the wasm. Run on its own (as scripts/size.sh does), it prints the app's files, raw and gzip.
 // Needs no Node package: scripts/size.sh runs it on a machine that only built the app.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -15,24 +15,24 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The service worker's bundle must stay under this many gzip bytes (1 KB = 1000 bytes throughout). */
 export const TARGET_WORKER_BYTES = 100_000;
 
-/** The app's files: its wasm and JavaScript, snippets, page and styles. */
+/**
+ * The app's files: the shell as `cartable shell` listed it in `pkg/shell.json` (wasm, JavaScript,
+ * snippets, styles) and the boot page, the one file that must come from the origin. One list, the
+ * worker's own.
+ */
 export function appFiles() {
-  const snippets = [];
-  const walk = (dir) => {
-    if (!existsSync(join(root, dir))) return;
-    for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
-      const path = `${dir}/${entry.name}`;
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.js')) snippets.push(path);
-    }
-  };
-  walk('pkg/snippets');
-  return ['pkg/cartable_bg.wasm', 'pkg/cartable.js', ...snippets.sort(),
-    'www/index.html', 'www/app.js', 'www/start.js', 'www/style.css', 'www/favicon.svg'];
+  const list = join(root, 'pkg/shell.json');
+  if (!existsSync(list)) throw new Error('pkg/shell.json is missing: build the app first (source scripts/setup.sh)');
+  const shell = JSON.parse(readFileSync(list, 'utf8'));
+  const inWww = (path) => (path.startsWith('pkg/') ? path : `www/${path}`);
+  return ['www/index.html', ...shell.files.map((file) => inWww(file.path))];
 }
 
-/** The service worker's files: its shim, the build id and shell list, its wasm and the wasm's glue. */
-export const WORKER_FILES = ['www/sw.js', 'pkg/build.js', 'pkg/cartable_sw.js', 'pkg/cartable_sw_bg.wasm'];
+/**
+ * The service worker's files: its shim, the module that carries the build id and the shell's list, and
+ * its wasm.
+ */
+export const WORKER_FILES = ['www/sw.js', 'pkg/cartable_sw.js', 'pkg/cartable_sw_bg.wasm'];
 
 /** Raw, gzip -9 and zlib level 9 bytes of each of `files` (paths from the repository root) and their totals. */
 export function gzipSizes(files) {
@@ -58,7 +58,8 @@ export function measureTransfer() {
 /** The app's files, raw and gzip -9, and their total: what scripts/size.sh prints. */
 function printApp() {
   const app = gzipSizes(appFiles());
-  const row = (file, raw, gzip) => `${file.padEnd(24)} ${String(raw).padStart(10)} ${String(gzip).padStart(10)}`;
+  const width = Math.max(...app.files.map((size) => size.file.length));
+  const row = (file, raw, gzip) => `${file.padEnd(width)} ${String(raw).padStart(10)} ${String(gzip).padStart(10)}`;
   console.log(row('file', 'bytes', 'gzip'));
   for (const size of app.files) console.log(row(size.file, size.bytes, size.gzip));
   console.log(row('total', app.raw, app.total));

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Benchmark report: the app's and the service worker's gzip transfer, cold and warm start at 6x CPU
-# throttle, SHA-256 throughput (WebCrypto and the wasm sha2, same page), peak memory while saving a 200 MB
-# course for offline, and a class of 8 saving from each other with the origin saturated. Writes
-# target/bench/report.json and target/bench/report.md and prints the Markdown; progress goes to stderr.
+# Benchmark report: the app's and the service worker's gzip transfer, a first visit's bytes on the wire,
+# cold and warm start at 6x CPU throttle, SHA-256 throughput (WebCrypto and the wasm sha2, same page), peak
+# memory while saving a 200 MB course for offline, and a class of 8 saving from each other with the whole
+# origin saturated. Writes target/bench/report.json and target/bench/report.md and prints the Markdown;
+# progress goes to stderr.
 # Arguments go to bench/report.mjs: --quick, --runs N, --course-mb MB, --class-sizes 8,16, --only a,b.
 set -euo pipefail
 cd "$(dirname "$0")/.."
