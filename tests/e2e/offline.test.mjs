@@ -34,6 +34,21 @@ async function saveForOffline(page) {
   await page.getByText(SAVED).waitFor({ timeout: 60_000 });
 }
 
+test('a first visit takes each file of the app once: the page, the worker, one GET per shell chunk', async (t) => {
+  const { server, page, course } = await visitWithWorker(t);
+  await page.getByRole('heading', { level: 1, name: course.manifest.course.title }).waitFor();
+  const shell = JSON.parse(readFileSync(join(root, 'pkg/shell.json'), 'utf8'));
+  const chunks = [...new Set([...shell.files, shell.worker].flatMap((file) => file.chunks))];
+  const app = server.requests.filter((r) => r.method === 'GET' && !r.path.startsWith('/courses/'));
+  const times = (path) => app.filter((r) => r.path === path).length;
+  for (const cid of chunks) assert.equal(times(`/pkg/ipfs/${cid}`), 1, `shell chunk ${cid} asked once`);
+  for (const path of ['/', '/sw.js', '/pkg/cartable_sw.js']) assert.equal(times(path), 1, `${path} asked once`);
+  // Nothing else of the app comes from the origin: the page starts it from the worker's verified copy.
+  const others = app.filter((r) => !r.path.startsWith('/pkg/ipfs/') && !['/', '/sw.js', '/pkg/cartable_sw.js'].includes(r.path));
+  assert.deepEqual(others.map((r) => `${r.path} ${r.status}`), []);
+  assert.ok(app.every((r) => r.status === 200), app.map((r) => `${r.path} ${r.status}`).join(', '));
+});
+
 test('a visited lesson opens with no network, with the date of its copy', async (t) => {
   const { server, context, page } = await visitWithWorker(t, { hash: '#/lecon/1' });
   await page.getByText(LESSON_ONE_TEXT).waitFor();
