@@ -12,15 +12,18 @@
   // A page the worker answers gets the styles before its first paint (the stored lesson is in it).
   if (workers?.controller) document.write('<link rel="stylesheet" href="style.css">');
 
-  let chosen = null;
-  try { chosen = localStorage.getItem('cartable.lang'); } catch { /* storage refused: the browser's choice */ }
+  // The language the app will choose: the embed address's, else the pupil's switch, else the browser's.
+  let chosen = fromAddress ? new URLSearchParams(location.search).get('lang') : null;
+  try { chosen ??= localStorage.getItem('cartable.lang'); } catch { /* storage refused: the browser's choice */ }
   const english = /^en\b/i.test(chosen ?? navigator.languages.find((tag) => /^(fr|en)\b/i.test(tag)) ?? '');
   const words = english ? {
+    loading: 'Loading the course…',
     app: (done, total) => `Downloading the app: ${size(done)} of ${size(total)}`,
     busy: (s) => `The school's server is busy: trying again in ${s} s, without overloading it.`,
     down: (s) => `The school's server does not answer: trying again in ${s} s.`,
     failed: (why) => `cartable could not start: ${why}. Reload the page; if this goes on, tell your school.`,
   } : {
+    loading: 'Chargement du cours…',
     app: (done, total) => `Téléchargement de l'application : ${size(done)} sur ${size(total)}`,
     busy: (s) => `Le serveur de l'école est saturé : nouvel essai dans ${s} s, sans le surcharger.`,
     down: (s) => `Le serveur de l'école ne répond pas : nouvel essai dans ${s} s.`,
@@ -140,6 +143,11 @@
 
   const start = async () => {
     const root = document.getElementById('cartable');
+    // The page's first words are French; the app sets the language once it runs.
+    if (english) {
+      document.documentElement.lang = 'en';
+      for (const loading of root.querySelectorAll('.loading')) loading.textContent = words.loading;
+    }
     try {
       const config = options();
       if (!(workers && config.serviceWorker !== null && await underWorker(script(config)))) {

@@ -8,7 +8,7 @@ use cartable_core::html::{csp_hash, EARLY_SCRIPT, EARLY_STYLE};
 pub const BOOT_SCRIPT: &str = include_str!("../../../www/boot.js");
 /// The few rules each app page carries inline, so that its first words are readable before the worker
 /// has kept the styles: the policy allows them by their hash.
-pub const BOOT_STYLE: &str = "body{margin:0;font:1rem/1.55 system-ui,sans-serif;color-scheme:light dark}\
+pub const BOOT_STYLE: &str = ":root{color-scheme:light dark}body{margin:0;font:1rem/1.55 system-ui,sans-serif}\
                               #cartable{max-width:52rem;margin:0 auto;padding:1rem}";
 
 /// Which sites may put a page in a frame.

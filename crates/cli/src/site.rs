@@ -442,6 +442,7 @@ pub fn busy_page(status: StatusCode, seconds: u64) -> Response<Body> {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
 <meta http-equiv="refresh" content="{seconds}">
 <title>Serveur saturé · Server busy</title>
 </head>
