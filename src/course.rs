@@ -376,11 +376,7 @@ fn object_url(bytes: &[u8], media_type: &str) -> Option<String> {
 
 /// The mirror at `base` (relative to `page`), its URL ending in `/`.
 fn mirror(base: &str, page: &str) -> Option<Source> {
-    let mut base = net::resolve(base, page)?;
-    if !base.ends_with('/') {
-        base.push('/');
-    }
-    Some(Source { kind: SourceKind::Mirror, base })
+    Some(Source::mirror(&net::resolve(base, page)?))
 }
 
 /// Whether a pupil waits for a chunk (a page needs it) or it is saved for later.

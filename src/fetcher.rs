@@ -33,6 +33,12 @@ pub struct Source {
 }
 
 impl Source {
+    /// The mirror whose folder is `base`, an absolute URL, written to end in `/`.
+    pub fn mirror(base: &str) -> Source {
+        let base = if base.ends_with('/') { base.to_owned() } else { format!("{base}/") };
+        Source { kind: SourceKind::Mirror, base }
+    }
+
     /// Where this source serves chunk `cid`. Mirrors get `?format=raw`, which an IPFS trustless gateway
     /// needs and a static host ignores.
     pub fn chunk_url(&self, cid: &Cid) -> String {
@@ -227,7 +233,9 @@ async fn run(shared: &Rc<Shared>, attempt: Attempt) {
         return finish(shared, &attempt, outcome);
     }
     let progress = |bytes| shared.state.borrow_mut().scheduler.progress(attempt.id, bytes, now());
-    let outcome = match http::get(&url, &signal, progress).await {
+    // Past the HTTP cache: a verified chunk is kept in IndexedDB, and a bad copy the cache kept (chunk
+    // URLs are immutable for a year) would be given again at every retry.
+    let outcome = match http::get_with_cache(&url, &signal, web_sys::RequestCache::NoStore, progress).await {
         _ if signal.aborted() => Outcome::Cancelled,
         Err(outcome) => outcome,
         Ok(bytes) => match digest::check_chunk(&bytes, attempt.cid, len).await {

@@ -7,7 +7,7 @@
 import init, { install, activate, respond, BUILD, SHELL } from './pkg/cartable_sw.js';
 
 const scope = self.registration.scope;
-const mirrors = new URL(self.location.href).searchParams.getAll('mirror');
+const mirrors = new URL(self.location.href).searchParams.getAll('mirror').map((base) => (base.endsWith('/') ? base : `${base}/`));
 const WASM = new URL(SHELL.worker.path, scope).href;
 const WASM_CACHE = `cartable-sw-${BUILD}`;
 
@@ -17,8 +17,9 @@ async function loadWasm() {
   const cache = await caches.open(WASM_CACHE);
   let wasm = await cache.match(WASM);
   if (!wasm) {
-    const bytes = await fetchChecked(SHELL.worker.chunks[0]);
-    wasm = new Response(bytes, { headers: { 'content-type': 'application/wasm' } });
+    const chunks = [];
+    for (const cid of SHELL.worker.chunks) chunks.push(await fetchChecked(cid));
+    wasm = new Response(new Blob(chunks), { headers: { 'content-type': 'application/wasm' } });
     await cache.put(WASM, wasm.clone());
   }
   await init({ module_or_path: wasm });
@@ -28,7 +29,8 @@ async function fetchChecked(cid) {
   const urls = [...mirrors.map((mirror) => new URL(`ipfs/${cid}?format=raw`, mirror).href), new URL(`pkg/ipfs/${cid}`, scope).href];
   for (const url of urls) {
     try {
-      const answer = await fetch(url);
+      // Past the HTTP cache: a bad copy kept there would be given again.
+      const answer = await fetch(url, { cache: 'no-store' });
       const bytes = answer.ok && await answer.arrayBuffer();
       if (bytes && await cidOf(bytes) === cid) return bytes;
     } catch { /* the next source */ }
@@ -68,9 +70,11 @@ self.addEventListener('install', (event) => {
 self.addEventListener('activate', (event) => {
   event.waitUntil((async () => {
     await rust();
-    await activate(BUILD);
+    // A newer build installing meanwhile keeps what it has fetched: nothing is pruned until it is done.
+    const newer = self.registration.installing !== null;
+    await activate(BUILD, newer);
     for (const name of await caches.keys()) {
-      if (name.startsWith('cartable-sw-') && name !== WASM_CACHE) await caches.delete(name);
+      if (!newer && name.startsWith('cartable-sw-') && name !== WASM_CACHE) await caches.delete(name);
     }
     await self.clients.claim();
   })());

@@ -134,6 +134,47 @@ test('a new version of the app installs in the background and the page offers to
   assert.equal(await page.getByText('Une nouvelle version de cartable est prête.').count(), 0);
 });
 
+test('an update installed while only the embed page is open keeps the app page too: it opens offline', async (t) => {
+  const dir = scratch(t);
+  const course = packSample(dir);
+  const [www, pkg] = [join(dir, 'www'), join(dir, 'pkg')];
+  cpSync(join(root, 'www'), www, { recursive: true });
+  cpSync(join(root, 'pkg'), pkg, { recursive: true });
+  const { server, context, page } = await visitWithWorker(t, { course, extra: ['--www', www, '--pkg', pkg] });
+  const title = course.manifest.course.title;
+  await page.getByRole('heading', { level: 1, name: title }).waitFor();
+  await page.close();
+
+  // A new build is published; the pupil next opens the embed page alone, and the update installs then.
+  writeFileSync(join(www, 'style.css'), `${readFileSync(join(www, 'style.css'), 'utf8')}\n/* version 2 */\n`);
+  cartable('shell', '--www', www, '--pkg', pkg);
+  const school = await (await fetch(`${server.url}ecole.html`)).text();
+  const address = school.match(/<iframe src="(embed\.html\?[^"]+)"/)[1].replaceAll('&amp;', '&');
+  const embed = await context.newPage();
+  await embed.goto(server.url + address);
+  await embed.getByRole('heading', { level: 1, name: title }).waitFor();
+  // The pupil takes the new version (as with the page's "Recharger"); once it runs, the old build's files
+  // are pruned, its cached wasm with them.
+  const build = JSON.parse(readFileSync(join(pkg, 'shell.json'), 'utf8')).build;
+  const taken = () => embed.evaluate(async (build) => {
+    (await navigator.serviceWorker.getRegistration())?.waiting?.postMessage('cartable:activate-new-version');
+    return (await caches.keys()).join() === `cartable-sw-${build}`;
+  }, build);
+  for (let waited = 0; !(await taken()); waited += 500) {
+    assert.ok(waited < 60_000, `build ${build} never took over`);
+    await embed.waitForTimeout(500);
+  }
+  await embed.close();
+
+  // Offline, the app page opens from the new build, which kept it though no tab showed it.
+  await context.setOffline(true);
+  const later = await context.newPage();
+  await later.goto(server.url);
+  await later.getByRole('heading', { level: 1, name: title }).waitFor({ timeout: 30_000 });
+  assert.ok((await later.evaluate(() => fetch('style.css').then((r) => r.text()))).includes('version 2'),
+    'the new build serves the page');
+});
+
 test('an audio file plays and seeks from stored chunks with no network', async (t) => {
   const { course, server, context, page } = await visitWithWorker(t);
   await saveForOffline(page);
@@ -168,7 +209,7 @@ test('the worker puts stored lessons in the page, shown before any script, then 
 
   await context.setOffline(true);
   const fresh = await context.newPage();
-  // What the page holds once parsed, before app.js (a deferred module) has run.
+  // What the page holds once parsed, before the boot script (run at DOMContentLoaded) has started the app.
   await fresh.addInitScript((text) => {
     document.addEventListener('DOMContentLoaded', () => {
       const shown = (element) => element && getComputedStyle(element).display !== 'none';

@@ -1,6 +1,6 @@
 //! The app shell as content: the files a page needs to run cartable, each cut into content-addressed
 //! chunks like a course's files, under one build id. `cartable shell` writes it at build time into
-//! `pkg/shell.json` and into the worker's script (`pkg/build.js`); `cartable mirror` exports its chunks
+//! `pkg/shell.json` and at the end of the worker's module (`pkg/cartable_sw.js`); `cartable mirror` exports its chunks
 //! beside a course's, so any mirror serves the app too. Pure: no I/O, the caller hands in the bytes.
 //!
 //! The worker's script, which by the platform's rule always comes from the page's own origin, carries
@@ -114,11 +114,11 @@ impl Shell {
         self.files.iter().find(|file| file.path == path)
     }
 
-    /// Whether `path` (relative to the app's folder) is a boot page; `""` is the folder's own page,
-    /// `index.html`.
-    pub fn is_page(&self, path: &str) -> bool {
+    /// The boot page `path` (relative to the app's folder) names, if it names one: `""`, the folder
+    /// itself, names `index.html`.
+    pub fn page<'a>(&self, path: &'a str) -> Option<&'a str> {
         let path = if path.is_empty() { "index.html" } else { path };
-        self.pages.iter().any(|page| page == path)
+        self.pages.iter().any(|page| page == path).then_some(path)
     }
 
     /// Every chunk of the served files, each once, with its length, in order: what the worker fetches

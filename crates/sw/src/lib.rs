@@ -24,16 +24,21 @@ use wasm_bindgen::prelude::*;
 /// Install: keeps every chunk of the app shell `shell` (the JSON list of build `build`, which the worker
 /// script carries) that is not kept yet, fetched from `mirrors` (base URLs) or the origin and checked
 /// against its CID, then the boot pages, then the build's snapshot. Tells the waiting pages how it goes.
-/// Fails only when no source gave a file for minutes: what was kept stays kept for the next try.
+/// Fails only when no source gave a file within the install's deadline: what was kept stays kept for
+/// the next try.
 #[wasm_bindgen]
 pub async fn install(build: String, shell: String, mirrors: Vec<String>) -> Result<(), JsError> {
     let progress = progress::Progress::new(&build);
     shell::install(&build, &shell, &mirrors, &progress).await.map_err(|error| JsError::new(&error))
 }
 
-/// Activate: drops other builds' snapshots and the chunks this build does not use.
+/// Activate: drops other builds' snapshots and the chunks this build does not use, unless `newer_installing`
+/// (a newer build is being installed meanwhile, whose chunks must not be taken from under it).
 #[wasm_bindgen]
-pub async fn activate(build: String) -> Result<(), JsError> {
+pub async fn activate(build: String, newer_installing: bool) -> Result<(), JsError> {
+    if newer_installing {
+        return Ok(());
+    }
     shell::activate(&build).await.map_err(|error| JsError::new(&error))
 }
 

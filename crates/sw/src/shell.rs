@@ -17,8 +17,9 @@ use web_sys::RequestCache;
 
 use crate::progress::Progress;
 
-/// How long an install keeps asking before it fails: the page registers the worker again later, and
-/// the chunks kept so far stay kept.
+/// How long an install keeps asking, chunks and pages together, before it fails: the page registers the
+/// worker again later, and the chunks kept so far stay kept. Under the 5 minutes browsers give an
+/// install event before they stop the worker.
 const PATIENCE_MS: f64 = 240_000.0;
 /// The pause before a chunk or page the scheduler gave up on is asked again: full jitter, from this...
 const PAUSE_BASE_MS: Millis = 1_000;
@@ -45,8 +46,9 @@ fn chunk_key(cid: &Cid) -> String {
 }
 
 /// Install: keeps every chunk of `shell_json` (the list of build `build`) not kept yet, from `mirrors`
-/// (base URLs holding `ipfs/<cid>`) or the origin, then the boot pages, then the snapshot record.
-/// Reports its progress on `progress` as it goes.
+/// (base URLs holding `ipfs/<cid>`) or the origin, then the boot pages (those open in tabs and those kept
+/// for an earlier build), then the snapshot record, all within [`PATIENCE_MS`]. Reports its progress on
+/// `progress` as it goes.
 pub async fn install(build: &str, shell_json: &str, mirrors: &[String], progress: &Progress) -> Result<(), String> {
     let shell = Shell::read(shell_json.as_bytes()).ok_or("the worker's list of the app is malformed")?;
     if shell.build != build {
@@ -59,12 +61,16 @@ pub async fn install(build: &str, shell_json: &str, mirrors: &[String], progress
     let missing: Vec<(Cid, u64)> = chunks.iter().zip(&present).filter(|(_, kept)| !**kept).map(|(c, _)| *c).collect();
     let total: u64 = chunks.iter().map(|(_, len)| len).sum();
     progress.start(total, total - missing.iter().map(|(_, len)| len).sum::<u64>());
-    let first =
-        store.shell_keys().await.map_err(|error| error.to_string())?.iter().all(|k| !k.starts_with("snapshot/"));
+    let kept = store.shell_keys().await.map_err(|error| error.to_string())?;
+    let first = kept.iter().all(|key| !key.starts_with("snapshot/"));
+    // The boot pages the pupil used before: each stays available offline in the new build.
+    let used =
+        kept.iter().filter_map(|key| key.strip_prefix("page/")?.split_once('/').map(|(_, page)| page.to_owned()));
+    let deadline = net::monotonic_ms() + PATIENCE_MS;
     let fetcher = Fetcher::new(sources(mirrors));
     progress.watch(&fetcher);
-    fetch_chunks(&store, &fetcher, missing, progress).await?;
-    let mut records = fetch_pages(&shell, first, progress).await?;
+    fetch_chunks(&store, &fetcher, missing, deadline, progress).await?;
+    let mut records = fetch_pages(&shell, first, used.collect(), deadline, progress).await?;
     records.push((snapshot_key(build), shell.to_json(), "application/json".into()));
     store.put_shell(records).await.map_err(|error| error.to_string())?;
     progress.done();
@@ -75,27 +81,19 @@ pub async fn install(build: &str, shell_json: &str, mirrors: &[String], progress
 /// `pkg/ipfs/`.
 fn sources(mirrors: &[String]) -> Vec<Source> {
     let origin = Source { kind: SourceKind::Origin, base: format!("{}pkg/", scope()) };
-    let mirrors = mirrors.iter().map(|base| Source { kind: SourceKind::Mirror, base: with_slash(base) });
-    std::iter::once(origin).chain(mirrors).collect()
-}
-
-fn with_slash(base: &str) -> String {
-    match base.ends_with('/') {
-        true => base.to_owned(),
-        false => format!("{base}/"),
-    }
+    std::iter::once(origin).chain(mirrors.iter().map(|base| Source::mirror(base))).collect()
 }
 
 /// Fetches `missing` through `fetcher` (as chunks saved for later: mirrors before the origin) and keeps
 /// each as it arrives. A chunk the scheduler gives up on is asked again after a full-jitter pause, until
-/// [`PATIENCE_MS`] have passed.
+/// `deadline` (on [`net::monotonic_ms`]'s clock).
 async fn fetch_chunks(
     store: &cartable::store::IdbStore,
     fetcher: &Fetcher,
     missing: Vec<(Cid, u64)>,
+    deadline: f64,
     progress: &Progress,
 ) -> Result<(), String> {
-    let started = net::monotonic_ms();
     let downloads = missing.into_iter().map(|(cid, len)| async move {
         let mut pauses = 0;
         loop {
@@ -106,7 +104,7 @@ async fn fetch_chunks(
                     return Ok(());
                 }
                 Err(Failure::NoWebCrypto) => return Err("this browser cannot check files (no WebCrypto)".to_owned()),
-                Err(_) if net::monotonic_ms() - started > PATIENCE_MS => {
+                Err(_) if net::monotonic_ms() > deadline => {
                     return Err(format!("no source gave the app's chunk {cid} in time"))
                 }
                 Err(_) => {
@@ -126,33 +124,38 @@ async fn pause(pauses: u32, progress: &Progress) {
     net::sleep(ms as i32).await;
 }
 
-/// The boot pages open in tabs, as the origin serves them, as records to keep: each is fetched at the
-/// address its tab has (at the first install, from the HTTP cache its own load filled: no request). A
-/// boot page no tab shows is not asked for (embedded in another site, it belongs to another partition of
-/// the browser and so to another worker); the network answers it if one is ever opened.
+/// The boot pages to keep for the new build, as the origin serves them, as records: those open in tabs,
+/// each fetched at the address its tab has (at the first install, from the HTTP cache its own load
+/// filled: no request), and `used`, the pages kept for an earlier build, so that an update installed
+/// with no tab open still opens offline. A boot page neither open nor used is not asked for (embedded in
+/// another site, it belongs to another partition of the browser and so to another worker); the network
+/// answers it if one is ever opened.
 async fn fetch_pages(
     shell: &Shell,
     first: bool,
+    used: Vec<String>,
+    deadline: f64,
     progress: &Progress,
 ) -> Result<Vec<(String, Vec<u8>, String)>, String> {
     let cache = if first { RequestCache::ForceCache } else { RequestCache::NoCache };
+    let scope = scope();
+    let open = open_pages().await.into_iter().filter_map(|url| Some((path_of(&url)?, url)));
+    let used = used.into_iter().map(|page| (page.clone(), format!("{scope}{page}")));
     let mut records: Vec<(String, Vec<u8>, String)> = Vec::new();
-    for url in open_pages().await {
-        let Some(page) = page_of(&url).filter(|page| shell.is_page(page)) else { continue };
-        let key = page_key(&shell.build, &page);
+    for (path, url) in open.chain(used) {
+        let Some(page) = shell.page(&path) else { continue };
+        let key = page_key(&shell.build, page);
         if records.iter().any(|(known, _, _)| *known == key) {
             continue;
         }
-        let bytes = fetch_page(&url, cache, progress).await?;
+        let bytes = fetch_page(&url, cache, deadline, progress).await?;
         records.push((key, bytes, PAGE_TYPE.to_owned()));
     }
     Ok(records)
 }
 
-/// The page at `url`, asked again while the origin refuses it, honouring `Retry-After`, until
-/// [`PATIENCE_MS`] have passed.
-async fn fetch_page(url: &str, cache: RequestCache, progress: &Progress) -> Result<Vec<u8>, String> {
-    let started = net::monotonic_ms();
+/// The page at `url`, asked again while the origin refuses it, honouring `Retry-After`, until `deadline`.
+async fn fetch_page(url: &str, cache: RequestCache, deadline: f64, progress: &Progress) -> Result<Vec<u8>, String> {
     let mut pauses = 0;
     loop {
         let signal = web_sys::AbortSignal::timeout_with_u32(15_000);
@@ -164,7 +167,7 @@ async fn fetch_page(url: &str, cache: RequestCache, progress: &Progress) -> Resu
             }
             Err(_) => None,
         };
-        if net::monotonic_ms() - started > PATIENCE_MS {
+        if net::monotonic_ms() > deadline {
             return Err(format!("the origin did not give {url} in time"));
         }
         pauses += 1;
@@ -196,12 +199,10 @@ async fn open_pages() -> Vec<String> {
         .collect()
 }
 
-/// The shell page `url` shows, relative to the scope (`index.html` for the scope itself), ignoring its
-/// query and fragment.
-fn page_of(url: &str) -> Option<String> {
+/// The path of `url` relative to the scope, without its query and fragment.
+fn path_of(url: &str) -> Option<String> {
     let path = web_sys::Url::new(url).ok()?.pathname();
-    let relative = relative(&path);
-    Some(if relative.is_empty() { "index.html".to_owned() } else { relative.to_owned() })
+    Some(relative(&path).to_owned())
 }
 
 /// Activate: drops what no longer belongs to build `build`: other builds' snapshots and pages, and chunks
@@ -239,8 +240,7 @@ pub async fn file(build: &str, path: &str) -> Option<(Vec<u8>, String, bool)> {
     let store = crate::connection::store().await.ok()?;
     let shell = snapshot(&store, build).await?;
     let relative = relative(path);
-    if shell.is_page(relative) {
-        let page = if relative.is_empty() { "index.html" } else { relative };
+    if let Some(page) = shell.page(relative) {
         let (bytes, media_type) = store.get_shell(&page_key(build, page)).await.ok()??;
         return Some((bytes, media_type, true));
     }

@@ -57,10 +57,10 @@ fn the_build_id_follows_every_byte_of_the_app() {
 fn pages_are_named_and_the_folder_itself_is_index_html() {
     let (files, worker) = sample();
     let (shell, _) = Shell::pack(&files, &worker, &pages(), &[]);
-    assert!(shell.is_page(""));
-    assert!(shell.is_page("index.html"));
-    assert!(shell.is_page("embed.html"));
-    assert!(!shell.is_page("style.css"));
+    assert_eq!(shell.page(""), Some("index.html"));
+    assert_eq!(shell.page("index.html"), Some("index.html"));
+    assert_eq!(shell.page("embed.html"), Some("embed.html"));
+    assert_eq!(shell.page("style.css"), None);
     assert!(shell.file("index.html").is_none(), "pages are not pinned by CID");
 }
 
