@@ -425,11 +425,6 @@ fn corrupt(what: &str) -> StoreError {
     StoreError::Unavailable(format!("the stored {what} is not in the expected form"))
 }
 
-/// The `name` of what the browser threw (`QuotaExceededError`, `SecurityError`...), if it has one.
-pub fn js_error_name(error: &JsValue) -> Option<String> {
-    Reflect::get(error, &JsValue::from("name")).ok()?.as_string()
-}
-
 /// Maps what the browser threw or reported (a `DOMException`, an `Error`, anything) to a [`StoreError`]:
 /// `QuotaExceededError` is [`StoreError::QuotaExceeded`], the rest [`StoreError::Unavailable`] with the
 /// browser's own name and message.

@@ -45,12 +45,10 @@ pub fn keeping() -> Keeping {
     }
 }
 
-/// Calls `on_change` each time a worker takes control of the page.
-pub fn on_control(on_change: impl Fn() + 'static) {
-    let Some(container) = container() else { return };
-    let callback = Closure::<dyn Fn()>::new(on_change);
-    let _ = container.add_event_listener_with_callback("controllerchange", callback.as_ref().unchecked_ref());
-    callback.forget(); // lives as long as the page
+/// Calls `on_change` each time a worker takes control of the page, as long as the returned listener lives.
+pub fn on_control(on_change: impl Fn() + 'static) -> Option<gloo_events::EventListener> {
+    let container = container()?;
+    Some(gloo_events::EventListener::new(&container, "controllerchange", move |_| on_change()))
 }
 
 /// Registers the worker at `script` (a module worker) and calls `on_waiting` whenever a new version is
@@ -71,7 +69,7 @@ pub fn register(script: &str, on_waiting: impl Fn() + 'static) {
             match wasm_bindgen_futures::JsFuture::from(promise).await {
                 Ok(registration) => break registration,
                 // Workers are refused here (an insecure page, a browser setting): asking again cannot help.
-                Err(error) if crate::store::js_error_name(&error).as_deref() == Some("SecurityError") => return,
+                Err(error) if error_name(&error).as_deref() == Some("SecurityError") => return,
                 Err(_) => {
                     failures += 1;
                     let pause = full_jitter(1_000, 30_000, failures, js_sys::Math::random());
@@ -81,6 +79,11 @@ pub fn register(script: &str, on_waiting: impl Fn() + 'static) {
         };
         watch(&registration.unchecked_into(), std::rc::Rc::new(on_waiting));
     });
+}
+
+/// The `name` of what the browser threw (`SecurityError`...), if it has one.
+fn error_name(error: &JsValue) -> Option<String> {
+    js_sys::Reflect::get(error, &JsValue::from("name")).ok()?.as_string()
 }
 
 fn watch(registration: &ServiceWorkerRegistration, on_waiting: std::rc::Rc<dyn Fn()>) {

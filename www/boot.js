@@ -70,12 +70,22 @@
   // The worker script, naming the mirrors it may take the app from.
   const script = (config) => {
     const query = new URLSearchParams();
-    for (const mirror of config.mirrors ?? []) query.append('mirror', new URL(mirror, location.href).href);
+    for (const mirror of config.mirrors ?? []) {
+      const base = new URL(mirror, location.href).href;
+      query.append('mirror', base.endsWith('/') ? base : `${base}/`);
+    }
     return `sw.js${query.size ? `?${query}` : ''}`;
   };
 
-  // Resolves true once a worker controls the page, false when none can here; retries refused registrations
-  // and failed installs, telling the pupil what it waits for.
+  // Installs that may fail (the worker's own patience spent each time) before the app starts from the
+  // origin, leaving the worker to the app's own registration: a lasting failure (a full disk) must not
+  // keep the pupil waiting forever.
+  const INSTALLS = 3;
+
+  // Resolves 'controls' once a worker controls the page; 'elsewhere' when one was asked for but does not
+  // control this page (after a forced reload, or installs that keep failing): the app starts from the
+  // origin and says the app is not kept yet; 'none' where no worker can run. Asks again for refused
+  // registrations and failed installs, telling the pupil what it waits for.
   const underWorker = async (url) => {
     const heard = new BroadcastChannel('cartable-shell');
     heard.onmessage = ({ data }) => {
@@ -83,16 +93,17 @@
       else if (data?.total) show(words.app(data.done, data.total));
     };
     try {
+      let installs = 0;
       for (let failures = 1; ; failures += 1) {
-        let outcome = 'failed';
+        let outcome = 'refused';
         try {
           outcome = await controlled(await workers.register(url, { type: 'module' }));
         } catch (error) {
-          if (error?.name === 'SecurityError') return false;
+          if (error?.name === 'SecurityError') return 'none';
         }
-        if (workers.controller) return true;
-        // A worker that is ready but will not take this page: run from the origin this time.
-        if (outcome === 'elsewhere') return false;
+        if (workers.controller) return 'controls';
+        if (outcome === 'elsewhere') return 'elsewhere';
+        if (outcome === 'failed' && (installs += 1) >= INSTALLS) return 'elsewhere';
         await countdown(jitter(failures), words.busy);
       }
     } finally {
@@ -150,11 +161,8 @@
     }
     try {
       const config = options();
-      if (!(workers && config.serviceWorker !== null && await underWorker(script(config)))) {
-        config.serviceWorker = null;
-      } else {
-        config.serviceWorker = script(config);
-      }
+      const worker = workers && config.serviceWorker !== null ? await underWorker(script(config)) : 'none';
+      config.serviceWorker = worker === 'none' ? null : script(config);
       if (!document.querySelector('link[rel="stylesheet"]')) {
         const styles = document.createElement('link');
         styles.rel = 'stylesheet';

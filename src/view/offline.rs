@@ -41,7 +41,10 @@ pub fn use_offline(ctx: &Ctx) -> Offline {
     let app = use_state(worker::keeping);
     {
         let app = app.clone();
-        use_effect_with((), move |_| worker::on_control(move || app.set(worker::keeping())));
+        use_effect_with((), move |_| {
+            let listener = worker::on_control(move || app.set(worker::keeping()));
+            move || drop(listener)
+        });
     }
     let save = {
         let (ctx, progress, status, space) = (ctx.clone(), progress.clone(), status.clone(), space.clone());
