@@ -105,7 +105,8 @@ enum Command {
     /// Cuts the files pages load (style.css, pkg/cartable.js, the wasm, snippets) and the worker's wasm into
     /// content-addressed chunks under pkg/ipfs/, writes brotli and gzip copies of every file served and of
     /// every chunk (named by the CID of the uncompressed bytes; copies already there are kept), then
-    /// pkg/shell.json and the worker's pkg/build.js with the build id. ./scripts/setup.sh runs it.
+    /// pkg/shell.json, and appends the build id and the list to the worker's module, pkg/cartable_sw.js.
+    /// ./scripts/setup.sh runs it.
     Shell {
         /// Folder of the static pages (index.html, sw.js, style.css...) [default: <root>/www].
         #[arg(long)]
@@ -157,7 +158,7 @@ struct ServeArgs {
     pubkey: Option<PathBuf>,
     #[command(flatten)]
     listen: Listen,
-    /// Folder of the static pages (index.html, app.js...) [default: <root>/www].
+    /// Folder of the static pages (index.html, embed.html, sw.js, style.css...) [default: <root>/www].
     #[arg(long)]
     www: Option<PathBuf>,
     /// Folder of the built app (cartable.js, cartable_bg.wasm) [default: <root>/pkg].

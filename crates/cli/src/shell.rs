@@ -30,7 +30,7 @@ const APPENDED: &str = "\n// Appended by `cartable shell`";
 const WWW_FILES: [&str; 1] = ["style.css"];
 /// The worker's wasm, in the built app's folder.
 const WORKER_WASM: &str = "cartable_sw_bg.wasm";
-/// The file names in `pkg/` the build writes.
+/// The shell's list, in `pkg/`.
 pub const SHELL_JSON: &str = "shell.json";
 /// The folder of chunks and compressed copies, in `pkg/`.
 pub const IPFS: &str = "ipfs";

@@ -29,7 +29,7 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 /// Everything the server serves. Folders are canonical, so served paths can be checked by prefix.
 pub struct Site {
-    /// The static pages (index.html, app.js, style.css...).
+    /// The static pages (index.html, embed.html, sw.js, style.css...).
     pub www: PathBuf,
     /// The built app (cartable.js, cartable_bg.wasm).
     pub pkg: PathBuf,
@@ -471,8 +471,9 @@ pub fn json(text: String) -> Response<Body> {
     nosniff(response)
 }
 
-/// Course answers are readable from any origin (mirrors and embedding sites), `Retry-After` included:
-/// it is not a header scripts may read across origins unless it is exposed.
+/// Course answers, the app's chunks and refusals are readable from any origin (mirrors and embedding
+/// sites), `Retry-After` included: it is not a header scripts may read across origins unless it is
+/// exposed.
 fn with_cors(mut response: Response<Body>) -> Response<Body> {
     let headers = response.headers_mut();
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));

@@ -282,7 +282,7 @@ fn first_chunk(dir: &Path) -> (String, Cid) {
     (format!("/courses/essai/ipfs/{name}"), name.parse().unwrap())
 }
 
-/// Waits until the server has received `count` course requests.
+/// Waits until the server has received `count` requests (every path the faults cover).
 fn wait_for_received(server: &Server, count: u64) {
     for _ in 0..200 {
         if server.stats()["received"] == count {
@@ -290,7 +290,7 @@ fn wait_for_received(server: &Server, count: u64) {
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    panic!("the server never received {count} course requests: {}", server.stats());
+    panic!("the server never received {count} requests: {}", server.stats());
 }
 
 /// With one request in flight (held by --latency), the next is refused at once.
