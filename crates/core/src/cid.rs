@@ -35,6 +35,10 @@ pub enum CidError {
     /// Binary form ([`Cid::from_bytes`]) of the wrong length or not CIDv1 + raw + sha2-256.
     #[error("{0} bytes are not the binary form of a raw sha2-256 CIDv1")]
     NotBinary(usize),
+    /// Decodes to a CID, but is not the one way this project writes it (spare trailing bits set, or a
+    /// character too many): two spellings of one CID would be two names for one chunk.
+    #[error("`{0}` is not the canonical spelling of its CID")]
+    NotCanonical(String),
 }
 
 impl Cid {
@@ -99,7 +103,11 @@ impl FromStr for Cid {
     fn from_str(text: &str) -> Result<Cid, CidError> {
         let body = text.strip_prefix(MULTIBASE_BASE32).ok_or_else(|| CidError::NotBase32(text.to_owned()))?;
         let bytes = base32_decode(body).ok_or_else(|| CidError::NotBase32(text.to_owned()))?;
-        Cid::from_bytes(&bytes).map_err(|_| CidError::UnsupportedKind(text.to_owned()))
+        let cid = Cid::from_bytes(&bytes).map_err(|_| CidError::UnsupportedKind(text.to_owned()))?;
+        match cid.to_string() == text {
+            true => Ok(cid),
+            false => Err(CidError::NotCanonical(text.to_owned())),
+        }
     }
 }
 
@@ -204,5 +212,10 @@ mod tests {
         let next = ALPHABET[(ALPHABET.iter().position(|&a| a as char == last).unwrap() + 1) % 32];
         twisted.push(next as char);
         assert!(twisted.parse::<Cid>().is_err());
+        // One character too many, whatever it is, is not the same CID.
+        for extra in ALPHABET {
+            let longer = format!("{good}{}", *extra as char);
+            assert!(longer.parse::<Cid>().is_err(), "{longer}");
+        }
     }
 }

@@ -61,8 +61,10 @@ impl Writer<'_> {
                 let open = format!(r#"<a href="{}" target="_blank" rel="noopener noreferrer">"#, escape(url));
                 self.wrap(&open, children, "</a>");
             }
+            // A course file is downloaded, never opened as a page of the app's origin (the worker serves
+            // it as an attachment too).
             Kind::Link(Target::CourseFile(path)) => match (self.file_url)(path) {
-                Some(url) => self.wrap(&format!(r#"<a href="{}">"#, escape(&url)), children, "</a>"),
+                Some(url) => self.wrap(&format!(r#"<a href="{}" download>"#, escape(&url)), children, "</a>"),
                 None => self.nodes(children),
             },
             Kind::Image { path, alt } => match (self.file_url)(path) {
@@ -125,7 +127,8 @@ pub fn lesson_fragment(index: usize) -> String {
 /// `<script type="application/json" id="cartable-config">{"manifest": …}</script>`.
 pub fn config_manifest(page: &str) -> Option<String> {
     let block = &page[page.find(r#"id="cartable-config""#)?..];
-    let json = &block[block.find('>')? + 1..block.find("</script>")?];
+    let body = &block[block.find('>')? + 1..];
+    let json = &body[..body.find("</script>")?];
     // Typed, not `serde_json::Value`, and read from bytes as every other JSON the service worker reads
     // (`from_str` would be a second copy of the whole parser in its bundle): the worker stays small.
     #[derive(serde::Deserialize)]
@@ -201,7 +204,7 @@ mod tests {
     fn pictures_and_links_use_the_urls_given() {
         let html = render("![Le circuit](../images/c.svg) [fiche](../docs/f.pdf) ![absente](../images/absent.png)");
         assert!(html.contains(r#"<img src="/files/images/c.svg" alt="Le circuit" loading="lazy">"#), "{html}");
-        assert!(html.contains(r#"<a href="/files/docs/f.pdf">fiche</a>"#), "{html}");
+        assert!(html.contains(r#"<a href="/files/docs/f.pdf" download>fiche</a>"#), "{html}");
         assert!(html.contains("absente") && !html.contains("absent.png"), "{html}");
     }
 
@@ -235,7 +238,7 @@ mod tests {
         "article", "p", "h1", "em", "strong", "code", "pre", "a", "img", "div", "table", "thead", "tbody", "tr", "th",
         "td",
     ];
-    const ATTRIBUTES: &[&str] = &["class", "href", "src", "alt", "loading", "target", "rel", "scope"];
+    const ATTRIBUTES: &[&str] = &["class", "href", "src", "alt", "loading", "target", "rel", "scope", "download"];
 
     /// The inside of every tag, with quoted values emptied: content quotes are escaped, so a `"` in the
     /// output can only delimit an attribute value.
@@ -264,6 +267,14 @@ mod tests {
         assert_eq!(config_manifest("<main id=\"cartable\"></main>"), None);
         let broken = PAGE.replace("\"key\"", "key");
         assert_eq!(config_manifest(&broken), None);
+        // A page cut short, or written by hand: no block, never a panic.
+        for page in [
+            "id=\"cartable-config\"</script>",
+            "id=\"cartable-config\"",
+            "id=\"cartable-config\">{\"manifest\": \"x\"}",
+        ] {
+            assert_eq!(config_manifest(page), None, "{page}");
+        }
     }
 
     #[test]

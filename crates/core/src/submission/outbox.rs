@@ -127,12 +127,18 @@ impl Outbox {
         entry.state = match outcome {
             Outcome::Receipt(receipt) => State::Delivered(receipt),
             Outcome::Refused(message) => State::Refused(message),
+            // A `Retry-After` is the origin's word, however large: added with saturation, never past the end
+            // of time.
             Outcome::Busy(retry_after) => {
-                let backoff = backoff(failures + 1, random);
-                let wait = retry_after.map_or(backoff, |ms| ms + (random * BACKOFF_BASE as f64) as u64);
-                State::Pending { failures: failures + 1, not_before: now + wait }
+                let failures = failures.saturating_add(1);
+                let backoff = backoff(failures, random);
+                let wait = retry_after.map_or(backoff, |ms| ms.saturating_add((random * BACKOFF_BASE as f64) as u64));
+                State::Pending { failures, not_before: now.saturating_add(wait) }
             }
-            Outcome::Lost => State::Pending { failures: failures + 1, not_before: now + backoff(failures + 1, random) },
+            Outcome::Lost => {
+                let failures = failures.saturating_add(1);
+                State::Pending { failures, not_before: now.saturating_add(backoff(failures, random)) }
+            }
         };
     }
 

@@ -122,6 +122,20 @@ fn a_busy_origin_is_waited_for_at_least_its_retry_after() {
 }
 
 #[test]
+fn a_retry_after_past_the_end_of_time_waits_until_then_without_overflow() {
+    let mut outbox = Outbox::default();
+    outbox.add(hand_in(KEY, &[]));
+    outbox.due(1_000);
+    // 10^20 seconds, as an origin may send it.
+    outbox.finish(KEY, Outcome::Busy(Some(u64::MAX)), 1_000, 0.99);
+    assert_eq!(outbox.wake_at(), Some(u64::MAX));
+    outbox.hurry();
+    assert_eq!(outbox.due(2_000).len(), 1, "the pupil's \"send now\" still sends it");
+    outbox.finish(KEY, Outcome::Lost, u64::MAX - 1, 0.99);
+    assert_eq!(outbox.wake_at(), Some(u64::MAX));
+}
+
+#[test]
 fn a_lost_answer_sends_the_same_key_again_with_growing_backoff() {
     let mut outbox = Outbox::default();
     outbox.add(hand_in(KEY, &[]));
