@@ -168,13 +168,18 @@ impl Course {
         Ok(bytes)
     }
 
-    /// A `blob:` URL for the course file at `path`, typed with its media type; made once per file.
+    /// A `blob:` URL for the course file at `path`, made once per file: typed with its media type when a
+    /// lesson shows it (a picture, audio, video), else `application/octet-stream`, so that the browser
+    /// only ever downloads it, whatever the pupil does with the link.
     pub async fn object_url(&self, path: &str) -> Result<String, LoadError> {
         if let Some(url) = self.object_urls.borrow().get(path) {
             return Ok(url.clone());
         }
         let bytes = self.file(path).await?;
-        let url = object_url(&bytes, &self.entry(path)?.media_type).ok_or(LoadError::NoWebCrypto)?;
+        let media_type = &self.entry(path)?.media_type;
+        let shown = cartable_core::media::is_image(media_type) || cartable_core::media::is_playable(media_type);
+        let blob_type = if shown { media_type.as_str() } else { "application/octet-stream" };
+        let url = object_url(&bytes, blob_type).ok_or(LoadError::NoWebCrypto)?;
         self.object_urls.borrow_mut().insert(path.to_owned(), url.clone());
         Ok(url)
     }

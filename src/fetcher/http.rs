@@ -22,8 +22,14 @@ pub async fn get_with_cache(
     url: &str,
     signal: &AbortSignal,
     cache: RequestCache,
-    mut on_bytes: impl FnMut(u64),
+    on_bytes: impl FnMut(u64),
 ) -> Result<Vec<u8>, Outcome> {
+    read_body(&get_response(url, signal, cache).await?, on_bytes).await
+}
+
+/// The answer to a GET of `url` when it is a 200, its body not read yet (its headers are); else the
+/// [`Outcome`] to report, as [`get`] does.
+pub async fn get_response(url: &str, signal: &AbortSignal, cache: RequestCache) -> Result<Response, Outcome> {
     let init = RequestInit::new();
     init.set_signal(Some(signal));
     init.set_cache(cache);
@@ -35,6 +41,11 @@ pub async fn get_with_cache(
         let retry_after_ms = header.and_then(|value| retry_after_ms(&value, js_sys::Date::now() as i64));
         return Err(Outcome::Status { code: response.status(), retry_after_ms });
     }
+    Ok(response)
+}
+
+/// The body of `response`, read piece by piece, calling `on_bytes` with the total received after each.
+pub async fn read_body(response: &Response, mut on_bytes: impl FnMut(u64)) -> Result<Vec<u8>, Outcome> {
     let Some(body) = response.body() else { return Ok(Vec::new()) };
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
     let mut bytes = Vec::new();

@@ -71,7 +71,7 @@ pub async fn load_assets(ctx: &Ctx, paths: Vec<String>) -> Assets {
     let loads = paths.into_iter().map(|path| async move {
         let media_type = ctx.course.manifest.file(&path).map(|f| f.media_type.clone()).unwrap_or_default();
         // Audio and video seek: the worker answers byte ranges from stored chunks, without loading all.
-        let streamed = media_type.starts_with("audio/") || media_type.starts_with("video/");
+        let streamed = cartable_core::media::is_playable(&media_type);
         let url = match streamed && crate::worker::controlled() {
             true => ctx.course.worker_url(&path),
             false => ctx.course.object_url(&path).await,

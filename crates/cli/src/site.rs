@@ -203,7 +203,13 @@ impl Site {
             None if name == "manifest.json" => static_file(dir, name, NO_CACHE).await,
             Some(cid) if cid.parse::<Cid>().is_ok() => {
                 let Some(file) = resolve(dir, name).await else { return not_found() };
-                read_response(&file, "application/octet-stream", IMMUTABLE).await
+                let media_type = "application/octet-stream";
+                let mut response = read_response(&file, media_type, IMMUTABLE).await;
+                // Signed bytes, never script of this origin, however they are opened.
+                for (name, value) in cartable_core::media::file_headers(media_type) {
+                    response.headers_mut().insert(name, HeaderValue::from_static(value));
+                }
+                response
             }
             _ => not_found(),
         }

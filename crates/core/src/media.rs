@@ -39,6 +39,29 @@ pub fn is_image(media_type: &str) -> bool {
     media_type.starts_with("image/")
 }
 
+/// True for media types a lesson plays: audio and video.
+pub fn is_playable(media_type: &str) -> bool {
+    media_type.starts_with("audio/") || media_type.starts_with("video/")
+}
+
+/// The policy of a course file opened on its own: a sandbox that runs no script and loads nothing, so
+/// that an HTML or SVG attachment never runs as the app's own code in the app's origin.
+pub const FILE_POLICY: &str = "sandbox; default-src 'none'";
+/// The same for audio and video, which the browser's own player must still be allowed to play.
+pub const MEDIA_POLICY: &str = "sandbox; default-src 'none'; media-src 'self'; style-src 'unsafe-inline'";
+
+/// The headers every course file (or chunk) carries, wherever it is served from (the worker, the
+/// origin): signed content is trusted for its bytes, never as script. Never sniffed; sandboxed; and a
+/// download (`Content-Disposition: attachment`) unless it is a picture, audio or video a lesson shows.
+pub fn file_headers(media_type: &str) -> Vec<(&'static str, &'static str)> {
+    let policy = if is_playable(media_type) { MEDIA_POLICY } else { FILE_POLICY };
+    let mut headers = vec![("x-content-type-options", "nosniff"), ("content-security-policy", policy)];
+    if !(is_image(media_type) || is_playable(media_type)) {
+        headers.push(("content-disposition", "attachment"));
+    }
+    headers
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,5 +74,24 @@ mod tests {
         assert_eq!(media_type("docs/fiche.pdf"), "application/pdf");
         assert_eq!(media_type("README"), "application/octet-stream");
         assert_eq!(media_type("archive.tar.unknown"), "application/octet-stream");
+    }
+
+    #[test]
+    fn course_files_are_sandboxed_and_only_what_a_lesson_shows_is_not_a_download() {
+        let header = |media_type: &str, name: &str| {
+            file_headers(media_type).into_iter().find(|(n, _)| *n == name).map(|(_, value)| value)
+        };
+        for active in ["text/html; charset=utf-8", "image/svg+xml", "text/javascript; charset=utf-8", "application/pdf"]
+        {
+            assert_eq!(header(active, "content-security-policy"), Some(FILE_POLICY), "{active}");
+            assert_eq!(header(active, "x-content-type-options"), Some("nosniff"), "{active}");
+        }
+        for download in ["text/html; charset=utf-8", "application/pdf", "application/octet-stream"] {
+            assert_eq!(header(download, "content-disposition"), Some("attachment"), "{download}");
+        }
+        for shown in ["image/png", "image/svg+xml", "audio/mpeg", "video/webm"] {
+            assert_eq!(header(shown, "content-disposition"), None, "{shown}");
+        }
+        assert_eq!(header("audio/ogg", "content-security-policy"), Some(MEDIA_POLICY));
     }
 }

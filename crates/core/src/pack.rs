@@ -260,8 +260,28 @@ fn check_reference(folder: &CourseFolder, source: &str, reference: &Reference) -
         Some(Target::CourseFile(file)) if !folder.contains_key(file) => {
             Err(located(format!("`{}` points to `{file}`, which is not in the course folder", reference.written)))
         }
+        Some(Target::External(url)) if into_the_app(url) => Err(located(format!(
+            "link `{}` points into the app's own files: link to the course file by its path in the course folder",
+            reference.written
+        ))),
         Some(_) => Ok(()),
     }
+}
+
+/// Where the app's own files are on any origin that serves it: the worker's copies of stored course
+/// files, the built app, the origin's statistics, then the worker's script, which ends a path. A lesson
+/// links to a course file by its course path; an absolute address of the app's own files could open
+/// them as pages of its origin.
+const APP_PATHS: [&str; 4] = ["/cartable-files/", "/pkg/cartable", "/pkg/ipfs/", "/_cartable/"];
+const WORKER_SCRIPT: &str = "/sw.js";
+
+/// Whether the `http(s)` address `url` names the app's own files ([`APP_PATHS`]), on whatever host.
+fn into_the_app(url: &str) -> bool {
+    let Some((_, rest)) = url.split_once("://") else { return false };
+    let path = rest.find('/').map_or("", |start| &rest[start..]);
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    let path = crate::path::percent_decode(path).unwrap_or_else(|| path.to_owned()).to_ascii_lowercase();
+    APP_PATHS.iter().any(|app| path.contains(app)) || path.ends_with(WORKER_SCRIPT)
 }
 
 /// The manifest entry of one file; `keep` receives each chunk with its CID.

@@ -58,7 +58,10 @@ async fn serve(
         let chunk = chunk(&store, &url, &leader, piece.cid, len).await?;
         body.extend_from_slice(chunk.get(piece.from..piece.to).ok_or(Failure::Corrupted)?);
     }
-    let mut headers = vec![("accept-ranges", "bytes".to_owned()), ("cache-control", "no-cache".to_owned())];
+    // Signed bytes, never the app's script: sandboxed, never sniffed, and a download unless a lesson
+    // shows it.
+    let mut headers = http::file_headers(&file.media_type);
+    headers.extend([("accept-ranges", "bytes".to_owned()), ("cache-control", "no-cache".to_owned())]);
     let status = match span.partial {
         true => {
             headers.push(("content-range", span.content_range(file.size)));

@@ -22,6 +22,11 @@ pub fn bytes(
     Response::new_with_opt_u8_array_and_init(Some(&mut body), &init)
 }
 
+/// The headers of a course file of `media_type` (`cartable_core::media::file_headers`), as extra headers.
+pub fn file_headers(media_type: &str) -> Vec<(&'static str, String)> {
+    cartable_core::media::file_headers(media_type).into_iter().map(|(name, value)| (name, value.to_owned())).collect()
+}
+
 /// A short plain-text answer with `status`; a network error if even that cannot be built.
 pub fn text(status: u16, message: &str, extra: &[(&str, String)]) -> Response {
     bytes(status, message.as_bytes().to_vec(), "text/plain; charset=utf-8", extra).unwrap_or_else(|_| Response::error())

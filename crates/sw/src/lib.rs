@@ -53,12 +53,15 @@ pub async fn respond(
 ) -> Option<web_sys::Response> {
     let url = web_sys::Url::new(&request.url()).ok()?;
     let path = url.pathname();
-    if let Some((mut bytes, media_type, page)) = shell::file(&build, &path).await {
+    if let Some(shell::Answer { mut bytes, media_type, page, policy }) = shell::file(&build, &path).await {
         // A boot page, opened by the pupil: with the stored lessons in it, to show before any script.
         if request.mode() == web_sys::RequestMode::Navigate && page {
             bytes = prerender::page(&url.href(), &bytes).await.unwrap_or(bytes);
         }
-        return http::bytes(200, bytes, &media_type, &[("cache-control", "no-cache".into())]).ok();
+        // A page goes with the policy the origin sent with it, as from the origin.
+        let mut headers = vec![("cache-control", "no-cache".to_owned())];
+        headers.extend(policy.map(|policy| ("content-security-policy", policy)));
+        return http::bytes(200, bytes, &media_type, &headers).ok();
     }
     // Whole course files: `<base>/cartable-files/<course id>/<path>` (see `cartable_core::path::worker_file`).
     if let Some((base, rest)) = path.split_once(&format!("/{}", cartable_core::path::WORKER_FILES)) {
@@ -68,5 +71,6 @@ pub async fn respond(
     let cid = path.rsplit_once("/ipfs/").and_then(|(_, name)| name.parse::<Cid>().ok())?;
     let store = connection::store().await.ok()?;
     let bytes = store.get_chunk(&cid).await.ok()??;
-    http::bytes(200, bytes, "application/octet-stream", &[]).ok()
+    let media_type = "application/octet-stream";
+    http::bytes(200, bytes, media_type, &http::file_headers(media_type)).ok()
 }

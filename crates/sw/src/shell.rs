@@ -7,7 +7,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use cartable::fetcher::{Failure, Fetcher, Source};
+use cartable::fetcher::{http, Failure, Fetcher, Source};
 use cartable::net;
 use cartable_core::fetch::{full_jitter, Millis, Outcome, SourceKind};
 use cartable_core::shell::Shell;
@@ -39,6 +39,11 @@ fn snapshot_key(build: &str) -> String {
 
 fn page_key(build: &str, page: &str) -> String {
     format!("page/{build}/{page}")
+}
+
+/// The Content-Security-Policy header the origin sent with a page, kept to be sent again with it.
+fn policy_key(build: &str, page: &str) -> String {
+    format!("policy/{build}/{page}")
 }
 
 fn chunk_key(cid: &Cid) -> String {
@@ -148,19 +153,35 @@ async fn fetch_pages(
         if records.iter().any(|(known, _, _)| *known == key) {
             continue;
         }
-        let bytes = fetch_page(&url, cache, deadline, progress).await?;
+        let (bytes, policy) = fetch_page(&url, cache, deadline, progress).await?;
         records.push((key, bytes, PAGE_TYPE.to_owned()));
+        if let Some(policy) = policy {
+            records.push((policy_key(&shell.build, page), policy.into_bytes(), String::new()));
+        }
     }
     Ok(records)
 }
 
-/// The page at `url`, asked again while the origin refuses it, honouring `Retry-After`, until `deadline`.
-async fn fetch_page(url: &str, cache: RequestCache, deadline: f64, progress: &Progress) -> Result<Vec<u8>, String> {
+/// The page at `url` and the Content-Security-Policy header it came with, asked again while the origin
+/// refuses it, honouring `Retry-After`, until `deadline`.
+async fn fetch_page(
+    url: &str,
+    cache: RequestCache,
+    deadline: f64,
+    progress: &Progress,
+) -> Result<(Vec<u8>, Option<String>), String> {
     let mut pauses = 0;
     loop {
         let signal = web_sys::AbortSignal::timeout_with_u32(15_000);
-        let wait = match cartable::fetcher::http::get_with_cache(url, &signal, cache, |_| {}).await {
-            Ok(bytes) => return Ok(bytes),
+        let page = match http::get_response(url, &signal, cache).await {
+            Ok(response) => {
+                let policy = response.headers().get("content-security-policy").ok().flatten();
+                http::read_body(&response, |_| {}).await.map(|bytes| (bytes, policy))
+            }
+            Err(outcome) => Err(outcome),
+        };
+        let wait = match page {
+            Ok(page) => return Ok(page),
             Err(Outcome::Status { code: 503 | 429, retry_after_ms }) => retry_after_ms,
             Err(Outcome::Status { code, .. }) if code != 408 && code < 500 => {
                 return Err(format!("{url} answered HTTP {code}"))
@@ -211,13 +232,10 @@ pub async fn activate(build: &str) -> Result<(), String> {
     let store = crate::connection::store().await.map_err(|error| error.to_string())?;
     let shell = snapshot(&store, build).await.ok_or_else(|| format!("build {build} has no snapshot"))?;
     let keep: std::collections::BTreeSet<String> = shell.chunks().iter().map(|(cid, _)| chunk_key(cid)).collect();
-    let pages = format!("page/{build}/");
-    let stale = store
-        .shell_keys()
-        .await
-        .map_err(|error| error.to_string())?
-        .into_iter()
-        .filter(|key| !(keep.contains(key) || key.starts_with(&pages) || *key == snapshot_key(build)));
+    let (pages, policies) = (format!("page/{build}/"), format!("policy/{build}/"));
+    let stale = store.shell_keys().await.map_err(|error| error.to_string())?.into_iter().filter(|key| {
+        !(keep.contains(key) || key.starts_with(&pages) || key.starts_with(&policies) || *key == snapshot_key(build))
+    });
     store.delete_shell(stale.collect()).await.map_err(|error| error.to_string())
 }
 
@@ -233,23 +251,34 @@ async fn snapshot(store: &cartable::store::IdbStore, build: &str) -> Option<Rc<S
     Some(shell)
 }
 
+/// What the snapshot of `build` answers for `path` (a URL path).
+pub struct Answer {
+    pub bytes: Vec<u8>,
+    pub media_type: String,
+    /// Whether it is a boot page.
+    pub page: bool,
+    /// The Content-Security-Policy header the origin sent with the page, if any.
+    pub policy: Option<String>,
+}
+
 /// What the snapshot of `build` answers for `path` (a URL path): a boot page, or a served file put
-/// together from its chunks, with its media type and whether it is a page. `None` for anything else, or
-/// before the build is whole.
-pub async fn file(build: &str, path: &str) -> Option<(Vec<u8>, String, bool)> {
+/// together from its chunks. `None` for anything else, or before the build is whole.
+pub async fn file(build: &str, path: &str) -> Option<Answer> {
     let store = crate::connection::store().await.ok()?;
     let shell = snapshot(&store, build).await?;
     let relative = relative(path);
     if let Some(page) = shell.page(relative) {
         let (bytes, media_type) = store.get_shell(&page_key(build, page)).await.ok()??;
-        return Some((bytes, media_type, true));
+        let policy = store.get_shell(&policy_key(build, page)).await.ok().flatten();
+        let policy = policy.map(|(policy, _)| String::from_utf8_lossy(&policy).into_owned());
+        return Some(Answer { bytes, media_type, page: true, policy });
     }
     let file = shell.file(relative)?;
     let mut bytes = Vec::with_capacity(file.size as usize);
     for cid in &file.chunks {
         bytes.extend(store.get_shell(&chunk_key(cid)).await.ok()??.0);
     }
-    Some((bytes, file.media_type.clone(), false))
+    Some(Answer { bytes, media_type: file.media_type.clone(), page: false, policy: None })
 }
 
 /// `path` relative to the worker's scope.

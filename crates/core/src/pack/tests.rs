@@ -147,6 +147,30 @@ fn names_the_file_and_line_of_each_mistake() {
         "lessons/03.md:3: link `javascript:alert(1)` is not allowed: link to a course file or an http(s) address",
     );
 
+    for into_app in [
+        "https://college.example/cartable-files/physique/docs/page.html",
+        "http://127.0.0.1:8080/pkg/cartable_bg.wasm",
+        "https://college.example/cours/%2Fsw.js",
+        "HTTPS://college.example/SW.JS?x=1",
+    ] {
+        let mut app = course();
+        app.insert("lessons/03.md".into(), format!("# Trois\n\n[page]({into_app})\n").into_bytes());
+        check_error(
+            &app,
+            &format!(
+                "lessons/03.md:3: link `{into_app}` points into the app's own files: link to the course file by its \
+                 path in the course folder"
+            ),
+        );
+    }
+    let mut elsewhere = course();
+    elsewhere.insert(
+        "lessons/03.md".into(),
+        b"# Trois\n\n[Go](https://pkg.go.dev/pkg/fmt) [sw](https://x.example/sw.json)\n".to_vec(),
+    );
+    let alike = pack(&elsewhere, &options(DEFAULT_CHUNK_SIZE));
+    assert!(alike.is_ok(), "addresses elsewhere that only look alike are links like any other");
+
     let mut tracking = course();
     tracking.insert("lessons/03.md".into(), b"# Trois\n![x](https://pixel.example/p.png)\n".to_vec());
     check_error(&tracking, "lessons/03.md:2: image `https://pixel.example/p.png` must be a file of the course folder");
