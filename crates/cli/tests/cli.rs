@@ -165,6 +165,41 @@ fn pack_error_unreadable_file() {
     assert!(error.contains("cannot read ") && error.contains("course/lessons/02.md"), "{error}");
 }
 
+#[cfg(unix)]
+#[test]
+fn pack_refuses_links_that_leave_the_folder_and_signing_keys() {
+    let dir = broken_course();
+    let outside = dir.path().join("outside.txt");
+    std::fs::write(&outside, "not the course's").unwrap();
+    std::os::unix::fs::symlink(&outside, dir.path().join("course/docs/x.txt")).unwrap();
+    let error = pack_error(&dir);
+    assert!(error.contains("docs/x.txt is a link to") && error.contains("outside the course folder"), "{error}");
+    assert!(!dir.path().join("out/manifest.json").exists(), "nothing is published");
+
+    // A link to the school's key, inside or outside the folder, and a key copied in: never published.
+    std::fs::remove_file(dir.path().join("course/docs/x.txt")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("school.secret"), dir.path().join("course/docs/key")).unwrap();
+    assert!(pack_error(&dir).contains("outside the course folder"));
+    std::fs::remove_file(dir.path().join("course/docs/key")).unwrap();
+    std::fs::copy(dir.path().join("school.secret"), dir.path().join("course/docs/old.secret")).unwrap();
+    let error = pack_error(&dir);
+    assert!(error.contains("docs/old.secret: a signing key must never be published"), "{error}");
+    // A hidden folder is skipped, but not a link into it that names a key.
+    std::fs::create_dir(dir.path().join("course/.keys")).unwrap();
+    std::fs::rename(dir.path().join("course/docs/old.secret"), dir.path().join("course/.keys/old.secret")).unwrap();
+    std::os::unix::fs::symlink("../.keys/old.secret", dir.path().join("course/docs/innocent.txt")).unwrap();
+    let error = pack_error(&dir);
+    assert!(error.contains("docs/innocent.txt: a signing key must never be published"), "{error}");
+
+    // Links inside the folder count as what they name, and a loop is read once.
+    std::fs::remove_file(dir.path().join("course/docs/innocent.txt")).unwrap();
+    std::os::unix::fs::symlink("../images/x.svg", dir.path().join("course/docs/schema.svg")).unwrap();
+    std::os::unix::fs::symlink("..", dir.path().join("course/docs/loop")).unwrap();
+    ok(&run(dir.path(), &["pack", "course", "--key", "school.secret", "--out", "out"]));
+    let manifest = std::fs::read_to_string(dir.path().join("out/manifest.json")).unwrap();
+    assert!(manifest.contains("docs/schema.svg") && !manifest.contains("docs/loop"), "{manifest}");
+}
+
 #[test]
 fn pack_error_dangling_image_names_lesson_and_line() {
     let dir = broken_course();
