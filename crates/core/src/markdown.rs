@@ -4,7 +4,7 @@
 //! JSON back through [`from_json`], which checks every address again, so a Markdown parser is never
 //! shipped to pupils.
 
-use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
 use serde::{Deserialize, Serialize};
 
 use crate::path;
@@ -101,7 +101,9 @@ pub struct Document {
 /// Parses the Markdown of the course file at `path`. Raw HTML is dropped, refused links keep only their
 /// text, refused images keep only their alternative text.
 pub fn parse(path: &str, source: &str) -> Document {
-    let mut builder = Builder { path, source, stack: vec![Frame::root()], title: None, references: Vec::new() };
+    // Where each line starts, found once: a lesson with thousands of links reads in one pass.
+    let line_starts = std::iter::once(0).chain(source.match_indices('\n').map(|(at, _)| at + 1)).collect();
+    let mut builder = Builder { path, line_starts, stack: vec![Frame::root()], title: None, references: Vec::new() };
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
     for (event, range) in Parser::new_ext(source, options).into_offset_iter() {
         builder.event(event, range.start);
@@ -174,9 +176,15 @@ impl Frame {
     }
 }
 
+/// How deeply elements nest in a lesson's tree: below this, quotes and lists inside quotes and lists
+/// keep their text and lose their frame, so that every lesson that packs also reads back (its JSON stays
+/// well within the reader's nesting limit of 128).
+pub const MAX_DEPTH: usize = 32;
+
 struct Builder<'a> {
     path: &'a str,
-    source: &'a str,
+    /// The byte offset at which each line of the source starts.
+    line_starts: Vec<usize>,
     stack: Vec<Frame>,
     title: Option<String>,
     references: Vec<Reference>,
@@ -213,6 +221,11 @@ impl Builder<'_> {
             Tag::TableHead => Some(Kind::TableHead),
             Tag::TableRow => Some(Kind::TableRow),
             Tag::TableCell => Some(Kind::TableCell),
+            // `<eleve@example.org>`: an address to write to.
+            Tag::Link { link_type: LinkType::Email, dest_url, .. } => {
+                frame.reference = Some(self.reference(false, &format!("mailto:{dest_url}"), offset));
+                None
+            }
             Tag::Link { dest_url, .. } => {
                 frame.reference = Some(self.reference(false, &dest_url, offset));
                 None
@@ -224,6 +237,9 @@ impl Builder<'_> {
             // Unknown containers (HTML blocks, footnotes...) pass their text through, never their markup.
             _ => None,
         };
+        if self.stack.len() > MAX_DEPTH {
+            frame.kind = None; // too deep: its text joins the element around it
+        }
         self.stack.push(frame);
     }
 
@@ -232,7 +248,7 @@ impl Builder<'_> {
         if is_image && !matches!(target, Some(Target::CourseFile(_))) {
             target = None; // pictures come from verified course files only
         }
-        let line = self.source[..offset].matches('\n').count() + 1;
+        let line = self.line_starts.partition_point(|&start| start <= offset);
         let reference = Reference { line, is_image, written: written.to_owned(), target: target.clone() };
         self.references.push(reference);
         (written.to_owned(), target)

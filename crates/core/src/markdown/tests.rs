@@ -157,6 +157,50 @@ fn safe_external_links_are_kept() {
 }
 
 #[test]
+fn email_autolinks_are_addresses_to_write_to() {
+    let document = check_safe("Écrivez à <eleve@example.org> ou <https://www.edf.fr/>.");
+    let expected = vec![
+        Kind::Link(Target::External("mailto:eleve@example.org".into())),
+        Kind::Link(Target::External("https://www.edf.fr/".into())),
+    ];
+    assert_eq!(kinds(&document.nodes), expected);
+}
+
+/// The deepest element nesting of `nodes`.
+fn depth(nodes: &[Node]) -> usize {
+    nodes
+        .iter()
+        .map(|node| match node {
+            Node::Element(_, children) => 1 + depth(children),
+            Node::Text(_) => 0,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_lesson_nested_past_the_bound_keeps_its_text_and_reads_back() {
+    let quotes = format!("# T\n\n{}au fond [lien](https://x.example/)\n", "> ".repeat(200));
+    let lists: String = (0..100).map(|level| format!("{}- niveau {level}\n", "  ".repeat(level))).collect();
+    for source in [quotes, lists] {
+        let document = parse(LESSON, &source);
+        assert!(depth(&document.nodes) <= MAX_DEPTH + 2, "depth {}", depth(&document.nodes));
+        assert_eq!(from_json(&to_json(&document.nodes)).unwrap(), document.nodes, "it reads back as it was packed");
+        let text = plain_text(&document.nodes);
+        assert!(text.contains("au fond") || text.contains("niveau 99"), "no text is lost: {text}");
+    }
+}
+
+#[test]
+fn links_are_placed_on_their_line() {
+    let source: String = (0..5_000).map(|n| format!("ligne {n} [f](https://x.example/{n})\n\n")).collect();
+    let document = parse(LESSON, &source);
+    let lines: Vec<usize> = document.references.iter().map(|reference| reference.line).collect();
+    assert_eq!(lines.len(), 5_000);
+    assert!(lines.iter().enumerate().all(|(n, &line)| line == 2 * n + 1), "{:?}", &lines[..4]);
+}
+
+#[test]
 fn heading_attributes_are_plain_text() {
     let document = check_safe("# Titre {onclick=alert(1)}\n");
     assert_eq!(document.title.as_deref(), Some("Titre {onclick=alert(1)}"));
