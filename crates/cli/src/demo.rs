@@ -41,6 +41,8 @@ pub fn run(host: &str, port: u16, work: Option<PathBuf>) -> anyhow::Result<()> {
         tracker: serve::TrackerChoice::Embedded,
         db: None,
         teacher_token: None,
+        teacher_token_file: None,
+        limits: Default::default(),
     };
     let hint: serve::Hint = |base| {
         format!("open {base} in a browser; a school's site embedding it: {base}ecole.html; press Ctrl-C to stop")

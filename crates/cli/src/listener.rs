@@ -3,21 +3,27 @@
 //! short grace for answers in flight, then the last summary. Answers come from `origin.rs`, except
 //! WebSocket upgrades at `/tracker`, handed to the embedded tracker (`tracker.rs`) before the origin's
 //! faults: the signalling relay is another service, and a socket open all morning must not hold one of
-//! the origin's request slots.
+//! the origin's request slots. Abuse is bounded here: the connections open are capped below the
+//! open-file limit (`crowd.rs`), a request's headers must arrive within [`HEADER_TIMEOUT`], an upload
+//! must keep moving ([`BODY_IDLE`]), and a client that stops reading is dropped.
 
 use std::convert::Infallible;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use axum::body::Body;
+use futures_util::StreamExt as _;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 
+use crate::crowd::{self, Admission, Crowd, Watched};
 use crate::desk;
 use crate::origin::{Answer, Origin};
 use crate::tracker::{self, Tracker};
@@ -26,6 +32,48 @@ use crate::tracker::{self, Tracker};
 const REPORT_EVERY: Duration = Duration::from_secs(10);
 /// How long answers in flight may take to finish once the server is asked to stop.
 const GRACE: Duration = Duration::from_secs(2);
+/// How long a client has to send a request's head, counted from when the server waits for it: a
+/// connection that sends nothing, half a head, or sits idle between requests is closed then. A phone on
+/// a slow link sends a whole head (under 1 KiB) in a second or two; a browser reopens an idle
+/// connection closed under it without the pupil seeing anything.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long an upload may go without a byte before it is abandoned and its connection closed. Counted
+/// between bytes, not over the whole body: a 14 MiB submission over a slow link may take minutes, and
+/// that is fine while it moves.
+pub const BODY_IDLE: Duration = Duration::from_secs(30);
+
+/// The HTTP/1.1 settings of every connection the tool serves: keep-alive, upgrades, and the request
+/// head within [`HEADER_TIMEOUT`] (hyper enforces none without a timer).
+pub fn http1() -> http1::Builder {
+    let mut builder = http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
+    builder
+}
+
+/// A place in `crowd` for a new connection, as a watched socket, or `None` (the connection is closed
+/// unanswered) when every place holds a connection with a request in hand. Says once when the crowd is
+/// first full.
+pub async fn admit<S>(crowd: &Arc<Crowd>, stream: S, server: &str) -> Option<Watched<S>> {
+    let admission = crowd.admit();
+    if !matches!(admission, Admission::Free(_)) && crowd.first_crowding() {
+        eprintln!(
+            "cartable {server}: {} connections open, the most this process's open-file limit allows: the quietest \
+             now give way to new ones (raise the limit with `ulimit -n` for more)",
+            crowd.cap()
+        );
+    }
+    let place = match admission {
+        Admission::Free(place) => place,
+        Admission::MadeRoom(place) => {
+            // The connection told to leave closes its socket on its task's next turn: give it that turn
+            // before accepting more, or a flood would open sockets faster than they close.
+            tokio::task::yield_now().await;
+            place
+        }
+        Admission::Refused => return None,
+    };
+    Some(Watched::new(stream, place, crowd::WRITE_STALL))
+}
 
 /// Serves `origin` (and `tracker` at `/tracker`) on `listener` until Ctrl-C or SIGTERM, then prints the
 /// summary lines.
@@ -37,6 +85,7 @@ pub async fn serve(
     let listener = TcpListener::from_std(listener).context("cannot set up the listening socket")?;
     let (stop, stopping) = watch::channel(false);
     let reports = tokio::spawn(report(Arc::clone(&origin)));
+    let crowd = Crowd::new(crowd::cap(crowd::open_files()));
     let expiry = tracker.as_ref().map(|tracker| tokio::spawn(Arc::clone(tracker).expire()));
     let mut connections = JoinSet::new();
     let stopped = stopped();
@@ -45,11 +94,13 @@ pub async fn serve(
         tokio::select! {
             () = &mut stopped => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
+                Ok((stream, address)) => {
                     // Chunks are small answers: send each at once rather than wait to fill a packet.
                     let _ = stream.set_nodelay(true);
-                    let served = (Arc::clone(&origin), tracker.clone());
-                    connections.spawn(connection(stream, served, stopping.clone()));
+                    if let Some(stream) = admit(&crowd, stream, "serve").await {
+                        let served = (Arc::clone(&origin), tracker.clone());
+                        connections.spawn(connection(stream, address.ip(), served, stopping.clone()));
+                    }
                 }
                 // Such as too many open files: wait for connections to close rather than spin.
                 Err(error) => {
@@ -73,29 +124,31 @@ pub async fn serve(
 }
 
 /// Serves one connection until it ends, the origin hangs up on it, or the server stops. A WebSocket
-/// upgrade at `/tracker` leaves this connection for a task of the tracker's.
+/// upgrade at `/tracker` leaves this connection for a task of the tracker's (the socket keeps its
+/// place in the crowd). `from` is the client's address.
 async fn connection(
-    stream: TcpStream,
+    stream: Watched<TcpStream>,
+    from: IpAddr,
     (origin, tracker): (Arc<Origin>, Option<Arc<Tracker>>),
     mut stopping: watch::Receiver<bool>,
 ) {
     let hangup = Arc::new(Notify::new());
+    let pulse = stream.pulse();
     let service = {
         let hangup = Arc::clone(&hangup);
         service_fn(move |request: hyper::Request<Incoming>| {
             let (origin, tracker, hangup) = (Arc::clone(&origin), tracker.clone(), Arc::clone(&hangup));
+            // A connection answering a request never gives way to a newcomer.
+            let busy = pulse.busy();
             async move {
+                let _busy = busy;
                 // The tracker is not the origin: no fault, count or log of the origin's applies to it.
                 if let Some(tracker) = tracker.filter(|_| request.uri().path() == tracker::PATH) {
-                    return Ok(tracker.upgrade(request).await);
+                    return Ok(tracker.upgrade(request, from).await);
                 }
                 let answer = match desk::claims(request.method(), request.uri().path()) {
-                    true => {
-                        let (parts, body) = request.into_parts();
-                        let body =
-                            axum::body::to_bytes(axum::body::Body::new(body), desk::MAX_BODY).await.map_err(|_| ());
-                        origin.desk(&parts.method, parts.uri.path(), &parts.headers, body).await
-                    }
+                    // Handed over unread: the desk refuses an upload before its body is sent.
+                    true => origin.receive(Some(from), request.map(|body| moving(Body::new(body), BODY_IDLE))).await,
                     false => origin.answer(request.method(), request.uri().path(), request.headers()).await,
                 };
                 match answer {
@@ -108,7 +161,7 @@ async fn connection(
             }
         })
     };
-    let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service).with_upgrades();
+    let connection = http1().serve_connection(TokioIo::new(stream), service).with_upgrades();
     tokio::pin!(connection);
     tokio::select! {
         _ = connection.as_mut() => {}
@@ -119,6 +172,21 @@ async fn connection(
             let _ = connection.await;
         }
     }
+}
+
+/// `body`, failing once no part of it has come for `idle`: an upload may take minutes over a slow
+/// link, but one that stops moving must not hold its connection, nor its share of the upload memory.
+fn moving(body: Body, idle: Duration) -> Body {
+    let parts = futures_util::stream::unfold(Some(body.into_data_stream()), move |parts| async move {
+        let mut parts = parts?;
+        match tokio::time::timeout(idle, parts.next()).await {
+            Ok(Some(Ok(part))) => Some((Ok(part), Some(parts))),
+            Ok(Some(Err(error))) => Some((Err(std::io::Error::other(error)), None)),
+            Ok(None) => None,
+            Err(_) => Some((Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "the upload stopped moving")), None)),
+        }
+    });
+    Body::from_stream(parts)
 }
 
 /// Prints the summary line every [`REPORT_EVERY`] if anything changed since the last one (requests
@@ -156,5 +224,33 @@ pub async fn stopped() {
     tokio::select! {
         () = interrupt => {},
         () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Bytes;
+
+    use super::*;
+
+    async fn read(body: Body, idle: Duration) -> Result<Bytes, String> {
+        axum::body::to_bytes(moving(body, idle), usize::MAX).await.map_err(|error| format!("{error:?}"))
+    }
+
+    #[tokio::test]
+    async fn an_upload_that_moves_is_read_whole() {
+        let parts = futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from("ab")), Ok(Bytes::from("cd"))]);
+        assert_eq!(read(Body::from_stream(parts), BODY_IDLE).await, Ok(Bytes::from("abcd")));
+        assert_eq!(read(Body::empty(), BODY_IDLE).await, Ok(Bytes::new()));
+        let broken = futures_util::stream::iter([Err::<Bytes, _>(std::io::Error::other("reset"))]);
+        assert!(read(Body::from_stream(broken), BODY_IDLE).await.unwrap_err().contains("reset"));
+    }
+
+    #[tokio::test]
+    async fn an_upload_that_stops_moving_fails() {
+        let first = futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from("ab"))]);
+        let stuck = first.chain(futures_util::stream::pending());
+        let error = read(Body::from_stream(stuck), Duration::from_millis(50)).await.unwrap_err();
+        assert!(error.contains("stopped moving"), "{error}");
     }
 }

@@ -2,6 +2,7 @@
 
 mod clock;
 mod compress;
+mod crowd;
 mod demo;
 mod desk;
 mod faults;
@@ -13,6 +14,7 @@ mod mirror;
 mod origin;
 mod pack;
 mod policy;
+mod quota;
 mod register;
 mod rehearse;
 mod serve;
@@ -183,10 +185,16 @@ struct ServeArgs {
     /// --course folder].
     #[arg(long, value_name = "PATH")]
     db: Option<PathBuf>,
-    /// The token that opens the teacher view at /teacher (8 characters or more); a random one is printed
+    /// The token that opens the teacher view at /teacher (8 characters or more). Visible to every user of
+    /// the machine in `ps`: prefer --teacher-token-file or CARTABLE_TEACHER_TOKEN. A random one is printed
     /// at start when none is given.
     #[arg(long, value_name = "TOKEN")]
     teacher_token: Option<String>,
+    /// A file whose first line is the teacher's token (kept out of `ps`).
+    #[arg(long, value_name = "PATH", conflicts_with = "teacher_token")]
+    teacher_token_file: Option<PathBuf>,
+    #[command(flatten)]
+    limits: desk::Limits,
     #[command(flatten)]
     faults: faults::FaultArgs,
 }
@@ -277,5 +285,7 @@ fn serve_options(args: ServeArgs) -> serve::Options {
         },
         db: args.db,
         teacher_token: args.teacher_token,
+        teacher_token_file: args.teacher_token_file,
+        limits: args.limits,
     }
 }

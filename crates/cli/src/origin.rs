@@ -5,11 +5,12 @@
 //! upgrades at `/tracker`, which `listener.rs` hands to the tracker before they get here. Connections
 //! are the listener's business: a request to drop comes back as [`Answer::Hangup`].
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use futures_util::StreamExt as _;
 use hyper::body::Body as _;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -92,9 +93,23 @@ impl Origin {
         self.finish(method, path, sent)
     }
 
-    /// The answer to a request [`desk::claims`]: a submission or the teacher view, with the faults when
-    /// they cover it. `body` is the request's, or `Err` when it was over [`desk::MAX_BODY`].
-    pub async fn desk(&self, method: &Method, path: &str, headers: &HeaderMap, body: Result<Bytes, ()>) -> Answer {
+    /// The answer to a request [`desk::claims`] from `address` (unknown: no limit per address), its body
+    /// not read yet: a submission (whose body is read only once [`Desk::admit`] lets it in) or the
+    /// teacher view (whose body, a login form, is read up to [`desk::MAX_FORM`]), with the faults when
+    /// they cover it.
+    pub async fn receive(&self, address: Option<IpAddr>, request: Request<Body>) -> Answer {
+        let (parts, body) = request.into_parts();
+        self.at_desk_through_faults(address, &parts.method, parts.uri.path(), &parts.headers, body).await
+    }
+
+    async fn at_desk_through_faults(
+        &self,
+        address: Option<IpAddr>,
+        method: &Method,
+        path: &str,
+        headers: &HeaderMap,
+        body: Body,
+    ) -> Answer {
         let covered = self.faults.covers(path);
         let _slot = match covered {
             true => match self.admit(headers).await {
@@ -103,29 +118,48 @@ impl Origin {
             },
             false => None,
         };
-        let answer = self.at_desk(method, path, headers, body).await;
+        let answer = match (&self.desk, desk::course_of(path)) {
+            (None, _) => Answer::Respond(site::answer_missing()),
+            (Some(desk), Some(course)) if *method == Method::POST => {
+                self.submit(desk, address, course, headers, body).await
+            }
+            (Some(desk), _) => {
+                let form = axum::body::to_bytes(body, desk::MAX_FORM).await.unwrap_or_default();
+                Answer::Respond(desk.teacher(address, method, path, headers, &form).await)
+            }
+        };
         if covered {
             self.count(status(&answer));
         }
         self.finish(method, path, Sent::whole(method, answer))
     }
 
-    async fn at_desk(&self, method: &Method, path: &str, headers: &HeaderMap, body: Result<Bytes, ()>) -> Answer {
-        match (&self.desk, desk::course_of(path)) {
-            (None, _) => Answer::Respond(site::answer_missing()),
-            (Some(desk), Some(course)) if *method == Method::POST => self.submit(desk, course, body),
-            (Some(desk), _) => {
-                Answer::Respond(desk.teacher(method, path, headers, body.as_deref().unwrap_or_default()))
-            }
-        }
-    }
-
-    fn submit(&self, desk: &Desk, course: &str, body: Result<Bytes, ()>) -> Answer {
+    /// A submission for `course`: refused unread past the limits, else read (at most the length it
+    /// announced) and stored, its share of the upload memory held until then.
+    async fn submit(
+        &self,
+        desk: &Desk,
+        address: Option<IpAddr>,
+        course: &str,
+        headers: &HeaderMap,
+        body: Body,
+    ) -> Answer {
         if !self.site.courses.contains_key(course) {
             return Answer::Respond(site::answer_missing());
         }
+        let admitted = match desk.admit(address, headers) {
+            Ok(admitted) => admitted,
+            Err(refused) => return Answer::Respond(refused.answer()),
+        };
+        let body = match desk::body_of(body, admitted.length).await {
+            Ok(bytes) => Ok(bytes),
+            Err(desk::Cut::TooLong) => Err(()),
+            Err(desk::Cut::Broken) => return Answer::Hangup,
+        };
         let now = clock::unix_now_ms().unwrap_or_default();
-        match desk.submit(course, body, now) {
+        let reply = desk.submit(course, body, now).await;
+        drop(admitted);
+        match reply {
             Reply::Hangup => Answer::Hangup,
             Reply::Respond(response) => Answer::Respond(response),
         }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::{anyhow, bail, Context as _};
 use cartable_core::{Cid, Manifest, PublicKey};
 
-use crate::desk::Desk;
+use crate::desk::{Desk, Limits};
 use crate::faults::Faults;
 use crate::origin::Origin;
 use crate::register::Register;
@@ -43,8 +43,13 @@ pub struct Options {
     /// The SQLite file of pupils' submissions; `submissions.sqlite` beside the first course folder by
     /// default.
     pub db: Option<PathBuf>,
-    /// The teacher view's token; a random one is made and printed when none is given.
+    /// The teacher view's token; else [`Options::teacher_token_file`]'s, else `CARTABLE_TEACHER_TOKEN`,
+    /// else a random one, made and printed.
     pub teacher_token: Option<String>,
+    /// A file holding the teacher view's token on its first line.
+    pub teacher_token_file: Option<PathBuf>,
+    /// How much pupils may send, and how fast.
+    pub limits: Limits,
 }
 
 /// Which tracker the page uses.
@@ -74,7 +79,8 @@ pub fn default_root() -> PathBuf {
 pub type Hint = fn(&str) -> String;
 
 /// Runs the server until Ctrl-C or SIGTERM. Prints the address line first, then a line per course,
-/// then the `hint` line if given, then where submissions are kept and the teacher view with its token.
+/// then the `hint` line if given, then where submissions are kept and the teacher view, with its token
+/// if it was drawn at random.
 pub fn run(options: &Options, hint: Option<Hint>) -> anyhow::Result<()> {
     let (mut site, manifests, key) = open_site(options)?;
     check_faults(&options.faults, &manifests, &site.pkg)?;
@@ -98,18 +104,20 @@ pub fn run(options: &Options, hint: Option<Hint>) -> anyhow::Result<()> {
         .context("cannot start the server's runtime")?;
     runtime.block_on(site.fill_pages())?;
     let desk = open_desk(options)?;
+    // Opened before the address is printed: whoever reads that line may use the database at once.
+    let register = desk.as_ref().map(|(path, _)| Register::open(path)).transpose()?;
     let base = url("http", &options.host, port);
-    announce(&base, &manifests, desk.as_ref().map(|(path, token)| (path.as_path(), token.as_str())), hint)
-        .context("cannot write to standard output")?;
-    let desk = match desk {
-        Some((path, token)) => Some(Desk::new(
-            Register::open(&path)?,
-            token,
-            options.faults.refuse_submissions,
-            options.faults.drop_response_every,
-        )),
-        None => None,
-    };
+    // A token the school chose stays off standard output, which often ends up in a log; a drawn one
+    // must be shown, or nobody could open the view.
+    let drawn = options.teacher_token.is_none()
+        && options.teacher_token_file.is_none()
+        && std::env::var_os(TOKEN_VARIABLE).is_none();
+    let shown = desk.as_ref().map(|(path, token)| (path.as_path(), drawn.then_some(token.as_str())));
+    announce(&base, &manifests, shown, hint).context("cannot write to standard output")?;
+    let desk = desk.zip(register).map(|((_, token), register)| {
+        let faults = &options.faults;
+        Desk::new(register, token, options.limits, faults.refuse_submissions, faults.drop_response_every)
+    });
     listener.set_nonblocking(true).context("cannot set up the listening socket")?;
     let origin = Origin::new(site, options.faults.clone(), options.access_log, desk);
     let tracker = (options.tracker == TrackerChoice::Embedded).then(|| Tracker::new(DEFAULT_INTERVAL_SECS));
@@ -152,12 +160,37 @@ fn open_desk(options: &Options) -> anyhow::Result<Option<(PathBuf, String)>> {
             folder.parent().unwrap_or(&folder).join("submissions.sqlite")
         }
     };
-    let token = match &options.teacher_token {
-        Some(token) if token.len() >= 8 && !token.contains(char::is_whitespace) => token.clone(),
-        Some(_) => bail!("--teacher-token must be at least 8 characters, without spaces"),
-        None => random_token()?,
-    };
-    Ok(Some((path, token)))
+    Ok(Some((path, teacher_token(options, std::env::var(TOKEN_VARIABLE).ok())?)))
+}
+
+/// Where the teacher's token may come from besides the command line, which every user sees in `ps`.
+pub const TOKEN_VARIABLE: &str = "CARTABLE_TEACHER_TOKEN";
+
+/// The teacher's token: `--teacher-token`, else the first line of `--teacher-token-file`, else
+/// `variable`, the value of [`TOKEN_VARIABLE`], else a random one.
+fn teacher_token(options: &Options, variable: Option<String>) -> anyhow::Result<String> {
+    if let Some(token) = &options.teacher_token {
+        return checked_token(token, "--teacher-token");
+    }
+    if let Some(path) = &options.teacher_token_file {
+        let text = std::fs::read_to_string(path).with_context(|| {
+            format!("cannot read the teacher's token from {} (--teacher-token-file)", path.display())
+        })?;
+        return checked_token(text.lines().next().unwrap_or_default().trim(), &path.display().to_string());
+    }
+    match variable {
+        Some(token) => checked_token(&token, TOKEN_VARIABLE),
+        None => random_token(),
+    }
+}
+
+/// `token` if it is fit to guard pupils' work: 8 characters or more, no spaces; `source` names where it
+/// came from in the error.
+fn checked_token(token: &str, source: &str) -> anyhow::Result<String> {
+    match token.len() >= 8 && !token.contains(char::is_whitespace) {
+        true => Ok(token.to_owned()),
+        false => bail!("the teacher token of {source} must be at least 8 characters, without spaces"),
+    }
 }
 
 /// 128 random bits as 32 hexadecimal digits.
@@ -170,7 +203,7 @@ fn random_token() -> anyhow::Result<String> {
 fn announce(
     base: &str,
     manifests: &[Manifest],
-    desk: Option<(&Path, &str)>,
+    desk: Option<(&Path, Option<&str>)>,
     hint: Option<Hint>,
 ) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
@@ -184,7 +217,10 @@ fn announce(
     }
     if let Some((path, token)) = desk {
         writeln!(out, "  submissions: {}", path.display())?;
-        writeln!(out, "  teacher view: {base}teacher (token {token})")?;
+        match token {
+            Some(token) => writeln!(out, "  teacher view: {base}teacher (token {token})")?,
+            None => writeln!(out, "  teacher view: {base}teacher (with the token given)")?,
+        }
     }
     out.flush()
 }
@@ -284,5 +320,46 @@ fn check_config_block(www: &Path) -> anyhow::Result<()> {
         None => {
             bail!("{}: no `{CONFIG_OPEN}` ... `</script>` block to put the course and key in: add one", index.display())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(token: Option<&str>, file: Option<PathBuf>) -> Options {
+        Options {
+            courses: Vec::new(),
+            pubkey: None,
+            host: "127.0.0.1".into(),
+            port: 0,
+            www: None,
+            pkg: None,
+            mirrors: Vec::new(),
+            faults: Faults::default(),
+            access_log: false,
+            tracker: TrackerChoice::None,
+            db: None,
+            teacher_token: token.map(str::to_owned),
+            teacher_token_file: file,
+            limits: Limits::default(),
+        }
+    }
+
+    #[test]
+    fn the_token_comes_from_the_flag_the_file_the_environment_or_chance() {
+        let folder = tempfile::tempdir().expect("temp dir");
+        let file = folder.path().join("token");
+        std::fs::write(&file, "from-the-file\nnot this line\n").expect("write");
+        let variable = || Some("from-the-environment".to_owned());
+        let token = |token, file, variable| teacher_token(&options(token, file), variable).expect("a token");
+        assert_eq!(token(Some("from-the-flag"), Some(file.clone()), variable()), "from-the-flag");
+        assert_eq!(token(None, Some(file.clone()), variable()), "from-the-file");
+        assert_eq!(token(None, None, variable()), "from-the-environment");
+        assert_eq!(token(None, None, None).len(), 32, "a random one");
+        let short = teacher_token(&options(None, None), Some("short".into())).expect_err("too short");
+        assert!(format!("{short:#}").contains(TOKEN_VARIABLE), "{short:#}");
+        let missing = teacher_token(&options(None, Some(folder.path().join("none"))), None).expect_err("no file");
+        assert!(format!("{missing:#}").contains("--teacher-token-file"), "{missing:#}");
     }
 }

@@ -13,7 +13,7 @@ use futures_util::{SinkExt as _, StreamExt as _};
 use serde_json::{json, Value};
 use support::{cartable, ok, run, site, Server, SITE_ARGS};
 use tempfile::TempDir;
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -25,8 +25,14 @@ struct Tracker {
 
 impl Tracker {
     fn start() -> Tracker {
+        Tracker::start_with(&[])
+    }
+
+    /// `cartable tracker --port 0 args...`.
+    fn start_with(args: &[&str]) -> Tracker {
         let mut child = cartable()
             .args(["tracker", "--port", "0"])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -60,6 +66,19 @@ type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 async fn connect(url: &str) -> Socket {
     tokio_tungstenite::connect_async(url).await.expect("the WebSocket opens").0
+}
+
+/// A WebSocket to `url` from the local address `local` (any of 127.0.0.0/8 on Linux), its receive
+/// buffer at most `receive_buffer` bytes if given.
+async fn connect_from(local: &str, url: &str, receive_buffer: Option<u32>) -> Socket {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{local}:0").parse().unwrap()).unwrap();
+    if let Some(size) = receive_buffer {
+        socket.set_recv_buffer_size(size).unwrap();
+    }
+    let address = url.strip_prefix("ws://").unwrap().trim_end_matches('/').parse().unwrap();
+    let stream = socket.connect(address).await.expect("the tracker accepts");
+    tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream)).await.expect("the WebSocket opens").0
 }
 
 async fn send(socket: &mut Socket, message: Value) {
@@ -199,4 +218,98 @@ fn help_explains_the_tracker() {
     }
     assert!(ok(&run(dir.path(), &["--help"])).contains("tracker"));
     assert!(ok(&run(dir.path(), &["serve", "--help"])).contains("--no-tracker"));
+}
+
+/// An announce of `peer` in the swarm of course `course`.
+fn announce(course: &str, peer: u8) -> Value {
+    json!({"action": "announce", "info_hash": binary_string(&info_hash(course)), "peer_id": self::peer(peer),
+        "numwant": 5, "left": 1000, "event": "started", "offers": []})
+}
+
+#[tokio::test]
+async fn a_full_swarm_refuses_more_peers_and_another_swarm_is_still_served() {
+    let tracker = Tracker::start_with(&["--max-peers", "2"]);
+    let mut open = Vec::new();
+    for n in 1..=2 {
+        let mut socket = connect(&tracker.url).await;
+        send(&mut socket, announce("essai", n)).await;
+        assert_eq!(receive(&mut socket).await["incomplete"], u64::from(n));
+        open.push(socket);
+    }
+    let mut third = connect(&tracker.url).await;
+    send(&mut third, announce("essai", 3)).await;
+    let refused = receive(&mut third).await;
+    assert_eq!(refused["failure reason"], "swarm full: 2 peers at most", "{refused}");
+    send(&mut third, announce("autre", 3)).await;
+    assert_eq!(receive(&mut third).await["incomplete"], 1, "another course has its own room");
+    // The peers in the full swarm are still served.
+    send(&mut open[0], announce("essai", 1)).await;
+    assert_eq!(receive(&mut open[0]).await["incomplete"], 2);
+}
+
+#[tokio::test]
+async fn one_address_cannot_hold_every_connection() {
+    let tracker = Tracker::start_with(&["--max-per-address", "2"]);
+    let mut first = connect(&tracker.url).await;
+    let mut second = connect(&tracker.url).await;
+    for (n, socket) in [&mut first, &mut second].into_iter().enumerate() {
+        send(socket, announce("essai", n as u8 + 1)).await;
+        assert_eq!(receive(socket).await["interval"], 120);
+    }
+    let mut third = connect(&tracker.url).await;
+    let closed = tokio::time::timeout(Duration::from_secs(10), third.next()).await.expect("closed in time");
+    let Some(Ok(Message::Close(Some(frame)))) = closed else { panic!("expected a close frame: {closed:?}") };
+    assert_eq!(u16::from(frame.code), 1013, "try again later");
+    assert_eq!(frame.reason.as_str(), "too many connections from one address: 2 at most");
+
+    let mut elsewhere = connect_from("127.0.0.2", &tracker.url, None).await;
+    send(&mut elsewhere, announce("essai", 3)).await;
+    assert_eq!(receive(&mut elsewhere).await["incomplete"], 3, "another address is still served");
+
+    // A place freed is taken again, once the tracker has seen the connection close.
+    first.close(None).await.unwrap();
+    let mut again = None;
+    for _ in 0..100 {
+        let mut socket = connect(&tracker.url).await;
+        send(&mut socket, announce("essai", 1)).await;
+        if let Ok(Some(Ok(Message::Text(_)))) = tokio::time::timeout(Duration::from_secs(10), socket.next()).await {
+            again = Some(socket);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(again.is_some(), "the address never got its place back");
+    let summary = tracker.terminate();
+    assert!(summary.contains("connections turned away"), "{summary}");
+}
+
+#[tokio::test]
+async fn a_client_that_never_reads_is_dropped() {
+    let tracker = Tracker::start();
+    // A small receive buffer: what the tracker sends backs up sooner.
+    let mut stuck = connect_from("127.0.0.1", &tracker.url, Some(4096)).await;
+    send(&mut stuck, announce("essai", 1)).await;
+    // The flooder reads its own replies: only the stuck client stops reading.
+    let (mut flood, mut replies) = connect(&tracker.url).await.split();
+    tokio::spawn(async move { while replies.next().await.is_some() {} });
+    let mut watcher = connect(&tracker.url).await;
+
+    let sdp = "a".repeat(15_000);
+    // The send deadline (15 s) once the buffers are full, and a generous margin for a busy machine.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    for round in 0u32.. {
+        for n in 0..20u32 {
+            let offer_id =
+                binary_string(&[(round % 200) as u8, n as u8, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7]);
+            let mut message = announce("essai", 2);
+            message["offers"] = json!([{"offer_id": offer_id, "offer": {"type": "offer", "sdp": sdp}}]);
+            flood.send(Message::text(message.to_string())).await.unwrap();
+        }
+        send(&mut watcher, json!({"action": "scrape", "info_hash": hash()})).await;
+        if receive(&mut watcher).await["files"][hash()]["incomplete"] == 1 {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the client that never reads is still in the swarm");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

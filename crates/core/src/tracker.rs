@@ -18,7 +18,7 @@ pub use message::{
     Action, Announce, AnnounceReply, ClientMessage, Event, Failure, Id20, Offer, RelayedAnswer, RelayedOffer, Scrape,
     ScrapeFile, ScrapeFlags, ScrapeReply, Sdp, SdpType, ServerMessage,
 };
-pub use swarms::{ConnId, Counts, Swarms, MAX_SWARMS_PER_CONNECTION};
+pub use swarms::{ConnId, Counts, Swarms, MAX_PEERS_PER_SWARM, MAX_SWARMS_PER_CONNECTION};
 
 use sha2::{Digest, Sha256};
 

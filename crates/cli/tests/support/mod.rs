@@ -146,13 +146,23 @@ impl Server {
 
     /// Like [`Server::spawn`], with the server's standard error sent to `stderr`.
     pub fn spawn_with_stderr(dir: &Path, args: &[&str], stderr: Stdio) -> Server {
-        let mut child = cartable()
-            .current_dir(dir)
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .expect("the cartable binary starts");
+        let mut command = cartable();
+        command.args(args);
+        Server::spawn_command(dir, command, stderr)
+    }
+
+    /// Like [`Server::start`], with the server's open files limited to `open_files` (`ulimit -n`).
+    pub fn start_with_open_files(dir: &Path, args: &[&str], open_files: u32) -> Server {
+        let mut command = Command::new("sh");
+        let limit = open_files.to_string();
+        command.args(["-c", "ulimit -n \"$0\" && exec \"$@\"", &limit, env!("CARGO_BIN_EXE_cartable")]);
+        command.args(["serve", "--port", "0"]).args(args);
+        Server::spawn_command(dir, command, Stdio::inherit())
+    }
+
+    fn spawn_command(dir: &Path, mut command: Command, stderr: Stdio) -> Server {
+        let mut child =
+            command.current_dir(dir).stdout(Stdio::piped()).stderr(stderr).spawn().expect("the cartable binary starts");
         let stdout = BufReader::new(child.stdout.take().unwrap());
         let mut server =
             Server { child, _stdout: stdout, address: String::new(), banner: String::new(), before: Vec::new() };

@@ -15,6 +15,11 @@ use crate::fetch::Millis;
 
 /// The most swarms one connection may be in: a pupil follows a few courses, not thousands.
 pub const MAX_SWARMS_PER_CONNECTION: usize = 64;
+/// The most peers one swarm holds unless the caller says otherwise: a course's swarm is a school's
+/// pupils, not the internet, and each offer relayed costs a pass over the whole swarm, so a flood of
+/// announces must not grow it without end. Refused announces get a `failure reason` (the browser still
+/// has the origin and its mirrors).
+pub const MAX_PEERS_PER_SWARM: usize = 1000;
 
 /// A client connection, numbered by the caller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -41,6 +46,7 @@ pub struct Counts {
 #[derive(Debug)]
 pub struct Swarms {
     interval_secs: u32,
+    max_peers: usize,
     swarms: BTreeMap<Id20, Swarm>,
     /// For each connection, its peer_id in each swarm it is in.
     connections: BTreeMap<ConnId, BTreeMap<Id20, Id20>>,
@@ -64,7 +70,20 @@ impl Swarms {
     /// peer that has not announced for twice as long.
     pub fn new(interval_secs: u32) -> Swarms {
         let interval_secs = interval_secs.max(1);
-        Swarms { interval_secs, swarms: BTreeMap::new(), connections: BTreeMap::new(), counts: Counts::default() }
+        Swarms {
+            interval_secs,
+            max_peers: MAX_PEERS_PER_SWARM,
+            swarms: BTreeMap::new(),
+            connections: BTreeMap::new(),
+            counts: Counts::default(),
+        }
+    }
+
+    /// The same tracker with room for `max_peers` peers in each swarm (at least 1) instead of
+    /// [`MAX_PEERS_PER_SWARM`]; an announce that would add one more is refused.
+    pub fn with_max_peers(mut self, max_peers: usize) -> Swarms {
+        self.max_peers = max_peers.max(1);
+        self
     }
 
     /// What the tracker did so far.
@@ -151,6 +170,9 @@ impl Swarms {
     /// browser that reconnected); a connection holds one peer_id per swarm.
     fn join(&mut self, from: ConnId, announce: &Announce, now: Millis) -> Result<(), Failure> {
         let (info_hash, peer_id) = (announce.info_hash, announce.peer_id);
+        if !self.has_room(from, info_hash, peer_id) {
+            return Err(failure(Some(info_hash), &format!("swarm full: {} peers at most", self.max_peers)));
+        }
         let held = self.connections.entry(from).or_default();
         if !held.contains_key(&info_hash) && held.len() >= MAX_SWARMS_PER_CONNECTION {
             return Err(failure(Some(info_hash), "too many swarms on one connection"));
@@ -168,6 +190,18 @@ impl Swarms {
             self.forget(moved_from, info_hash);
         }
         Ok(())
+    }
+
+    /// Whether `peer_id` may be in the swarm: it is already (a refresh, or a browser that reconnected),
+    /// or there is room once the peer this connection held there before, if any, has made way for it.
+    fn has_room(&self, from: ConnId, info_hash: Id20, peer_id: Id20) -> bool {
+        let Some(swarm) = self.swarms.get(&info_hash) else { return true };
+        if swarm.peers.contains_key(&peer_id) {
+            return true;
+        }
+        let held = self.connections.get(&from).and_then(|held| held.get(&info_hash));
+        let replaced = held.and_then(|previous| swarm.peers.get(previous)).is_some_and(|peer| peer.connection == from);
+        swarm.peers.len() - usize::from(replaced) < self.max_peers
     }
 
     /// Sends each offer to a different peer of the swarm, picked at random, never back to the sender.

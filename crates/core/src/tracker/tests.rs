@@ -401,6 +401,32 @@ fn bounds_are_enforced() {
 }
 
 #[test]
+fn a_full_swarm_refuses_newcomers_and_keeps_its_peers() {
+    let mut tracker = Tracker { swarms: Swarms::new(120).with_max_peers(2), now: 0, seed: 7 };
+    let accepted = |sends: Vec<(u64, Value)>| sends[0].1.get("interval").is_some();
+    tracker.send(1, announce(1, json!({})));
+    tracker.send(2, announce(2, json!({})));
+    let sends = tracker.send(3, announce(3, offers(3, 1)));
+    assert_eq!(sends.len(), 1, "nothing relayed for a refused peer: {sends:?}");
+    assert_eq!(sends[0].1["failure reason"], "swarm full: 2 peers at most");
+    assert_eq!(tracker.swarms.size(), (1, 2));
+    assert_eq!(tracker.swarms.counts().failures, 1);
+    // Peers already in keep announcing, and may move to a new connection.
+    assert!(accepted(tracker.send(2, announce(2, json!({})))));
+    assert!(accepted(tracker.send(5, announce(2, json!({})))));
+    // A connection that changes its peer_id takes its old place.
+    assert!(accepted(tracker.send(1, announce(9, json!({})))));
+    assert_eq!(tracker.swarms.size(), (1, 2));
+    // Each swarm has its own room, and a place freed is taken.
+    assert!(accepted(tracker.send(3, json!({"action": "announce", "info_hash": bin(2), "peer_id": bin(3)}))));
+    tracker.swarms.disconnect(ConnId(5));
+    assert!(accepted(tracker.send(3, announce(3, json!({})))));
+    assert_eq!(tracker.swarms.size(), (2, 3));
+    assert!(!accepted(tracker.send(4, announce(4, json!({})))));
+    assert_eq!(Swarms::new(120).with_max_peers(0).size(), (0, 0), "at least one peer fits");
+}
+
+#[test]
 fn mangled_messages_never_panic() {
     let valid = [
         announce(1, offers(1, 3)).to_string(),
