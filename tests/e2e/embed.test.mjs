@@ -126,7 +126,10 @@ test('the app works under the Content-Security-Policy it is served with, online 
   });
   assert.equal(ran, false);
   await page.waitForFunction(() => (window.__violations ?? []).length > 0);
-  assert.deepEqual(await violations(page), ['script-src-elem inline']);
+  // Refused by the policy header the worker sends again with its copy, and by the page's <meta>: each
+  // reports it, and nothing else is refused.
+  const refused = await violations(page);
+  assert.ok(refused.length >= 1 && refused.every((violation) => violation === 'script-src-elem inline'), refused.join());
   assert.deepEqual(page.errors, []);
 });
 

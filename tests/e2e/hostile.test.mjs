@@ -88,6 +88,11 @@ test('HTML and SVG attachments never run as the app: every way in, online and of
     await picture.goto(workerUrl('images/schema.svg'));
     await picture.waitForTimeout(500);
     await picture.close();
+    // The picture's own link, opened in a new tab: a blob of the app's origin, under the app's policy.
+    const svgBlob = await context.newPage();
+    await svgBlob.goto(await page.getByRole('link', { name: 'Le schéma' }).getAttribute('href')).catch(() => {});
+    await svgBlob.waitForTimeout(500);
+    await svgBlob.close();
     // The early lesson, as the worker writes it into the page before the app: its file link downloads.
     const early = await context.newPage();
     await early.addInitScript(() => {
