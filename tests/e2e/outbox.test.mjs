@@ -221,7 +221,8 @@ test('a receipt lost on the way is asked for again with the same key, and no row
   const key = await handIn(page, { title: 'Exercice 6', text: 'R = U / I' });
   await sent(page, key);
   const statuses = posts(server).map((r) => r.status);
-  assert.equal(statuses[0], 0, `the first answer was lost: ${statuses}`);
+  // The page and the worker may both send the key at once: the lost answer need not be logged first.
+  assert.ok(statuses.includes(0), `an answer was lost: ${statuses}`);
   assert.ok(statuses.includes(200), `${statuses}`);
   const stored = rows(db, 'SELECT id, key FROM submissions');
   assert.deepEqual(stored.map((r) => r.key), [key], 'stored once, though sent twice or more');
