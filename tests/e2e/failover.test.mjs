@@ -71,7 +71,7 @@ test('the whole origin down at the first visit: the app from a static host, the 
   const good = await nginxMirror(t, mirror(t, course));
   // The school's server drops every request, the page's own included...
   const origin = await serve(t, course, ['--outage-from', '0', '--outage-for', '600']);
-  // ...so the page is hosted where the school's README says it may be: on a static host (here nginx).
+  // ...so the page is hosted where docs/deploy.md says it may be: on a static host (here nginx).
   const key = read(course.pubkey, 'utf8').trim();
   const manifest = `${origin.url}courses/${course.manifest.course.id}/manifest.json`;
   const host = await nginxMirror(t, staticApp(t, { manifest, key, mirrors: [good.url] }));

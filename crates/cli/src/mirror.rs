@@ -60,10 +60,10 @@ impl fmt::Display for Summary {
                 app.build, app.chunks, app.bytes
             )?;
         }
-        writeln!(f, "serve {out} as static files with the header `Access-Control-Allow-Origin: *` (nginx: see the")?;
+        writeln!(f, "serve {out} as static files with the header `Access-Control-Allow-Origin: *` (nginx: see")?;
         writeln!(
             f,
-            "README, Mirrors), then list it in the page's config block: \"mirrors\": [\"https://<host>/{id}/\"]"
+            "docs/deploy.md, Mirrors), then list it in the page's config block: \"mirrors\": [\"https://<host>/{id}/\"]"
         )?;
         write!(f, "(chunks are fetched as <base>ipfs/<cid>?format=raw, the manifest as <base>manifest.json)")
     }

@@ -1,4 +1,4 @@
-//! The Content-Security-Policy of the app's pages: what `serve` sends, and what the README asks of a
+//! The Content-Security-Policy of the app's pages: what `serve` sends, and what docs/deploy.md asks of a
 //! school's own server. Pure text; knows nothing of requests.
 
 use cartable_core::html::{csp_hash, EARLY_SCRIPT, EARLY_STYLE};
@@ -96,10 +96,10 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_gives_the_policy_of_this_version() {
-        let readme = include_str!("../../../README.md");
+    fn the_deployment_guide_gives_the_policy_of_this_version() {
+        let readme = include_str!("../../../docs/deploy.md");
         let sources = policy("'self' ws: wss: https://mirror.example");
-        assert!(readme.contains(&sources), "README.md's nginx line must give this version's policy:\n{sources}");
+        assert!(readme.contains(&sources), "docs/deploy.md's nginx line must give this version's policy:\n{sources}");
     }
 
     #[test]
