@@ -5,5 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
+source scripts/test-deps.sh
 cargo build --quiet -p cartable-cli
 CARTABLE_BIN=target/debug/cartable node bench/offline-start.mjs "$@"

@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh >&2   # its progress, not the report, on stderr
+source scripts/test-deps.sh >&2
 # The release tool packs and serves the 200 MB course several times faster than the debug one.
 cargo build --quiet --release -p cartable-cli
 CARTABLE_BIN=target/release/cartable node bench/report.mjs "$@"

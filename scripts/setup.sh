@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what cartable needs to build and test, and builds the browser app into pkg/.
-# Quick when everything is already there. Sourced by demo.sh and test.sh; sets WASM_CARGO.
+# Installs what cartable needs to build (the wasm target, wasm-bindgen-cli), and builds the browser app
+# into pkg/. Quick when everything is already there. Sourced by demo.sh and test.sh, which adds what the
+# tests need; sets WASM_CARGO and defines say and apt_install.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -13,17 +14,6 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
-# Chromium and its driver run the browser and end-to-end tests; nginx serves a mirror and coturn a TURN
-# relay in the end-to-end tests (each test starts its own on a loopback port with a generated config or
-# flags, never the system service).
-missing=()
-command -v chromium >/dev/null || missing+=(chromium)
-command -v chromedriver >/dev/null || missing+=(chromium-driver)
-[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx)
-command -v turnserver >/dev/null || missing+=(coturn)
-command -v sqlite3 >/dev/null || missing+=(sqlite3)   # the outbox tests read the origin's database
-if [ ${#missing[@]} -gt 0 ]; then say "installing ${missing[*]} (Debian packages)"; apt_install "${missing[@]}"; fi
-
 # The wasm32 target from rustup; else Debian's rustc-web building std from source (slower).
 WASM_CARGO=(cargo)
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
@@ -35,23 +25,12 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   fi
 fi
 
-# rustfmt and clippy for the lint step (a minimal rustup profile lacks them).
-for component in rustfmt clippy; do
-  rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"
-done
-
 # wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
 wanted=$(awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 installed=$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }' || true)
 if [ "$installed" != "$wanted" ]; then
   say "installing wasm-bindgen-cli $wanted (about 2 minutes, once)"
   cargo install -q wasm-bindgen-cli --version "$wanted"
-fi
-
-# Node packages for the end-to-end tests (playwright-core drives Debian's Chromium; no browser download).
-if [ ! -f tests/e2e/node_modules/.package-lock.json ] || [ tests/e2e/package-lock.json -nt tests/e2e/node_modules/.package-lock.json ]; then
-  say "installing Node packages for the end-to-end tests"
-  npm ci --prefix tests/e2e --ignore-scripts --no-audit --no-fund --loglevel=error
 fi
 
 # The browser app and its service worker: optimised for size, bound to JavaScript with names stripped.

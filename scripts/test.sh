@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
+source scripts/test-deps.sh
 started=$SECONDS
 
 say "lints: rustfmt, clippy (native and wasm32)"
