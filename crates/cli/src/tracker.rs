@@ -18,6 +18,7 @@ use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpg
 use axum::extract::FromRequestParts as _;
 use axum::http::{header, HeaderValue, Request, Response, StatusCode};
 use axum::response::IntoResponse as _;
+use cartable_core::random::SplitMix64;
 use cartable_core::tracker::{
     ConnId, Counts, Millis, Swarms, DEFAULT_INTERVAL_SECS, MAX_MESSAGE_BYTES, MAX_PEERS_PER_SWARM,
 };
@@ -92,7 +93,7 @@ struct State {
     outboxes: HashMap<ConnId, mpsc::Sender<String>>,
     addresses: Addresses,
     next: u64,
-    random: SplitMix,
+    random: SplitMix64,
 }
 
 /// What the tracker did, for the summary line.
@@ -120,7 +121,7 @@ impl Tracker {
             outboxes: HashMap::new(),
             addresses: Addresses::default(),
             next: 0,
-            random: SplitMix(seed),
+            random: SplitMix64::new(seed),
         };
         Arc::new(Tracker {
             state: Mutex::new(state),
@@ -240,7 +241,7 @@ impl Tracker {
         let now = self.now();
         let mut state = self.state();
         let State { swarms, outboxes, random, .. } = &mut *state;
-        for (to, message) in swarms.handle(from, text, now, &mut || random.next()) {
+        for (to, message) in swarms.handle(from, text, now, &mut || random.next_f64()) {
             let queued = outboxes.get(&to).is_some_and(|outbox| outbox.try_send(message).is_ok());
             if !queued {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
@@ -336,19 +337,4 @@ async fn http(tracker: Arc<Tracker>, stream: Watched<TcpStream>, from: IpAddr) {
 /// [`SEND_WITHIN`].
 async fn send(socket: &mut WebSocket, message: Message) -> bool {
     matches!(tokio::time::timeout(SEND_WITHIN, socket.send(message)).await, Ok(Ok(())))
-}
-
-/// SplitMix64: enough to pick peers at random, seeded once from the system.
-struct SplitMix(u64);
-
-impl SplitMix {
-    /// A number in [0, 1).
-    fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 53) as f64
-    }
 }

@@ -21,6 +21,7 @@ pub mod offline;
 pub mod pack;
 pub mod path;
 pub mod peer;
+pub mod random;
 pub mod range;
 pub mod region;
 pub mod shell;

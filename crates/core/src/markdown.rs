@@ -1,8 +1,8 @@
 //! Lessons in Markdown become a closed tree of safe nodes. There is no raw HTML node and no attribute
 //! map, so event attributes and scripts cannot be expressed; links and images are checked here.
 //! Pure. `cartable pack` parses the Markdown and publishes the tree as JSON; the browser only reads that
-//! JSON back through [`from_json`], which checks every address again, so a Markdown parser is never
-//! shipped to pupils.
+//! JSON back through [`from_json`], which checks every address again, so a Markdown parser (about 68 KB
+//! gzip) is never shipped to pupils.
 
 use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
 use serde::{Deserialize, Serialize};

@@ -155,7 +155,7 @@ impl Region {
     /// The peak demand of the morning drawn from `seed`, in chunk requests per second: the busiest
     /// minute's arrivals, each wanting the whole course, spread over that minute.
     pub fn peak_demand(&self, seed: u64) -> f64 {
-        let arrivals = world::arrivals(self, &mut world::SplitMix(seed));
+        let arrivals = world::arrivals(self, &mut crate::random::SplitMix64::new(seed));
         let mut per_minute = vec![0u32; (self.morning / MINUTE) as usize + 1];
         for arrival in &arrivals {
             if let Some(count) = per_minute.get_mut((arrival.at / MINUTE) as usize) {

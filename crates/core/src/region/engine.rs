@@ -9,9 +9,10 @@ use std::collections::BinaryHeap;
 
 use super::cartable::Saver;
 use super::plain::{Plain, Waiting};
-use super::world::{arrivals, payload, Arrival, Class, Live, SplitMix};
+use super::world::{arrivals, payload, Arrival, Class, Live};
 use super::{Figures, Policy, Region, MINUTE};
 use crate::fetch::Millis;
+use crate::random::SplitMix64;
 
 /// Runs `policy` over the morning of `region` with the random numbers of `seed`: the same seed gives the
 /// same arrivals for every policy, and the same figures. `progress` is called with the virtual time at
@@ -95,7 +96,7 @@ pub(super) struct Engine<'a> {
     pub(super) region: &'a Region,
     pub(super) policy: Policy,
     pub(super) now: Millis,
-    pub(super) random: SplitMix,
+    pub(super) random: SplitMix64,
     queue: BinaryHeap<Reverse<(Millis, u64, Event)>>,
     seq: u64,
     arrivals: Vec<Arrival>,
@@ -112,7 +113,7 @@ pub(super) struct Engine<'a> {
 
 impl<'a> Engine<'a> {
     fn new(region: &'a Region, policy: Policy, seed: u64) -> Engine<'a> {
-        let arrivals = arrivals(region, &mut SplitMix(seed));
+        let arrivals = arrivals(region, &mut SplitMix64::new(seed));
         let seconds = (region.horizon() / 1000) as usize + 1;
         let classes = region.students.div_ceil(region.class_size.max(1));
         let servers = std::iter::once(&region.origin).chain(&region.mirrors).map(Live::new).collect();
@@ -120,7 +121,7 @@ impl<'a> Engine<'a> {
             region,
             policy,
             now: 0,
-            random: SplitMix(seed ^ 0x05ee_d0fc_1a55 ^ (policy as u64).wrapping_mul(0x9e37_79b9)),
+            random: SplitMix64::new(seed ^ 0x05ee_d0fc_1a55 ^ (policy as u64).wrapping_mul(0x9e37_79b9)),
             queue: BinaryHeap::new(),
             seq: 0,
             students: (0..arrivals.len()).map(|_| None).collect(),

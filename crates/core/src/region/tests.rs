@@ -1,7 +1,8 @@
 // See: issue 7 ("A region's morning: simulation at scale").
 
-use super::world::{arrivals, SplitMix};
+use super::world::arrivals;
 use super::{run, Figures, Policy, Region, MINUTE};
+use crate::random::SplitMix64;
 
 fn morning(students: usize, seed: u64) -> Vec<Figures> {
     let region = Region::morning(students, 2);
@@ -11,7 +12,7 @@ fn morning(students: usize, seed: u64) -> Vec<Figures> {
 #[test]
 fn most_students_arrive_around_eight() {
     let region = Region::morning(3_000, 2);
-    let arrivals = arrivals(&region, &mut SplitMix(7));
+    let arrivals = arrivals(&region, &mut SplitMix64::new(7));
     let around_eight = arrivals.iter().filter(|arrival| (30 * MINUTE..90 * MINUTE).contains(&arrival.at)).count();
     assert!(around_eight * 10 > arrivals.len() * 6, "{around_eight} of {} between 07:30 and 08:30", arrivals.len());
     assert!(arrivals.windows(2).all(|pair| pair[0].at <= pair[1].at), "sorted by time");
@@ -74,7 +75,7 @@ fn classmates_carry_most_of_the_bytes_and_the_lottery_keeps_http_near_one_copy_p
     assert!(cartable.bytes_peers > 2 * http, "classmates {} bytes, HTTP {http}", cartable.bytes_peers);
     // Out of reach of classmates, a student fetches the whole course over HTTP; the others of a class,
     // about one copy between them (the lottery's winners), a little more when a winner is slow.
-    let unreachable = arrivals(&region, &mut SplitMix(9)).iter().filter(|arrival| !arrival.reachable).count();
+    let unreachable = arrivals(&region, &mut SplitMix64::new(9)).iter().filter(|arrival| !arrival.reachable).count();
     let classes = region.students.div_ceil(region.class_size);
     let copies = http as f64 / region.course_bytes() as f64 - unreachable as f64;
     assert!(copies < 1.5 * classes as f64, "{copies:.0} copies over HTTP for {classes} classes' reachable students");

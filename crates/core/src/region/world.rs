@@ -5,6 +5,7 @@
 use super::{Region, Server, MINUTE};
 use crate::cid::Cid;
 use crate::fetch::Millis;
+use crate::random::SplitMix64;
 
 /// How a server answers one request, decided when it arrives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,7 +133,7 @@ pub(super) struct Arrival {
 /// Every student's arrival, sorted by time (ties by student). Classes start at 08:00 give or take a normal
 /// spread of 12 minutes (four in five) or at any time of the morning (one in five); their students arrive
 /// within 5 minutes of the start.
-pub(super) fn arrivals(region: &Region, random: &mut SplitMix) -> Vec<Arrival> {
+pub(super) fn arrivals(region: &Region, random: &mut SplitMix64) -> Vec<Arrival> {
     let class_size = region.class_size.max(1);
     let classes = region.students.div_ceil(class_size);
     let morning = region.morning.max(1) as f64;
@@ -152,40 +153,4 @@ pub(super) fn arrivals(region: &Region, random: &mut SplitMix) -> Vec<Arrival> {
         .collect();
     arrivals.sort_by_key(|arrival| arrival.at);
     arrivals
-}
-
-/// splitmix64: a tiny, well-mixed generator, deterministic per seed.
-#[derive(Clone, Debug)]
-pub(super) struct SplitMix(pub(super) u64);
-
-impl SplitMix {
-    pub(super) fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, 1)`.
-    pub(super) fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// A standard normal draw (Box-Muller).
-    pub(super) fn normal(&mut self) -> f64 {
-        let u = 1.0 - self.next_f64();
-        let v = self.next_f64();
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
-    }
-
-    /// An exponential draw of mean `mean`.
-    pub(super) fn exponential(&mut self, mean: Millis) -> Millis {
-        (-(1.0 - self.next_f64()).ln() * mean as f64) as Millis
-    }
-
-    /// A uniform index below `len` (0 when `len` is 0).
-    pub(super) fn below(&mut self, len: usize) -> usize {
-        ((self.next_f64() * len as f64) as usize).min(len.saturating_sub(1))
-    }
 }

@@ -6,7 +6,7 @@ use super::{Receipt, Submission};
 
 /// First retry delay after a failure; the n-th retry waits a uniform random time in
 /// `0..min(BACKOFF_CAP, BACKOFF_BASE × 2^(n-1))` (full jitter), so a class coming back online does not
-/// knock on the origin all at once.
+/// knock on the origin all at once. Also the most jitter added to an origin's `Retry-After` (a second).
 pub const BACKOFF_BASE: u64 = 1_000;
 /// Longest retry delay.
 pub const BACKOFF_CAP: u64 = 60_000;

@@ -8,6 +8,7 @@ use std::collections::{BinaryHeap, HashMap};
 use super::{Figures, Scenario};
 use crate::cid::Cid;
 use crate::fetch::{Attempt, AttemptId, Breaker, Millis, Outcome, Plan, Scheduler, SourceKind};
+use crate::random::SplitMix64;
 
 /// Runs `scenario` with the random numbers of `seed`: the same seed gives the same figures.
 pub fn run(scenario: &Scenario, seed: u64) -> Figures {
@@ -57,7 +58,7 @@ struct Request {
 struct Sim<'a> {
     scenario: &'a Scenario,
     now: Millis,
-    random: SplitMix,
+    random: SplitMix64,
     queue: BinaryHeap<Reverse<(Millis, u64, Event)>>,
     seq: u64,
     clients: Vec<Client>,
@@ -75,7 +76,7 @@ impl<'a> Sim<'a> {
         let mut sim = Sim {
             scenario,
             now: 0,
-            random: SplitMix(seed),
+            random: SplitMix64::new(seed),
             queue: BinaryHeap::new(),
             seq: 0,
             clients: Vec::new(),
@@ -243,22 +244,4 @@ impl<'a> Sim<'a> {
 /// The bytes of chunk `index`: short, so that verifying them by CID costs nothing.
 fn payload(index: usize) -> Vec<u8> {
     format!("chunk {index}").into_bytes()
-}
-
-/// splitmix64: a tiny, well-mixed generator, deterministic per seed.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, 1)`.
-    fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
 }

@@ -2,6 +2,7 @@
 // See: issue "source scheduler"
 
 use super::*;
+use crate::random::SplitMix64;
 
 fn scenario(name: &str) -> Scenario {
     standard().into_iter().find(|(found, _)| *found == name).map(|(_, scenario)| scenario).expect("a standard scenario")
@@ -78,21 +79,13 @@ fn an_origin_back_from_an_outage_gets_its_traffic_back() {
     assert!(figures.shares()[0] > 20.0, "late arrivals use the origin again: {:?}", figures.shares());
 }
 
-/// splitmix64, for drawing scenarios: seeded, so that a failure names the seed that shows it.
-struct Draw(u64);
+/// Seeded draws for the scenarios: a failure names the seed that shows it.
+struct Draw(SplitMix64);
 
 impl Draw {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
     /// Uniform in `0..n`.
     fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.0.next_u64() % n.max(1)
     }
 
     fn chance(&mut self, percent: u64) -> bool {
@@ -132,7 +125,7 @@ fn troubled(draw: &mut Draw, kind: SourceKind, chunks: usize) -> Script {
 fn no_attempt_ever_starts_towards_a_banned_open_or_waiting_source_whatever_the_sources_do() {
     let (mut clients, mut complete) = (0, 0);
     for seed in 0..60 {
-        let mut draw = Draw(seed);
+        let mut draw = Draw(SplitMix64::new(seed));
         let chunks = 2 + draw.below(12) as usize;
         let mut sources = vec![troubled(&mut draw, SourceKind::Origin, chunks)];
         for _ in 0..draw.below(4) {

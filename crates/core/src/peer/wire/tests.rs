@@ -3,6 +3,7 @@
 // See: issue "peer wire protocol"
 
 use super::*;
+use crate::random::SplitMix64;
 
 fn cid(n: u8) -> Cid {
     Cid::of(&[n])
@@ -167,30 +168,21 @@ fn distinct_chunks_keep_first_appearance_order() {
     assert_eq!(distinct_chunks(&manifest), [cid(1), cid(2), cid(3)]);
 }
 
-/// splitmix64, for drawing inputs: seeded, so that a failure names the seed that shows it.
-fn draw(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
 /// Inputs a peer could send: a message's encoding spoiled (a byte changed, cut short, lengthened), or
 /// bytes at random behind a known tag.
-fn hostile_input(state: &mut u64) -> Vec<u8> {
+fn hostile_input(random: &mut SplitMix64) -> Vec<u8> {
     let messages = every_message();
-    let mut bytes = encode(&messages[draw(state) as usize % messages.len()]);
-    match draw(state) % 4 {
+    let mut bytes = encode(&messages[random.next_u64() as usize % messages.len()]);
+    match random.next_u64() % 4 {
         0 if !bytes.is_empty() => {
-            let at = draw(state) as usize % bytes.len();
-            bytes[at] = draw(state) as u8;
+            let at = random.next_u64() as usize % bytes.len();
+            bytes[at] = random.next_u64() as u8;
         }
-        1 => bytes.truncate(draw(state) as usize % (bytes.len() + 1)),
-        2 => bytes.extend((0..draw(state) % 8).map(|_| draw(state) as u8)),
+        1 => bytes.truncate(random.next_u64() as usize % (bytes.len() + 1)),
+        2 => bytes.extend((0..random.next_u64() % 8).map(|_| random.next_u64() as u8)),
         _ => {
             let tag = bytes.first().copied().unwrap_or(0);
-            bytes = std::iter::once(tag).chain((0..draw(state) % 64).map(|_| draw(state) as u8)).collect();
+            bytes = std::iter::once(tag).chain((0..random.next_u64() % 64).map(|_| random.next_u64() as u8)).collect();
         }
     }
     bytes
@@ -198,9 +190,9 @@ fn hostile_input(state: &mut u64) -> Vec<u8> {
 
 #[test]
 fn whatever_decodes_encodes_back_to_the_same_bytes() {
-    let (mut state, mut decoded) = (12_345u64, 0);
+    let (mut random, mut decoded) = (SplitMix64::new(12_345), 0);
     for _ in 0..50_000 {
-        let bytes = hostile_input(&mut state);
+        let bytes = hostile_input(&mut random);
         if let Ok(message) = decode(&bytes) {
             assert_eq!(encode(&message), bytes, "{message:?} has one encoding");
             decoded += 1;
