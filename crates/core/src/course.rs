@@ -5,8 +5,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::date::Date;
+use crate::located::PackError;
 use crate::manifest::{ice_url_problem, IceServer, PeerPolicy, RELAY_ONLY_NEEDS_TURN, TURN_NEEDS_CREDENTIALS};
-use crate::pack::PackError;
 
 /// How long a packed course stays valid when `course.toml` does not say.
 pub const DEFAULT_VALID_DAYS: u32 = 60;
@@ -123,7 +123,7 @@ struct AgendaToml {
 /// Reads `course.toml`, checking the id, the title, the validity and the URLs.
 pub fn parse_course(text: &str) -> Result<CourseToml, PackError> {
     const FILE: &str = "course.toml";
-    let course: CourseToml = toml::from_str(text).map_err(|error| toml_error(FILE, text, &error))?;
+    let course: CourseToml = toml::from_str(text).map_err(|error| PackError::from_toml(FILE, text, &error))?;
     let at = |span: std::ops::Range<usize>, message: String| PackError::at(FILE, text, span.start, message);
     let id = course.id.get_ref();
     if id.is_empty() || !id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
@@ -174,7 +174,7 @@ fn check_peers(peers: &PeersToml, text: &str) -> Result<(), PackError> {
 /// Reads `agenda.toml`, checking every due date.
 pub fn parse_agenda(text: &str) -> Result<Vec<(HomeworkToml, Date)>, PackError> {
     const FILE: &str = "agenda.toml";
-    let agenda: AgendaToml = toml::from_str(text).map_err(|error| toml_error(FILE, text, &error))?;
+    let agenda: AgendaToml = toml::from_str(text).map_err(|error| PackError::from_toml(FILE, text, &error))?;
     agenda
         .homework
         .into_iter()
@@ -183,15 +183,6 @@ pub fn parse_agenda(text: &str) -> Result<Vec<(HomeworkToml, Date)>, PackError> 
             Err(error) => Err(PackError::at(FILE, text, homework.due.span().start, error.to_string())),
         })
         .collect()
-}
-
-fn toml_error(file: &str, text: &str, error: &toml::de::Error) -> PackError {
-    let message = error.message().to_owned();
-    match error.span() {
-        // A missing field is reported on the whole table: its line would point nowhere useful.
-        Some(span) if !message.starts_with("missing field") => PackError::at(file, text, span.start, message),
-        _ => PackError::new(file, message),
-    }
 }
 
 #[cfg(test)]

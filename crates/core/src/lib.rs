@@ -13,6 +13,7 @@ pub mod exercise;
 pub mod fetch;
 pub mod html;
 pub mod key;
+pub mod located;
 pub mod manifest;
 pub mod markdown;
 pub mod media;

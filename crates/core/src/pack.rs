@@ -3,7 +3,6 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::fmt;
 
 use crate::cid::Cid;
 use crate::course::{self, CourseToml};
@@ -43,40 +42,7 @@ pub struct Packed<'a> {
     pub chunks: BTreeMap<Cid, Cow<'a, [u8]>>,
 }
 
-/// A mistake in a course folder, located by file and, where it helps, line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PackError {
-    /// Course path of the file at fault.
-    pub file: String,
-    /// 1-based line, when there is one to point at.
-    pub line: Option<usize>,
-    /// What is wrong and what to do.
-    pub message: String,
-}
-
-impl PackError {
-    /// An error about a whole file.
-    pub fn new(file: &str, message: impl Into<String>) -> PackError {
-        PackError { file: file.to_owned(), line: None, message: message.into() }
-    }
-
-    /// An error at byte `offset` of `text`, the content of `file`.
-    pub fn at(file: &str, text: &str, offset: usize, message: impl Into<String>) -> PackError {
-        let line = text.get(..offset).map_or(1, |before| before.matches('\n').count() + 1);
-        PackError { file: file.to_owned(), line: Some(line), message: message.into() }
-    }
-}
-
-impl fmt::Display for PackError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "{}:{line}: {}", self.file, self.message),
-            None => write!(f, "{}: {}", self.file, self.message),
-        }
-    }
-}
-
-impl std::error::Error for PackError {}
+pub use crate::located::PackError;
 
 /// Packs `folder` into chunks and a manifest, or says what in the folder must be fixed. Besides the
 /// folder's files, the manifest lists each lesson's published tree (`<lesson>.json`).

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{Exercise, Kind, Question};
-use crate::pack::PackError;
+use crate::located::PackError;
 
 /// What an exercises file's name ends with; the lesson is the same name ending in `.md`.
 pub const EXERCISES_SUFFIX: &str = ".exercises.toml";
@@ -50,13 +50,7 @@ const KINDS: &str = "single_choice, multiple_choice, numeric, short_text, orderi
 /// that type needs and no other, right choices in range, a tolerance of 0 or more, accepted answers, ids
 /// used once.
 pub fn parse_exercise(file: &str, text: &str) -> Result<Exercise, PackError> {
-    let parsed: ExerciseToml = toml::from_str(text).map_err(|error| {
-        let message = error.message().to_owned();
-        match error.span() {
-            Some(span) if !message.starts_with("missing field") => PackError::at(file, text, span.start, message),
-            _ => PackError::new(file, message),
-        }
-    })?;
+    let parsed: ExerciseToml = toml::from_str(text).map_err(|error| PackError::from_toml(file, text, &error))?;
     if parsed.question.is_empty() {
         return Err(PackError::new(file, "no question: add [[question]] tables with id, type and prompt"));
     }
