@@ -261,9 +261,10 @@ async fn run(shared: &Rc<Shared>, attempt: Attempt) {
 /// chunk, the answer is "not here" at once: the chunk goes elsewhere, and comes back to the classmates
 /// when one announces it (`Scheduler::held_by`).
 async fn from_classmates(shared: &Rc<Shared>, attempt: &Attempt, len: u64, signal: &web_sys::AbortSignal) -> Outcome {
-    const NOT_HERE: Outcome = Outcome::Status { code: 404, retry_after_ms: None };
     let classmates = shared.classmates.borrow().clone();
-    let Some(classmates) = classmates.filter(|classmates| classmates.anyone_has(&attempt.cid)) else { return NOT_HERE };
+    let Some(classmates) = classmates.filter(|classmates| classmates.anyone_has(&attempt.cid)) else {
+        return Outcome::NotHeld;
+    };
     let got = futures::future::select(classmates.get(attempt.cid, len), Box::pin(aborted(signal))).await;
     match got {
         futures::future::Either::Left((Ok(bytes), _)) => {

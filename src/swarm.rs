@@ -181,7 +181,7 @@ impl Swarm {
                 return Ok(bytes);
             }
         }
-        Err(Outcome::Status { code: 404, retry_after_ms: None })
+        Err(Outcome::NotHeld)
     }
 
     /// Like [`Swarm::get`], but first waits for a classmate to hold `cid` (checking each half second),

@@ -76,6 +76,9 @@ pub enum Outcome {
     },
     /// No answer, a dropped connection, a CORS refusal.
     NetworkError,
+    /// No connected classmate holds the chunk: asked elsewhere meanwhile, and of the classmates again
+    /// once one says it holds it (a source's own "not here", as an HTTP 404 is a server's).
+    NotHeld,
     /// The caller aborted it because the plan said so (or for a reason of its own: then the chunk is
     /// simply asked again, with no blame on the source).
     Cancelled,

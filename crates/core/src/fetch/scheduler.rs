@@ -175,6 +175,7 @@ impl Scheduler {
             Outcome::Cancelled => return self.forget(attempt, &running),
             Outcome::Corrupt => Failure::Corrupt,
             Outcome::NetworkError => Failure::Silent,
+            Outcome::NotHeld => Failure::Missing,
             Outcome::Status { code, retry_after_ms } => {
                 if let (Some(delay), Some(source)) = (retry_after_ms, self.sources.get_mut(running.source.0)) {
                     source.wait(now, delay);

@@ -272,7 +272,7 @@ impl Engine<'_> {
                 false => Outcome::Corrupt,
             },
             Answer::Refused { retry_after_ms } => Outcome::Status { code: 503, retry_after_ms },
-            Answer::Absent => Outcome::Status { code: 404, retry_after_ms: None },
+            Answer::Absent => Outcome::NotHeld,
             Answer::Down => Outcome::NetworkError,
         };
         let Client::Saver(saver) = &mut student.client else {
