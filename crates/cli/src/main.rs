@@ -2,27 +2,17 @@
 
 mod clock;
 mod compress;
-mod crowd;
 mod demo;
-mod desk;
-mod faults;
 mod folder;
 mod keyfile;
 mod keygen;
-mod listener;
+mod listen;
 mod mirror;
-mod origin;
 mod pack;
-mod policy;
-mod quota;
-mod register;
 mod rehearse;
 mod serve;
 mod shell;
 mod sim;
-mod site;
-mod stats;
-mod teacher;
 mod tracker;
 mod verify;
 
@@ -194,9 +184,9 @@ struct ServeArgs {
     #[arg(long, value_name = "PATH", conflicts_with = "teacher_token")]
     teacher_token_file: Option<PathBuf>,
     #[command(flatten)]
-    limits: desk::Limits,
+    limits: serve::Limits,
     #[command(flatten)]
-    faults: faults::FaultArgs,
+    faults: serve::FaultArgs,
 }
 
 #[derive(clap::Args)]

@@ -1,5 +1,17 @@
-//! `cartable serve`: checks the app, the courses and the faults asked for, then listens (`listener.rs`).
-//! Answers come from `site.rs`, through the faults of `origin.rs`.
+//! `cartable serve`: checks the app, the courses and the faults asked for, then listens
+//! (`serve/listener.rs`). Answers come from `serve/site.rs`, through the faults of `serve/origin.rs`;
+//! pupils' work goes to `serve/submissions.rs`, the register and the teacher view.
+
+mod faults;
+mod listener;
+mod origin;
+mod policy;
+mod quota;
+mod register;
+mod site;
+mod stats;
+mod submissions;
+mod teacher;
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -7,16 +19,20 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context as _};
+use cartable_core::tracker::DEFAULT_INTERVAL_SECS;
 use cartable_core::{Cid, Manifest, PublicKey};
 
-use crate::desk::{Desk, Limits};
-use crate::faults::Faults;
-use crate::origin::Origin;
-use crate::register::Register;
-use crate::site::{Site, CONFIG_OPEN};
+pub use faults::FaultArgs;
+pub use submissions::Limits;
+
+use crate::listen::{self, url};
 use crate::tracker::{self, Tracker};
-use crate::{keyfile, listener, verify};
-use cartable_core::tracker::DEFAULT_INTERVAL_SECS;
+use crate::{keyfile, verify};
+use faults::Faults;
+use origin::Origin;
+use register::Register;
+use site::{Site, CONFIG_OPEN};
+use submissions::Desk;
 
 /// What to serve and where to listen.
 pub struct Options {
@@ -84,10 +100,7 @@ pub type Hint = fn(&str) -> String;
 pub fn run(options: &Options, hint: Option<Hint>) -> anyhow::Result<()> {
     let (mut site, manifests, key) = open_site(options)?;
     check_faults(&options.faults, &manifests, &site.pkg)?;
-    let listener = std::net::TcpListener::bind((options.host.as_str(), options.port)).with_context(|| {
-        format!("cannot listen on {}:{} (is another server using it? try --port)", options.host, options.port)
-    })?;
-    let port = listener.local_addr().context("cannot read the address listened on")?.port();
+    let (listener, port) = listen::bind(&options.host, options.port)?;
     let tracker_url = match &options.tracker {
         TrackerChoice::Embedded => Some(format!("{}{}", url("ws", &options.host, port), &tracker::PATH[1..])),
         TrackerChoice::Elsewhere(url) => Some(url.clone()),
@@ -97,11 +110,8 @@ pub fn run(options: &Options, hint: Option<Hint>) -> anyhow::Result<()> {
         site.config = Some(config_json(first, &key, &options.mirrors, tracker_url.as_deref()));
         site.embedded = Some((manifest_path(first), key.to_string()));
     }
-    site.mirror_origins = options.mirrors.iter().filter_map(|mirror| crate::policy::origin_of(mirror)).collect();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the server's runtime")?;
+    site.mirror_origins = options.mirrors.iter().filter_map(|mirror| policy::origin_of(mirror)).collect();
+    let runtime = listen::runtime("server")?;
     runtime.block_on(site.fill_pages())?;
     let desk = open_desk(options)?;
     // Opened before the address is printed: whoever reads that line may use the database at once.
@@ -137,15 +147,6 @@ fn check_faults(faults: &Faults, manifests: &[Manifest], pkg: &Path) -> anyhow::
             pkg.join("ipfs").display()
         ),
         None => Ok(()),
-    }
-}
-
-/// The root URL of a server listening on `host:port`, such as `http://127.0.0.1:8080/` (an IPv6 host in
-/// brackets).
-pub fn url(scheme: &str, host: &str, port: u16) -> String {
-    match host.contains(':') {
-        true => format!("{scheme}://[{host}]:{port}/"),
-        false => format!("{scheme}://{host}:{port}/"),
     }
 }
 
@@ -315,7 +316,7 @@ fn check_app(www: &Path, pkg: &Path) -> anyhow::Result<()> {
 fn check_config_block(www: &Path) -> anyhow::Result<()> {
     let index = www.join("index.html");
     let page = std::fs::read_to_string(&index).with_context(|| format!("cannot read {}", index.display()))?;
-    match crate::site::with_config(&page, "") {
+    match site::with_config(&page, "") {
         Some(_) => Ok(()),
         None => {
             bail!("{}: no `{CONFIG_OPEN}` ... `</script>` block to put the course and key in: add one", index.display())

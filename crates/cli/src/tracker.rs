@@ -28,7 +28,8 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
 use crate::clock::Stopwatch;
-use crate::crowd::{self, Crowd, Watched};
+use crate::listen;
+use crate::listen::crowd::{self, Crowd, Watched};
 
 mod addresses;
 
@@ -280,16 +281,10 @@ impl fmt::Display for Summary {
 /// Runs `cartable tracker`: prints the address line, then serves until Ctrl-C or SIGTERM and prints the
 /// summary line.
 pub fn run(args: &TrackerArgs) -> anyhow::Result<()> {
-    let listener = std::net::TcpListener::bind((args.host.as_str(), args.port)).with_context(|| {
-        format!("cannot listen on {}:{} (is another server using it? try --port)", args.host, args.port)
-    })?;
-    let port = listener.local_addr().context("cannot read the address listened on")?.port();
-    println!("cartable tracker: {}", crate::serve::url("ws", &args.host, port));
+    let (listener, port) = listen::bind(&args.host, args.port)?;
+    println!("cartable tracker: {}", listen::url("ws", &args.host, port));
     listener.set_nonblocking(true).context("cannot set up the listening socket")?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the tracker's runtime")?;
+    let runtime = listen::runtime("tracker")?;
     let tracker = Tracker::bounded(args.interval, args.max_peers, args.max_per_address);
     runtime.block_on(serve(listener, tracker))
 }
@@ -300,14 +295,14 @@ async fn serve(listener: std::net::TcpListener, tracker: Arc<Tracker>) -> anyhow
     let listener = tokio::net::TcpListener::from_std(listener).context("cannot set up the listening socket")?;
     let expiry = tokio::spawn(Arc::clone(&tracker).expire());
     let crowd = Crowd::new(crowd::cap(crowd::open_files()));
-    let stopped = crate::listener::stopped();
+    let stopped = listen::stopped();
     tokio::pin!(stopped);
     loop {
         tokio::select! {
             () = &mut stopped => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, address)) => {
-                    if let Some(stream) = crate::listener::admit(&crowd, stream, "tracker").await {
+                    if let Some(stream) = listen::admit(&crowd, stream, "tracker").await {
                         tokio::spawn(http(Arc::clone(&tracker), stream, address.ip()));
                     }
                 }
@@ -330,7 +325,7 @@ async fn http(tracker: Arc<Tracker>, stream: Watched<TcpStream>, from: IpAddr) {
         let tracker = Arc::clone(&tracker);
         async move { Ok::<_, Infallible>(tracker.upgrade(request, from).await) }
     });
-    let _ = crate::listener::http1().serve_connection(TokioIo::new(stream), service).with_upgrades().await;
+    let _ = listen::http1().serve_connection(TokioIo::new(stream), service).with_upgrades().await;
 }
 
 /// Sends `message`; `false` if the socket failed or the client did not take it within

@@ -14,7 +14,7 @@ use std::time::Duration;
 use support::{site, Reply, Server, SITE_ARGS};
 use tempfile::TempDir;
 
-/// `listener::HEADER_TIMEOUT`: how long the server waits for a request head.
+/// `listen::HEADER_TIMEOUT`: how long the server waits for a request head.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(15);
 /// `listener::BODY_IDLE`: how long an upload may send nothing.
 const BODY_IDLE: Duration = Duration::from_secs(30);

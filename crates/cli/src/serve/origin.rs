@@ -16,11 +16,11 @@ use hyper::body::Body as _;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::clock::{self, Stopwatch};
-use crate::desk::{self, Desk, Reply};
-use crate::faults::{self, Capacity, Faults};
-use crate::site::{self, Site};
-use crate::stats::{Counters, Event, Part, Stats};
-use crate::teacher;
+use crate::serve::faults::{self, Capacity, Faults};
+use crate::serve::site::{self, Site};
+use crate::serve::stats::{Counters, Event, Part, Stats};
+use crate::serve::submissions::{self, Desk, Reply};
+use crate::serve::teacher;
 
 /// Where the counters are served as JSON. Requests to it are neither faulted, counted nor logged.
 pub const STATS_PATH: &str = "/_cartable/stats";
@@ -93,9 +93,9 @@ impl Origin {
         self.finish(method, path, sent)
     }
 
-    /// The answer to a request [`desk::claims`] from `address` (unknown: no limit per address), its body
+    /// The answer to a request [`submissions::claims`] from `address` (unknown: no limit per address), its body
     /// not read yet: a submission (whose body is read only once [`Desk::admit`] lets it in) or the
-    /// teacher view (whose body, a login form, is read up to [`desk::MAX_FORM`]), with the faults when
+    /// teacher view (whose body, a login form, is read up to [`submissions::MAX_FORM`]), with the faults when
     /// they cover it.
     pub async fn receive(&self, address: Option<IpAddr>, request: Request<Body>) -> Answer {
         let (parts, body) = request.into_parts();
@@ -118,13 +118,13 @@ impl Origin {
             },
             false => None,
         };
-        let answer = match (&self.desk, desk::course_of(path)) {
+        let answer = match (&self.desk, submissions::course_of(path)) {
             (None, _) => Answer::Respond(site::answer_missing()),
             (Some(desk), Some(course)) if *method == Method::POST => {
                 self.submit(desk, address, course, headers, body).await
             }
             (Some(desk), _) => {
-                let form = axum::body::to_bytes(body, desk::MAX_FORM).await.unwrap_or_default();
+                let form = axum::body::to_bytes(body, submissions::MAX_FORM).await.unwrap_or_default();
                 Answer::Respond(desk.teacher(address, method, path, headers, &form).await)
             }
         };
@@ -151,10 +151,10 @@ impl Origin {
             Ok(admitted) => admitted,
             Err(refused) => return Answer::Respond(refused.answer()),
         };
-        let body = match desk::body_of(body, admitted.length).await {
+        let body = match submissions::body_of(body, admitted.length).await {
             Ok(bytes) => Ok(bytes),
-            Err(desk::Cut::TooLong) => Err(()),
-            Err(desk::Cut::Broken) => return Answer::Hangup,
+            Err(submissions::Cut::TooLong) => Err(()),
+            Err(submissions::Cut::Broken) => return Answer::Hangup,
         };
         let now = clock::unix_now_ms().unwrap_or_default();
         let reply = desk.submit(course, body, now).await;
@@ -316,7 +316,7 @@ fn body_length(method: &Method, response: &Response<Body>) -> u64 {
 /// What the body of an answer to `path` with `status` counts as: errors, submissions and the teacher
 /// view are `Other`, the rest under `/courses/` `Course`, everything else `App`.
 fn part(path: &str, status: u16) -> Part {
-    let desk = desk::course_of(path).is_some() || path == teacher::PATH || path.starts_with("/teacher/");
+    let desk = submissions::course_of(path).is_some() || path == teacher::PATH || path.starts_with("/teacher/");
     match (status >= 400 || desk, path.starts_with("/courses/")) {
         (true, _) => Part::Other,
         (false, true) => Part::Course,

@@ -5,7 +5,7 @@ use cartable_core::html::{csp_hash, EARLY_SCRIPT, EARLY_STYLE};
 
 /// The script that boots the app, written inline in each app page (`www/index.html`, `www/embed.html`),
 /// whose readable source is `www/boot.js`: the policy allows it by its hash.
-pub const BOOT_SCRIPT: &str = include_str!("../../../www/boot.js");
+pub const BOOT_SCRIPT: &str = include_str!("../../../../www/boot.js");
 /// The few rules each app page carries inline, so that its first words are readable before the worker
 /// has kept the styles: the policy allows them by their hash.
 pub const BOOT_STYLE: &str = ":root{color-scheme:light dark}body{margin:0;font:1rem/1.55 system-ui,sans-serif}\
@@ -97,7 +97,7 @@ mod tests {
 
     #[test]
     fn the_deployment_guide_gives_the_policy_of_this_version() {
-        let readme = include_str!("../../../docs/deploy.md");
+        let readme = include_str!("../../../../docs/deploy.md");
         let sources = policy("'self' ws: wss: https://mirror.example");
         assert!(readme.contains(&sources), "docs/deploy.md's nginx line must give this version's policy:\n{sources}");
     }

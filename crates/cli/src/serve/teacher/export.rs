@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 
-use crate::register::{Register, Row};
+use crate::serve::register::{Register, Row};
 
 /// The first line.
 const HEADER: &str = "id,key,course_id,student,kind,subject,text,score,files,created_at,received_at\r\n";
@@ -76,7 +76,7 @@ pub fn cell_of(cell: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::register::FileInfo;
+    use crate::serve::register::FileInfo;
 
     #[track_caller]
     fn check_cell(cell: &str, expected: &str) {

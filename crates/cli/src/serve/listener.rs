@@ -1,11 +1,12 @@
 //! The accept loop of `cartable serve`: one HTTP/1.1 connection per task, which the origin may close
 //! without an answer; a summary of requests every 10 s while there is traffic; on Ctrl-C or SIGTERM, a
 //! short grace for answers in flight, then the last summary. Answers come from `origin.rs`, except
-//! WebSocket upgrades at `/tracker`, handed to the embedded tracker (`tracker.rs`) before the origin's
+//! WebSocket upgrades at `/tracker`, handed to the embedded tracker (`crate::tracker`) before the origin's
 //! faults: the signalling relay is another service, and a socket open all morning must not hold one of
 //! the origin's request slots. Abuse is bounded here: the connections open are capped below the
-//! open-file limit (`crowd.rs`), a request's headers must arrive within [`HEADER_TIMEOUT`], an upload
-//! must keep moving ([`BODY_IDLE`]), and a client that stops reading is dropped.
+//! open-file limit (`listen/crowd.rs`), a request's headers must arrive within
+//! [`listen::HEADER_TIMEOUT`], an upload must keep moving ([`BODY_IDLE`]), and a client that stops
+//! reading is dropped.
 
 use std::convert::Infallible;
 use std::net::IpAddr;
@@ -16,64 +17,26 @@ use anyhow::Context as _;
 use axum::body::Body;
 use futures_util::StreamExt as _;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 
-use crate::crowd::{self, Admission, Crowd, Watched};
-use crate::desk;
-use crate::origin::{Answer, Origin};
+use crate::listen;
+use crate::listen::crowd::{self, Crowd, Watched};
+use crate::serve::origin::{Answer, Origin};
+use crate::serve::submissions;
 use crate::tracker::{self, Tracker};
 
 /// How often the summary line is printed while requests keep coming.
 const REPORT_EVERY: Duration = Duration::from_secs(10);
 /// How long answers in flight may take to finish once the server is asked to stop.
 const GRACE: Duration = Duration::from_secs(2);
-/// How long a client has to send a request's head, counted from when the server waits for it: a
-/// connection that sends nothing, half a head, or sits idle between requests is closed then. A phone on
-/// a slow link sends a whole head (under 1 KiB) in a second or two; a browser reopens an idle
-/// connection closed under it without the pupil seeing anything.
-pub const HEADER_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long an upload may go without a byte before it is abandoned and its connection closed. Counted
 /// between bytes, not over the whole body: a 14 MiB submission over a slow link may take minutes, and
 /// that is fine while it moves.
 pub const BODY_IDLE: Duration = Duration::from_secs(30);
-
-/// The HTTP/1.1 settings of every connection the tool serves: keep-alive, upgrades, and the request
-/// head within [`HEADER_TIMEOUT`] (hyper enforces none without a timer).
-pub fn http1() -> http1::Builder {
-    let mut builder = http1::Builder::new();
-    builder.timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
-    builder
-}
-
-/// A place in `crowd` for a new connection, as a watched socket, or `None` (the connection is closed
-/// unanswered) when every place holds a connection with a request in hand. Says once when the crowd is
-/// first full.
-pub async fn admit<S>(crowd: &Arc<Crowd>, stream: S, server: &str) -> Option<Watched<S>> {
-    let admission = crowd.admit();
-    if !matches!(admission, Admission::Free(_)) && crowd.first_crowding() {
-        eprintln!(
-            "cartable {server}: {} connections open, the most this process's open-file limit allows: the quietest \
-             now give way to new ones (raise the limit with `ulimit -n` for more)",
-            crowd.cap()
-        );
-    }
-    let place = match admission {
-        Admission::Free(place) => place,
-        Admission::MadeRoom(place) => {
-            // The connection told to leave closes its socket on its task's next turn: give it that turn
-            // before accepting more, or a flood would open sockets faster than they close.
-            tokio::task::yield_now().await;
-            place
-        }
-        Admission::Refused => return None,
-    };
-    Some(Watched::new(stream, place, crowd::WRITE_STALL))
-}
 
 /// Serves `origin` (and `tracker` at `/tracker`) on `listener` until Ctrl-C or SIGTERM, then prints the
 /// summary lines.
@@ -88,7 +51,7 @@ pub async fn serve(
     let crowd = Crowd::new(crowd::cap(crowd::open_files()));
     let expiry = tracker.as_ref().map(|tracker| tokio::spawn(Arc::clone(tracker).expire()));
     let mut connections = JoinSet::new();
-    let stopped = stopped();
+    let stopped = listen::stopped();
     tokio::pin!(stopped);
     loop {
         tokio::select! {
@@ -97,7 +60,7 @@ pub async fn serve(
                 Ok((stream, address)) => {
                     // Chunks are small answers: send each at once rather than wait to fill a packet.
                     let _ = stream.set_nodelay(true);
-                    if let Some(stream) = admit(&crowd, stream, "serve").await {
+                    if let Some(stream) = listen::admit(&crowd, stream, "serve").await {
                         let served = (Arc::clone(&origin), tracker.clone());
                         connections.spawn(connection(stream, address.ip(), served, stopping.clone()));
                     }
@@ -146,7 +109,7 @@ async fn connection(
                 if let Some(tracker) = tracker.filter(|_| request.uri().path() == tracker::PATH) {
                     return Ok(tracker.upgrade(request, from).await);
                 }
-                let answer = match desk::claims(request.method(), request.uri().path()) {
+                let answer = match submissions::claims(request.method(), request.uri().path()) {
                     // Handed over unread: the desk refuses an upload before its body is sent.
                     true => origin.receive(Some(from), request.map(|body| moving(Body::new(body), BODY_IDLE))).await,
                     false => origin.answer(request.method(), request.uri().path(), request.headers()).await,
@@ -161,7 +124,7 @@ async fn connection(
             }
         })
     };
-    let connection = http1().serve_connection(TokioIo::new(stream), service).with_upgrades();
+    let connection = listen::http1().serve_connection(TokioIo::new(stream), service).with_upgrades();
     tokio::pin!(connection);
     tokio::select! {
         _ = connection.as_mut() => {}
@@ -202,28 +165,6 @@ async fn report(origin: Arc<Origin>) {
             eprintln!("{stats}");
             last = stats;
         }
-    }
-}
-
-/// Resolves when the user presses Ctrl-C or the process receives SIGTERM.
-pub async fn stopped() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
     }
 }
 

@@ -17,7 +17,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
 use cartable_core::date::Date;
 
 use crate::clock::Stopwatch;
-use crate::register::{self, Register, Row};
+use crate::serve::register::{self, Register, Row};
 use door::{Door, Verdict};
 
 /// Where the teacher view lives.

@@ -9,7 +9,7 @@ use std::sync::{Mutex, PoisonError};
 
 use axum::http::{header, HeaderMap};
 
-use crate::quota::{self, Quota, Rate};
+use crate::serve::quota::{self, Quota, Rate};
 
 /// The session cookie's name.
 pub const COOKIE: &str = "cartable_teacher";

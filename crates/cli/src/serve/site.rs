@@ -19,7 +19,7 @@ use cartable_core::media::media_type;
 use cartable_core::Cid;
 
 use crate::compress::{self, Encoding};
-use crate::policy::{content_security_policy, Framing};
+use crate::serve::policy::{content_security_policy, Framing};
 
 /// The marker that opens the page's configuration block; `serve` replaces what follows it up to `</script>`.
 pub const CONFIG_OPEN: &str = r#"<script type="application/json" id="cartable-config">"#;

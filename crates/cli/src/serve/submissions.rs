@@ -17,9 +17,9 @@ use futures_util::StreamExt as _;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::clock::Stopwatch;
-use crate::quota::{self, Quota, Rate};
-use crate::register::{self, Register, Stored};
-use crate::teacher::{self, Teacher};
+use crate::serve::quota::{self, Quota, Rate};
+use crate::serve::register::{self, Register, Stored};
+use crate::serve::teacher::{self, Teacher};
 
 /// The largest upload body read: the attachments in base64 (4/3 of their size) plus the texts.
 pub const MAX_BODY: usize = (MAX_ATTACHMENT_BYTES as usize / 3 + 1) * 4 + 1024 * 1024;
@@ -207,7 +207,7 @@ impl Desk {
     /// of a full register.
     pub async fn submit(&self, course: &str, body: Result<Bytes, ()>, now: i64) -> Reply {
         if self.posted.fetch_add(1, Ordering::Relaxed) < self.refuse_first {
-            return Reply::Respond(crate::site::busy(StatusCode::SERVICE_UNAVAILABLE, Some(1)));
+            return Reply::Respond(crate::serve::site::busy(StatusCode::SERVICE_UNAVAILABLE, Some(1)));
         }
         let Ok(body) = body else { return Reply::Respond(too_large()) };
         let (course, limit) = (course.to_owned(), self.limits.db_max_mib.saturating_mul(1 << 20));
