@@ -334,7 +334,7 @@ impl Course {
 }
 
 fn now() -> i64 {
-    (js_sys::Date::now() / 1000.0) as i64
+    crate::clock::unix_s()
 }
 
 /// IndexedDB, or memory for this visit only where the browser refuses storage (private mode...).
@@ -443,7 +443,7 @@ fn join_swarm(
 /// Shuffles `items` in place (Fisher-Yates, with the browser's random numbers).
 fn shuffle<T>(items: &mut [T]) {
     for index in (1..items.len()).rev() {
-        let other = (js_sys::Math::random() * (index + 1) as f64) as usize;
+        let other = (crate::clock::random() * (index + 1) as f64) as usize;
         items.swap(index, other.min(index));
     }
 }

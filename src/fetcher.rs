@@ -21,6 +21,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::AbortController;
 
+use crate::clock::now;
 use crate::digest::{self, Mismatch};
 
 /// A place chunks can be fetched from.
@@ -204,7 +205,7 @@ impl Fetcher {
 /// Carries out the scheduler's plan for now: aborts, starts, fails what can no longer be had, and sets
 /// the timer for the next decision.
 fn drive(shared: &Rc<Shared>) {
-    let plan = shared.state.borrow_mut().scheduler.poll(now(), &mut || js_sys::Math::random());
+    let plan = shared.state.borrow_mut().scheduler.poll(now(), &mut || crate::clock::random());
     for id in &plan.cancel {
         if let Some(controller) = shared.state.borrow().running.get(id) {
             controller.abort();
@@ -368,9 +369,4 @@ fn set_timer(shared: &Rc<Shared>, wake_at: Option<Millis>) {
         }
     });
     shared.state.borrow_mut().timer = Some(crate::net::timer(wake.unchecked_ref(), delay));
-}
-
-/// Milliseconds on the monotonic clock of this page or worker (from its start).
-pub(crate) fn now() -> Millis {
-    crate::net::monotonic_ms() as Millis
 }

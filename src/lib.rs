@@ -5,6 +5,7 @@
 
 #![deny(missing_docs)]
 
+pub mod clock;
 pub mod course;
 pub mod digest;
 pub mod fetcher;

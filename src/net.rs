@@ -16,8 +16,6 @@ extern "C" {
     fn set_timeout(handler: &js_sys::Function, ms: i32) -> i32;
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(handle: i32);
-    #[wasm_bindgen(js_namespace = performance, js_name = now)]
-    fn performance_now() -> f64;
 }
 
 /// Why bytes could not be fetched.
@@ -100,9 +98,4 @@ pub fn timer(callback: &js_sys::Function, ms: i32) -> i32 {
 /// Cancels a [`timer`] that has not fired yet.
 pub fn cancel_timer(handle: i32) {
     clear_timeout(handle);
-}
-
-/// Milliseconds on the monotonic clock of this page or worker (from its start).
-pub fn monotonic_ms() -> f64 {
-    performance_now()
 }

@@ -83,7 +83,7 @@ pub fn set_student(name: &str) {
 
 /// The current time in milliseconds since the epoch.
 pub fn now_ms() -> i64 {
-    js_sys::Date::now() as i64
+    crate::clock::unix_ms() as i64
 }
 
 /// Keeps `submission` (with the bytes of its files) in IndexedDB, to be posted to `url`, and starts
@@ -183,11 +183,11 @@ fn kick() {
 async fn run() {
     loop {
         reload().await;
-        let due = SENDER.with_borrow_mut(|sender| sender.outbox.due(js_sys::Date::now() as u64));
+        let due = SENDER.with_borrow_mut(|sender| sender.outbox.due(crate::clock::unix_ms() as u64));
         for submission in &due {
             let outcome = attempt(&submission.key).await;
             SENDER.with_borrow_mut(|sender| {
-                sender.outbox.finish(&submission.key, outcome, js_sys::Date::now() as u64, js_sys::Math::random())
+                sender.outbox.finish(&submission.key, outcome, crate::clock::unix_ms() as u64, crate::clock::random())
             });
             changed();
         }
@@ -204,7 +204,7 @@ async fn run() {
             wake_at
         });
         let Some(wake_at) = wake_at else { return };
-        let wait = wake_at.saturating_sub(js_sys::Date::now() as u64).min(i32::MAX as u64) as i32;
+        let wait = wake_at.saturating_sub(crate::clock::unix_ms() as u64).min(i32::MAX as u64) as i32;
         futures::future::select(woken, Box::pin(net::sleep(wait))).await;
     }
 }

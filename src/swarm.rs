@@ -21,8 +21,8 @@ use cartable_core::store::Store;
 use cartable_core::Cid;
 use futures::channel::oneshot;
 
+use crate::clock::now;
 use crate::digest;
-use crate::fetcher::now;
 use link::Link;
 pub use rtc::Ice;
 
@@ -143,7 +143,7 @@ impl Swarm {
     /// worker's misses from classmates (`misses`): only the tab leading this browser's swarm joins it.
     pub async fn join(config: SwarmConfig, store: Rc<dyn Store>) -> Swarm {
         let have = store.has_chunks(&config.chunks).await.unwrap_or_else(|_| vec![false; config.chunks.len()]);
-        let me: [u8; 20] = std::array::from_fn(|_| (js_sys::Math::random() * 256.0) as u8);
+        let me: [u8; 20] = std::array::from_fn(|_| (crate::clock::random() * 256.0) as u8);
         let inner = Inner {
             config,
             store,

@@ -12,7 +12,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 /// A store over a database no other test (or earlier run) has used.
 async fn fresh(name: &str) -> (IdbStore, String) {
-    let name = format!("test-{name}-{}-{}", js_sys::Date::now(), js_sys::Math::random());
+    let name = format!("test-{name}-{}-{}", cartable::clock::unix_ms(), cartable::clock::random());
     let store = IdbStore::open_named(&name).await.expect("the database opens");
     (store, name)
 }
@@ -213,7 +213,7 @@ async fn a_caller_that_stops_waiting_leaves_no_broken_callback() {
 // See: issue 6
 #[wasm_bindgen_test]
 async fn submissions_and_receipts_are_kept_apart_from_the_courses() {
-    let name = format!("test-outbox-{}-{}", js_sys::Date::now(), js_sys::Math::random());
+    let name = format!("test-outbox-{}-{}", cartable::clock::unix_ms(), cartable::clock::random());
     let store = IdbStore::open_outbox_named(&name).await.expect("the outbox database opens");
     let url = "https://college.example/courses/c/submissions";
     store.put_submission("k1", url, "{\"body\":1}", "{\"summary\":1}").await.expect("kept");

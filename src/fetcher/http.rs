@@ -38,7 +38,7 @@ pub async fn get_response(url: &str, signal: &AbortSignal, cache: RequestCache) 
         JsFuture::from(fetch_request(&request)).await.map_err(|_| Outcome::NetworkError)?.unchecked_into();
     if response.status() != 200 {
         let header = response.headers().get("retry-after").ok().flatten();
-        let retry_after_ms = header.and_then(|value| retry_after_ms(&value, js_sys::Date::now() as i64));
+        let retry_after_ms = header.and_then(|value| retry_after_ms(&value, crate::clock::unix_ms() as i64));
         return Err(Outcome::Status { code: response.status(), retry_after_ms });
     }
     Ok(response)

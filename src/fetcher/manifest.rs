@@ -71,7 +71,7 @@ async fn patiently(origin: &str) -> Result<Vec<u8>, FetchError> {
     let mut retry_after_ms = None;
     for attempt in 1..ORIGIN_TRIES {
         let ceiling = (1000.0 * 2f64.powi(attempt as i32)).min(ORIGIN_BACKOFF_CAP_MS);
-        let pause = retry_after_ms.unwrap_or(0) as f64 + js_sys::Math::random() * ceiling;
+        let pause = retry_after_ms.unwrap_or(0) as f64 + crate::clock::random() * ceiling;
         net::sleep(pause as i32).await;
         let signal = web_sys::AbortSignal::timeout_with_u32(ORIGIN_WAIT_MS);
         match super::http::get(origin, &signal, |_| {}).await {

@@ -22,7 +22,7 @@ pub async fn page(page_url: &str, page: &[u8]) -> Option<Vec<u8>> {
     let stored = offline::published_at(&*store, &manifest_url.href()).await.ok()??;
     // The page verified this manifest before it stored it; its expiry is checked again here.
     let manifest = StoredContents::read(&stored.json).ok()?;
-    if (js_sys::Date::now() / 1000.0) as i64 >= manifest.expires_at {
+    if cartable::clock::unix_s() >= manifest.expires_at {
         return None;
     }
     // Course files are served by the worker next to the manifest (`cartable_core::path::worker_file`).

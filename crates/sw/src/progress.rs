@@ -7,7 +7,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use cartable::fetcher::Fetcher;
-use cartable::net;
+use cartable::{clock, net};
 use cartable_core::fetch::OriginState;
 use js_sys::{Object, Reflect};
 use wasm_bindgen::JsValue;
@@ -71,7 +71,7 @@ impl Progress {
         });
     }
 
-    /// Nothing is asked until `at` (on [`net::monotonic_ms`]'s clock).
+    /// Nothing is asked until `at` (on [`clock::monotonic_ms`]'s clock).
     pub fn resting_until(&self, at: f64) {
         self.0.resting_until.set(at);
         self.0.tell();
@@ -95,7 +95,7 @@ impl Inner {
     fn tell(&self) {
         let Some(channel) = &self.channel else { return };
         let fetcher = self.fetcher.borrow();
-        let resting = (self.resting_until.get() - net::monotonic_ms()).max(0.0);
+        let resting = (self.resting_until.get() - clock::monotonic_ms()).max(0.0);
         let waiting = fetcher.as_ref().and_then(Fetcher::next_try_in).map(|ms| ms as f64);
         let origin = fetcher.as_ref().map_or(OriginState::Healthy, Fetcher::origin_state);
         let message = Object::new();

@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use cartable::fetcher::{http, Failure, Fetcher, Source};
-use cartable::net;
+use cartable::{clock, net};
 use cartable_core::fetch::{full_jitter, Millis, Outcome, SourceKind};
 use cartable_core::shell::Shell;
 use cartable_core::Cid;
@@ -71,7 +71,7 @@ pub async fn install(build: &str, shell_json: &str, mirrors: &[String], progress
     // The boot pages the pupil used before: each stays available offline in the new build.
     let used =
         kept.iter().filter_map(|key| key.strip_prefix("page/")?.split_once('/').map(|(_, page)| page.to_owned()));
-    let deadline = net::monotonic_ms() + PATIENCE_MS;
+    let deadline = clock::monotonic_ms() + PATIENCE_MS;
     let fetcher = Fetcher::new(sources(mirrors));
     progress.watch(&fetcher);
     fetch_chunks(&store, &fetcher, missing, deadline, progress).await?;
@@ -91,7 +91,7 @@ fn sources(mirrors: &[String]) -> Vec<Source> {
 
 /// Fetches `missing` through `fetcher` (as chunks saved for later: mirrors before the origin) and keeps
 /// each as it arrives. A chunk the scheduler gives up on is asked again after a full-jitter pause, until
-/// `deadline` (on [`net::monotonic_ms`]'s clock).
+/// `deadline` (on [`clock::monotonic_ms`]'s clock).
 async fn fetch_chunks(
     store: &cartable::store::IdbStore,
     fetcher: &Fetcher,
@@ -109,7 +109,7 @@ async fn fetch_chunks(
                     return Ok(());
                 }
                 Err(Failure::NoWebCrypto) => return Err("this browser cannot check files (no WebCrypto)".to_owned()),
-                Err(_) if net::monotonic_ms() > deadline => {
+                Err(_) if clock::monotonic_ms() > deadline => {
                     return Err(format!("no source gave the app's chunk {cid} in time"))
                 }
                 Err(_) => {
@@ -124,8 +124,8 @@ async fn fetch_chunks(
 
 /// Waits the full-jitter pause before ask number `pauses + 1`, telling the page when it ends.
 async fn pause(pauses: u32, progress: &Progress) {
-    let ms = full_jitter(PAUSE_BASE_MS, PAUSE_CAP_MS, pauses, js_sys::Math::random());
-    progress.resting_until(net::monotonic_ms() + ms as f64);
+    let ms = full_jitter(PAUSE_BASE_MS, PAUSE_CAP_MS, pauses, cartable::clock::random());
+    progress.resting_until(clock::monotonic_ms() + ms as f64);
     net::sleep(ms as i32).await;
 }
 
@@ -188,14 +188,14 @@ async fn fetch_page(
             }
             Err(_) => None,
         };
-        if net::monotonic_ms() > deadline {
+        if clock::monotonic_ms() > deadline {
             return Err(format!("the origin did not give {url} in time"));
         }
         pauses += 1;
         match wait {
             Some(ms) => {
-                let ms = ms + (js_sys::Math::random() * 1_000.0) as u64;
-                progress.resting_until(net::monotonic_ms() + ms as f64);
+                let ms = ms + (cartable::clock::random() * 1_000.0) as u64;
+                progress.resting_until(clock::monotonic_ms() + ms as f64);
                 net::sleep(ms.min(i32::MAX as u64) as i32).await;
             }
             None => pause(pauses, progress).await,
