@@ -138,7 +138,7 @@ impl IdbStore {
 
     /// Test hook: writes `chunks` like [`Store::put_chunks`], then makes the transaction fail with a
     /// `ConstraintError` (adding a key it already holds), to check that nothing of the batch is kept.
-    #[doc(hidden)]
+    #[cfg(feature = "test-hooks")]
     pub async fn put_chunks_then_fail(&self, chunks: Vec<(Cid, Vec<u8>)>) -> Result<(), StoreError> {
         self.write(CHUNKS, |store| {
             put_chunks_into(store, &chunks)?;
