@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use cartable_core::fetch::retry_after_ms;
+use cartable_core::store::StoreError;
 use cartable_core::submission::{
     encode_upload, receipt_from_json, Entry, Outbox, Outcome, Receipt, Submission, SubmissionError,
 };
@@ -39,7 +40,7 @@ pub enum SaveError {
     Invalid(#[from] SubmissionError),
     /// IndexedDB refused it (full, unavailable, private mode).
     #[error("cannot keep it on this device: {0}")]
-    Storage(String),
+    Storage(#[from] StoreError),
 }
 
 #[derive(Default)]
@@ -92,10 +93,10 @@ pub async fn save(url: &str, submission: Submission, files: &[Vec<u8>]) -> Resul
     submission.validate()?;
     let body = encode_upload(&submission, files);
     let summary = serde_json::to_string(&submission).unwrap_or_default();
-    let store = IdbStore::open_outbox().await.map_err(|error| SaveError::Storage(error.to_string()))?;
+    let store = IdbStore::open_outbox().await?;
     let kept = store.put_submission(&submission.key, url, &body, &summary).await;
     store.close();
-    kept.map_err(|error| SaveError::Storage(error.to_string()))?;
+    kept?;
     SENDER.with_borrow_mut(|sender| {
         sender.urls.insert(submission.key.clone(), url.to_owned());
         sender.outbox.add(submission);

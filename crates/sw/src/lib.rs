@@ -29,7 +29,7 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen]
 pub async fn install(build: String, shell: String, mirrors: Vec<String>) -> Result<(), JsError> {
     let progress = progress::Progress::new(&build);
-    shell::install(&build, &shell, &mirrors, &progress).await.map_err(|error| JsError::new(&error))
+    shell::install(&build, &shell, &mirrors, &progress).await.map_err(|error| JsError::new(&error.to_string()))
 }
 
 /// Activate: drops other builds' snapshots and the chunks this build does not use, unless `newer_installing`
@@ -39,7 +39,7 @@ pub async fn activate(build: String, newer_installing: bool) -> Result<(), JsErr
     if newer_installing {
         return Ok(());
     }
-    shell::activate(&build).await.map_err(|error| JsError::new(&error))
+    shell::activate(&build).await.map_err(|error| JsError::new(&error.to_string()))
 }
 
 /// Fetch: the answer from storage for `request`, or `undefined` to let the network answer. A course file's

@@ -11,11 +11,42 @@ use cartable::fetcher::{http, Failure, Fetcher, Source};
 use cartable::{clock, net};
 use cartable_core::fetch::{full_jitter, Millis, Outcome, SourceKind};
 use cartable_core::shell::Shell;
+use cartable_core::store::StoreError;
 use cartable_core::Cid;
 use wasm_bindgen::JsCast;
 use web_sys::RequestCache;
 
 use crate::progress::Progress;
+
+/// Why the worker could not keep or prune the shell: its install or activation fails with it (the page
+/// registers the worker again later, and what was kept stays kept).
+#[derive(Debug, thiserror::Error)]
+pub enum ShellError {
+    /// The list the worker's script carries does not read.
+    #[error("the worker's list of the app is malformed")]
+    Malformed,
+    /// The list is another build's than the worker's.
+    #[error("the shell list is build {listed}, the worker build {worker}")]
+    OtherBuild { listed: String, worker: String },
+    /// IndexedDB failed (full, unavailable).
+    #[error("the app's storage: {0}")]
+    Store(#[from] StoreError),
+    /// This browser cannot hash (no WebCrypto): no byte could be checked.
+    #[error("this browser cannot check files (no WebCrypto)")]
+    NoWebCrypto,
+    /// No source gave this chunk before the install's deadline.
+    #[error("no source gave the app's chunk {0} in time")]
+    ChunkTimedOut(Cid),
+    /// The origin refused a boot page for good.
+    #[error("{url} answered HTTP {code}")]
+    PageRefused { url: String, code: u16 },
+    /// The origin did not give a boot page before the install's deadline.
+    #[error("the origin did not give {0} in time")]
+    PageTimedOut(String),
+    /// Activation found no whole snapshot of its build.
+    #[error("build {0} has no snapshot")]
+    NoSnapshot(String),
+}
 
 /// How long an install keeps asking, chunks and pages together, before it fails: the page registers the
 /// worker again later, and the chunks kept so far stay kept. Under the 5 minutes browsers give an
@@ -54,19 +85,19 @@ fn chunk_key(cid: &Cid) -> String {
 /// (base URLs holding `ipfs/<cid>`) or the origin, then the boot pages (those open in tabs and those kept
 /// for an earlier build), then the snapshot record, all within [`PATIENCE_MS`]. Reports its progress on
 /// `progress` as it goes.
-pub async fn install(build: &str, shell_json: &str, mirrors: &[String], progress: &Progress) -> Result<(), String> {
-    let shell = Shell::read(shell_json.as_bytes()).ok_or("the worker's list of the app is malformed")?;
+pub async fn install(build: &str, shell_json: &str, mirrors: &[String], progress: &Progress) -> Result<(), ShellError> {
+    let shell = Shell::read(shell_json.as_bytes()).ok_or(ShellError::Malformed)?;
     if shell.build != build {
-        return Err(format!("the shell list is build {}, the worker build {build}", shell.build));
+        return Err(ShellError::OtherBuild { listed: shell.build, worker: build.to_owned() });
     }
-    let store = crate::connection::store().await.map_err(|error| error.to_string())?;
+    let store = crate::connection::store().await?;
     let chunks = shell.chunks();
     let keys: Vec<String> = chunks.iter().map(|(cid, _)| chunk_key(cid)).collect();
-    let present = store.has_shell(&keys).await.map_err(|error| error.to_string())?;
+    let present = store.has_shell(&keys).await?;
     let missing: Vec<(Cid, u64)> = chunks.iter().zip(&present).filter(|(_, kept)| !**kept).map(|(c, _)| *c).collect();
     let total: u64 = chunks.iter().map(|(_, len)| len).sum();
     progress.start(total, total - missing.iter().map(|(_, len)| len).sum::<u64>());
-    let kept = store.shell_keys().await.map_err(|error| error.to_string())?;
+    let kept = store.shell_keys().await?;
     let first = kept.iter().all(|key| !key.starts_with("snapshot/"));
     // The boot pages the pupil used before: each stays available offline in the new build.
     let used =
@@ -77,7 +108,7 @@ pub async fn install(build: &str, shell_json: &str, mirrors: &[String], progress
     fetch_chunks(&store, &fetcher, missing, deadline, progress).await?;
     let mut records = fetch_pages(&shell, first, used.collect(), deadline, progress).await?;
     records.push((snapshot_key(build), shell.to_json(), "application/json".into()));
-    store.put_shell(records).await.map_err(|error| error.to_string())?;
+    store.put_shell(records).await?;
     progress.done();
     Ok(())
 }
@@ -98,20 +129,18 @@ async fn fetch_chunks(
     missing: Vec<(Cid, u64)>,
     deadline: f64,
     progress: &Progress,
-) -> Result<(), String> {
+) -> Result<(), ShellError> {
     let downloads = missing.into_iter().map(|(cid, len)| async move {
         let mut pauses = 0;
         loop {
             match fetcher.prefetch(cid, len).await {
                 Ok(bytes) => {
-                    store.put_shell(vec![(chunk_key(&cid), bytes, String::new())]).await.map_err(|e| e.to_string())?;
+                    store.put_shell(vec![(chunk_key(&cid), bytes, String::new())]).await?;
                     progress.add(len);
                     return Ok(());
                 }
-                Err(Failure::NoWebCrypto) => return Err("this browser cannot check files (no WebCrypto)".to_owned()),
-                Err(_) if clock::monotonic_ms() > deadline => {
-                    return Err(format!("no source gave the app's chunk {cid} in time"))
-                }
+                Err(Failure::NoWebCrypto) => return Err(ShellError::NoWebCrypto),
+                Err(_) if clock::monotonic_ms() > deadline => return Err(ShellError::ChunkTimedOut(cid)),
                 Err(_) => {
                     pauses += 1;
                     pause(pauses, progress).await;
@@ -141,7 +170,7 @@ async fn fetch_pages(
     used: Vec<String>,
     deadline: f64,
     progress: &Progress,
-) -> Result<Vec<(String, Vec<u8>, String)>, String> {
+) -> Result<Vec<(String, Vec<u8>, String)>, ShellError> {
     let cache = if first { RequestCache::ForceCache } else { RequestCache::NoCache };
     let scope = scope();
     let open = open_pages().await.into_iter().filter_map(|url| Some((path_of(&url)?, url)));
@@ -169,7 +198,7 @@ async fn fetch_page(
     cache: RequestCache,
     deadline: f64,
     progress: &Progress,
-) -> Result<(Vec<u8>, Option<String>), String> {
+) -> Result<(Vec<u8>, Option<String>), ShellError> {
     let mut pauses = 0;
     loop {
         let signal = web_sys::AbortSignal::timeout_with_u32(15_000);
@@ -184,12 +213,12 @@ async fn fetch_page(
             Ok(page) => return Ok(page),
             Err(Outcome::Status { code: 503 | 429, retry_after_ms }) => retry_after_ms,
             Err(Outcome::Status { code, .. }) if code != 408 && code < 500 => {
-                return Err(format!("{url} answered HTTP {code}"))
+                return Err(ShellError::PageRefused { url: url.to_owned(), code })
             }
             Err(_) => None,
         };
         if clock::monotonic_ms() > deadline {
-            return Err(format!("the origin did not give {url} in time"));
+            return Err(ShellError::PageTimedOut(url.to_owned()));
         }
         pauses += 1;
         match wait {
@@ -228,15 +257,15 @@ fn path_of(url: &str) -> Option<String> {
 
 /// Activate: drops what no longer belongs to build `build`: other builds' snapshots and pages, and chunks
 /// its list does not name.
-pub async fn activate(build: &str) -> Result<(), String> {
-    let store = crate::connection::store().await.map_err(|error| error.to_string())?;
-    let shell = snapshot(&store, build).await.ok_or_else(|| format!("build {build} has no snapshot"))?;
+pub async fn activate(build: &str) -> Result<(), ShellError> {
+    let store = crate::connection::store().await?;
+    let shell = snapshot(&store, build).await.ok_or_else(|| ShellError::NoSnapshot(build.to_owned()))?;
     let keep: std::collections::BTreeSet<String> = shell.chunks().iter().map(|(cid, _)| chunk_key(cid)).collect();
     let (pages, policies) = (format!("page/{build}/"), format!("policy/{build}/"));
-    let stale = store.shell_keys().await.map_err(|error| error.to_string())?.into_iter().filter(|key| {
+    let stale = store.shell_keys().await?.into_iter().filter(|key| {
         !(keep.contains(key) || key.starts_with(&pages) || key.starts_with(&policies) || *key == snapshot_key(build))
     });
-    store.delete_shell(stale.collect()).await.map_err(|error| error.to_string())
+    Ok(store.delete_shell(stale.collect()).await?)
 }
 
 /// The list of build `build`, once it is whole; read from the store once per worker start.
