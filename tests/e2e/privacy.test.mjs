@@ -144,9 +144,20 @@ test('two pupils pass the course to each other through the school\'s TURN relay 
   await save(first);
   const second = await pupil(browser, origin.url);
   // Reaching each other through the relay takes a TURN allocation on each side: on a loaded machine it
-  // can outlast a save from the origin, so the second pupil saves once connected.
-  await second.waitForFunction(
-    () => window.__rtc.some(({ connection }) => connection.connectionState === 'connected'), null, { timeout: 60_000 });
+  // can outlast a save from the origin, so the second pupil saves once connected and once it has heard
+  // the first's Hello and Bitfield (two messages on the data channel): it then knows who holds the course.
+  const heard = () => second.evaluate(async () => {
+    for (const { connection } of window.__rtc) {
+      if (connection.connectionState !== 'connected') continue;
+      const stats = [...(await connection.getStats()).values()];
+      if (stats.some((s) => s.type === 'data-channel' && s.messagesReceived >= 2)) return true;
+    }
+    return false;
+  });
+  for (let waited = 0; !(await heard()); waited += 250) {
+    assert.ok(waited < 60_000, 'the second pupil heard the first through the relay');
+    await second.waitForTimeout(250);
+  }
   await save(second);
 
   // The second pupil's connection to the first: ICE chose a relayed candidate on its side, and chunks
