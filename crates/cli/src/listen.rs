@@ -54,6 +54,23 @@ pub fn http1() -> http1::Builder {
     builder
 }
 
+/// The next connection `listener` accepts and its peer's address, or `None` when accepting failed (such
+/// as too many open files): said on standard error, with `server` naming the subcommand, after a pause
+/// so that the caller's loop waits for connections to close rather than spin.
+pub async fn accept(
+    listener: &tokio::net::TcpListener,
+    server: &str,
+) -> Option<(tokio::net::TcpStream, std::net::IpAddr)> {
+    match listener.accept().await {
+        Ok((stream, address)) => Some((stream, address.ip())),
+        Err(error) => {
+            eprintln!("cartable {server}: cannot accept a connection: {error}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            None
+        }
+    }
+}
+
 /// A place in `crowd` for a new connection, as a watched socket, or `None` (the connection is closed
 /// unanswered) when every place holds a connection with a request in hand. Says once when the crowd is
 /// first full; `server` names the subcommand in that line.

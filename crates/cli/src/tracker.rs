@@ -300,16 +300,9 @@ async fn serve(listener: std::net::TcpListener, tracker: Arc<Tracker>) -> anyhow
     loop {
         tokio::select! {
             () = &mut stopped => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, address)) => {
-                    if let Some(stream) = listen::admit(&crowd, stream, "tracker").await {
-                        tokio::spawn(http(Arc::clone(&tracker), stream, address.ip()));
-                    }
-                }
-                // Such as too many open files: wait for connections to close rather than spin.
-                Err(error) => {
-                    eprintln!("cartable tracker: cannot accept a connection: {error}");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
+            accepted = listen::accept(&listener, "tracker") => if let Some((stream, from)) = accepted {
+                if let Some(stream) = listen::admit(&crowd, stream, "tracker").await {
+                    tokio::spawn(http(Arc::clone(&tracker), stream, from));
                 }
             },
         }

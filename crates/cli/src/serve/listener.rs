@@ -56,19 +56,13 @@ pub async fn serve(
     loop {
         tokio::select! {
             () = &mut stopped => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, address)) => {
-                    // Chunks are small answers: send each at once rather than wait to fill a packet.
-                    let _ = stream.set_nodelay(true);
-                    if let Some(stream) = listen::admit(&crowd, stream, "serve").await {
-                        let served = (Arc::clone(&origin), tracker.clone());
-                        connections.spawn(connection(stream, address.ip(), served, stopping.clone()));
-                    }
-                }
-                // Such as too many open files: wait for connections to close rather than spin.
-                Err(error) => {
-                    eprintln!("cartable serve: cannot accept a connection: {error}");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
+            // A failed accept (None) ends this turn of the loop, not the branch: the next turn accepts again.
+            accepted = listen::accept(&listener, "serve") => if let Some((stream, from)) = accepted {
+                // Chunks are small answers: send each at once rather than wait to fill a packet.
+                let _ = stream.set_nodelay(true);
+                if let Some(stream) = listen::admit(&crowd, stream, "serve").await {
+                    let served = (Arc::clone(&origin), tracker.clone());
+                    connections.spawn(connection(stream, from, served, stopping.clone()));
                 }
             },
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
