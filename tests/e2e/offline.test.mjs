@@ -108,18 +108,31 @@ test('an update fetches only the chunks whose CIDs are new, and the course stays
   await page.getByText('Une nouvelle remarque sur la loi').waitFor();
 });
 
-test('a new version of the app installs in the background and the page offers to reload into it', async (t) => {
+/**
+ * A first visit to the sample course served with a copy of the built app of its own (`www/`, `pkg/`),
+ * and `publishVersion2()`, which publishes a new build of it: new styles (`version 2`), built into a new
+ * shell (new chunks, a new build id).
+ */
+async function visitOwnBuild(t) {
   const dir = scratch(t);
   const course = packSample(dir);
   const [www, pkg] = [join(dir, 'www'), join(dir, 'pkg')];
   cpSync(join(root, 'www'), www, { recursive: true });
   cpSync(join(root, 'pkg'), pkg, { recursive: true });
-  const { server, page } = await visitWithWorker(t, { course, extra: ['--www', www, '--pkg', pkg] });
+  const visit = await visitWithWorker(t, { course, extra: ['--www', www, '--pkg', pkg] });
+  const publishVersion2 = () => {
+    writeFileSync(join(www, 'style.css'), `${readFileSync(join(www, 'style.css'), 'utf8')}\n/* version 2 */\n`);
+    cartable('shell', '--www', www, '--pkg', pkg);
+  };
+  return { ...visit, pkg, publishVersion2 };
+}
+
+test('a new version of the app installs in the background and the page offers to reload into it', async (t) => {
+  const { course, page, publishVersion2 } = await visitOwnBuild(t);
   await page.getByRole('heading', { level: 1, name: course.manifest.course.title }).waitFor();
 
-  // A new build is published: new styles, built into a new shell (new chunks, a new build id).
-  writeFileSync(join(www, 'style.css'), `${readFileSync(join(www, 'style.css'), 'utf8')}\n/* version 2 */\n`);
-  cartable('shell', '--www', www, '--pkg', pkg);
+  // A new build is published.
+  publishVersion2();
   await page.reload();
   const offer = page.getByRole('status').filter({ hasText: 'Une nouvelle version de cartable est prête.' });
   await offer.waitFor({ timeout: 30_000 });
@@ -135,19 +148,13 @@ test('a new version of the app installs in the background and the page offers to
 });
 
 test('an update installed while only the embed page is open keeps the app page too: it opens offline', async (t) => {
-  const dir = scratch(t);
-  const course = packSample(dir);
-  const [www, pkg] = [join(dir, 'www'), join(dir, 'pkg')];
-  cpSync(join(root, 'www'), www, { recursive: true });
-  cpSync(join(root, 'pkg'), pkg, { recursive: true });
-  const { server, context, page } = await visitWithWorker(t, { course, extra: ['--www', www, '--pkg', pkg] });
+  const { course, server, context, page, publishVersion2, pkg } = await visitOwnBuild(t);
   const title = course.manifest.course.title;
   await page.getByRole('heading', { level: 1, name: title }).waitFor();
   await page.close();
 
   // A new build is published; the pupil next opens the embed page alone, and the update installs then.
-  writeFileSync(join(www, 'style.css'), `${readFileSync(join(www, 'style.css'), 'utf8')}\n/* version 2 */\n`);
-  cartable('shell', '--www', www, '--pkg', pkg);
+  publishVersion2();
   const school = await (await fetch(`${server.url}ecole.html`)).text();
   const address = school.match(/<iframe src="(embed\.html\?[^"]+)"/)[1].replaceAll('&amp;', '&');
   const embed = await context.newPage();
