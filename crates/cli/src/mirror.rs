@@ -128,12 +128,12 @@ fn copy_app(pkg: &Path, shell: &Shell, into: &Path) -> anyhow::Result<AppSummary
     let chunks = shell.all_chunks();
     for (cid, len) in &chunks {
         let name = cid.to_string();
-        let raw = std::fs::read(source.join(&name)).map_err(|_| anyhow!("{}: missing", source.join(&name).display()));
-        let raw = raw.and_then(|raw| match raw.len() as u64 == *len && cid.matches(&raw) {
-            true => Ok(raw),
-            false => Err(anyhow!("{}: corrupted (does not match its CID)", source.join(&name).display())),
-        });
-        let raw = raw.context("the built app is damaged: build it again (./scripts/setup.sh)")?;
+        let raw = verify::read_checked(pkg, *cid, *len).map_err(|problem| {
+            anyhow!(
+                "{}: {problem}: the built app is damaged, build it again (./scripts/setup.sh)",
+                source.join(&name).display()
+            )
+        })?;
         write(&ipfs.join(&name), &raw)?;
         bytes += raw.len() as u64;
         for variant in [format!("{name}.gz"), format!("{name}.br")] {

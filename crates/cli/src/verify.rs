@@ -69,12 +69,17 @@ fn advice(error: &ManifestError) -> &'static str {
 /// The bytes of `<dir>/ipfs/<cid>`, chunk `index` of `file`, if they have the expected length and match
 /// the CID; otherwise what is wrong with them.
 pub fn read_chunk(dir: &Path, file: &FileEntry, index: usize, cid: Cid, chunk_size: u32) -> Result<Vec<u8>, String> {
+    read_checked(dir, cid, file.chunk_len(index, chunk_size))
+}
+
+/// The bytes of `<dir>/ipfs/<cid>` if they are `expected` bytes long and match the CID; otherwise what is
+/// wrong with them (missing, unreadable, of the wrong size, corrupted).
+pub fn read_checked(dir: &Path, cid: Cid, expected: u64) -> Result<Vec<u8>, String> {
     let bytes = match std::fs::read(dir.join("ipfs").join(cid.to_string())) {
         Ok(bytes) => bytes,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err("missing".into()),
         Err(error) => return Err(format!("unreadable ({error})")),
     };
-    let expected = file.chunk_len(index, chunk_size);
     if bytes.len() as u64 != expected {
         return Err(format!("wrong size ({} bytes, expected {expected})", bytes.len()));
     }
