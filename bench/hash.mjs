@@ -1,9 +1,12 @@
 // Benchmark (not a test): SHA-256 throughput in one page of the app, WebCrypto (`crypto.subtle.digest`,
-// what the app verifies chunks with, src/digest.rs) against the core's sha2 compiled into the app's wasm
-// (`Cid::of`, reached through the app's `sha2_digest` export), on the same buffers, one chunk at a time
-// as chunks arrive. Both must give the same digests, or the measurement fails.
+// what the app verifies chunks with, crates/web/src/digest.rs) against the core's sha2 compiled into the
+// app's wasm (`Cid::of`, reached through the `sha2_digest` export of the bench's build of the app, which
+// scripts/bench.sh makes in target/bench/pkg/ with `--features bench`), on the same buffers, one chunk at
+// a time as chunks arrive. Both must give the same digests, or the measurement fails.
 //
 // Called by bench/report.mjs (./scripts/bench.sh); not run on its own.
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { launch, packSample, scratch, serve } from '../tests/e2e/harness.mjs';
 import { machine, median, progress, withCleanups } from './machine.mjs';
 
@@ -12,9 +15,8 @@ import { machine, median, progress, withCleanups } from './machine.mjs';
  * `rounds` times each, after checking that they agree on every chunk. Returns MB/s per round for each.
  */
 async function hashInPage({ chunkBytes, totalBytes, rounds }) {
-  const app = await import(new URL('pkg/cartable.js', document.baseURI).href);
-  await app.default(); // already initialised by the page: returns at once with the same instance
-  if (typeof app.sha2_digest !== 'function') throw new Error('pkg/cartable.js has no sha2_digest export: rebuild the app');
+  const app = await import(new URL('bench-pkg/cartable_bench.js', document.baseURI).href);
+  await app.default();
   const chunks = [];
   for (let at = 0; at < totalBytes; at += chunkBytes) {
     const chunk = new Uint8Array(Math.min(chunkBytes, totalBytes - at));
@@ -42,6 +44,9 @@ async function hashInPage({ chunkBytes, totalBytes, rounds }) {
   return { chunks: chunks.length, mbPerSecond };
 }
 
+// The bench's build of the app, answered to the page under bench-pkg/ (see the top of this file).
+const BENCH_PKG = fileURLToPath(new URL('../target/bench/pkg/', import.meta.url));
+
 /**
  * SHA-256 throughput, WebCrypto and wasm sha2, in the app's page with Chromium's CPU throttled at each of
  * `rates`: `rounds` rounds over `totalMiB` MiB in `chunkKiB` KiB chunks. Returns MB/s (median and each
@@ -52,6 +57,12 @@ export async function measureHashing({ rates = [1, 6], rounds = 5, totalMiB = 4,
     const { url } = await serve(t, packSample(scratch(t)));
     const browser = await launch(t);
     const page = await browser.newPage();
+    if (!existsSync(`${BENCH_PKG}cartable_bench.js`)) throw new Error(`no bench build in ${BENCH_PKG}: run ./scripts/bench.sh`);
+    await page.route('**/bench-pkg/**', (route) => {
+      const file = new URL(route.request().url()).pathname.replace(/^.*\/bench-pkg\//, '');
+      const type = file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript';
+      route.fulfill({ body: readFileSync(BENCH_PKG + file), contentType: type });
+    });
     const errors = [];
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(url);

@@ -9,6 +9,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh >&2   # its progress, not the report, on stderr
 source scripts/test-deps.sh >&2
+# The app built with `sha2_digest` exported (`--features bench`), for bench/hash.mjs: in target/bench/pkg,
+# never in pkg/, which pupils download.
+"${WASM_CARGO[@]}" rustc --quiet --profile wasm-release --target wasm32-unknown-unknown -p cartable --lib \
+  --crate-type cdylib --features bench
+wasm-bindgen --target web --no-typescript --out-dir target/bench/pkg --out-name cartable_bench \
+  target/wasm32-unknown-unknown/wasm-release/cartable.wasm
 # The release tool packs and serves the 200 MB course several times faster than the debug one.
 cargo build --quiet --release -p cartable-cli
 CARTABLE_BIN=target/release/cartable node bench/report.mjs "$@"

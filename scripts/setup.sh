@@ -35,10 +35,13 @@ fi
 
 # The browser app and its service worker: optimised for size, bound to JavaScript with names stripped.
 # Two cargo runs, so the worker does not inherit the app's features (Yew) through feature unification.
+# Each is built as a cdylib alone: with the rlib the tests link against built beside it, every public
+# function stays exported through LTO, and the app's wasm is 26 KB gzip larger, the worker's 20 KB.
 say "building the browser app and its service worker into pkg/"
 rm -rf pkg/snippets   # wasm-bindgen names them by a hash: an old build's would linger
 for crate in cartable cartable-sw; do
-  "${WASM_CARGO[@]}" build --quiet --profile wasm-release --target wasm32-unknown-unknown -p "$crate"
+  "${WASM_CARGO[@]}" rustc --quiet --profile wasm-release --target wasm32-unknown-unknown -p "$crate" --lib \
+    --crate-type cdylib
   wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
     --out-dir pkg "target/wasm32-unknown-unknown/wasm-release/${crate//-/_}.wasm"
 done

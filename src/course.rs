@@ -15,12 +15,12 @@ use futures::stream::StreamExt;
 
 use cartable_core::fetch::{OriginState, SourceKind};
 
-use crate::fetcher::{manifest, Failure, Fetcher, Source};
-use crate::net::{self, FetchError};
 use crate::sharing::{self, Sharing};
-use crate::store::IdbStore;
 use crate::swarm::{self, Swarm, SwarmConfig};
 use cartable_core::peer::lottery::Turn;
+use cartable_web::fetcher::{manifest, Failure, Fetcher, Source};
+use cartable_web::net::{self, FetchError};
+use cartable_web::store::IdbStore;
 
 /// Why a course or one of its files cannot be shown.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -193,7 +193,6 @@ impl Course {
     }
 
     /// Where the pupil's work for this course is posted: `submissions` beside the manifest, at the origin.
-    #[cfg(feature = "app")]
     pub fn submissions_url(&self) -> String {
         let path = cartable_core::submission::SUBMISSIONS_PATH;
         net::resolve(path, &self.manifest_url).unwrap_or_else(|| path.to_owned())
@@ -334,7 +333,7 @@ impl Course {
 }
 
 fn now() -> i64 {
-    crate::clock::unix_s()
+    cartable_web::clock::unix_s()
 }
 
 /// IndexedDB, or memory for this visit only where the browser refuses storage (private mode...).
@@ -443,7 +442,7 @@ fn join_swarm(
 /// Shuffles `items` in place (Fisher-Yates, with the browser's random numbers).
 fn shuffle<T>(items: &mut [T]) {
     for index in (1..items.len()).rev() {
-        let other = (crate::clock::random() * (index + 1) as f64) as usize;
+        let other = (cartable_web::clock::random() * (index + 1) as f64) as usize;
         items.swap(index, other.min(index));
     }
 }

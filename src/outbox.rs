@@ -21,10 +21,9 @@ use web_sys::{Request, RequestInit, Response};
 
 mod idb;
 
-pub use idb::OUTBOX_DATABASE;
+pub use idb::{OutboxStore, OUTBOX_DATABASE};
 
-use crate::net;
-use crate::store::IdbStore;
+use cartable_web::net;
 
 /// The Background Sync tag the service worker sends the outbox on (`www/sw.js`).
 pub const SYNC_TAG: &str = "cartable-outbox";
@@ -84,7 +83,7 @@ pub fn set_student(name: &str) {
 
 /// The current time in milliseconds since the epoch.
 pub fn now_ms() -> i64 {
-    crate::clock::unix_ms() as i64
+    cartable_web::clock::unix_ms() as i64
 }
 
 /// Keeps `submission` (with the bytes of its files) in IndexedDB, to be posted to `url`, and starts
@@ -93,7 +92,7 @@ pub async fn save(url: &str, submission: Submission, files: &[Vec<u8>]) -> Resul
     submission.validate()?;
     let body = encode_upload(&submission, files);
     let summary = serde_json::to_string(&submission).unwrap_or_default();
-    let store = IdbStore::open_outbox().await?;
+    let store = OutboxStore::open().await?;
     let kept = store.put_submission(&submission.key, url, &body, &summary).await;
     store.close();
     kept?;
@@ -184,11 +183,16 @@ fn kick() {
 async fn run() {
     loop {
         reload().await;
-        let due = SENDER.with_borrow_mut(|sender| sender.outbox.due(crate::clock::unix_ms() as u64));
+        let due = SENDER.with_borrow_mut(|sender| sender.outbox.due(cartable_web::clock::unix_ms() as u64));
         for submission in &due {
             let outcome = attempt(&submission.key).await;
             SENDER.with_borrow_mut(|sender| {
-                sender.outbox.finish(&submission.key, outcome, crate::clock::unix_ms() as u64, crate::clock::random())
+                sender.outbox.finish(
+                    &submission.key,
+                    outcome,
+                    cartable_web::clock::unix_ms() as u64,
+                    cartable_web::clock::random(),
+                )
             });
             changed();
         }
@@ -205,7 +209,7 @@ async fn run() {
             wake_at
         });
         let Some(wake_at) = wake_at else { return };
-        let wait = wake_at.saturating_sub(crate::clock::unix_ms() as u64).min(i32::MAX as u64) as i32;
+        let wait = wake_at.saturating_sub(cartable_web::clock::unix_ms() as u64).min(i32::MAX as u64) as i32;
         futures::future::select(woken, Box::pin(net::sleep(wait))).await;
     }
 }
@@ -213,7 +217,7 @@ async fn run() {
 /// Reads the outbox back from IndexedDB: entries saved by another tab, receipts written by the service
 /// worker or another tab, and, after a reload, everything.
 async fn reload() {
-    let Ok(store) = IdbStore::open_outbox().await else { return };
+    let Ok(store) = OutboxStore::open().await else { return };
     let read = store.outbox().await;
     store.close();
     let Ok((entries, receipts)) = read else { return };
@@ -238,7 +242,7 @@ async fn reload() {
 /// One attempt to post the stored body of `key`; a receipt is kept in IndexedDB before it counts.
 async fn attempt(key: &str) -> Outcome {
     let Some(url) = SENDER.with_borrow(|sender| sender.urls.get(key).cloned()) else { return Outcome::Lost };
-    let Ok(store) = IdbStore::open_outbox().await else { return Outcome::Lost };
+    let Ok(store) = OutboxStore::open().await else { return Outcome::Lost };
     let body = store.submission_body(key).await.ok().flatten();
     let outcome = match body {
         Some(body) => post(&url, &body, key).await,

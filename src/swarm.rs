@@ -21,8 +21,8 @@ use cartable_core::store::Store;
 use cartable_core::Cid;
 use futures::channel::oneshot;
 
-use crate::clock::now;
-use crate::digest;
+use cartable_web::clock::now;
+use cartable_web::digest;
 use link::Link;
 pub use rtc::Ice;
 
@@ -46,7 +46,7 @@ impl Drop for Fetching {
     }
 }
 
-impl crate::fetcher::Classmates for Swarm {
+impl cartable_web::fetcher::Classmates for Swarm {
     fn anyone_has(&self, cid: &Cid) -> bool {
         Swarm::anyone_has(self, cid)
     }
@@ -143,7 +143,7 @@ impl Swarm {
     /// worker's misses from classmates (`misses`): only the tab leading this browser's swarm joins it.
     pub async fn join(config: SwarmConfig, store: Rc<dyn Store>) -> Swarm {
         let have = store.has_chunks(&config.chunks).await.unwrap_or_else(|_| vec![false; config.chunks.len()]);
-        let me: [u8; 20] = std::array::from_fn(|_| (crate::clock::random() * 256.0) as u8);
+        let me: [u8; 20] = std::array::from_fn(|_| (cartable_web::clock::random() * 256.0) as u8);
         let inner = Inner {
             config,
             store,
@@ -193,7 +193,7 @@ impl Swarm {
                     return Ok(bytes);
                 }
             }
-            crate::net::sleep(500).await;
+            cartable_web::net::sleep(500).await;
         }
     }
 
@@ -204,7 +204,8 @@ impl Swarm {
 
     /// Chunk `cid` from a classmate, if one holds it (or comes to) within `ms` milliseconds.
     pub async fn get_within(&self, cid: Cid, len: u64, ms: i32) -> Option<Vec<u8>> {
-        let waited = futures::future::select(Box::pin(self.wait_and_get(cid, len)), Box::pin(crate::net::sleep(ms)));
+        let waited =
+            futures::future::select(Box::pin(self.wait_and_get(cid, len)), Box::pin(cartable_web::net::sleep(ms)));
         match waited.await {
             futures::future::Either::Left((Ok(bytes), _)) => Some(bytes),
             _ => None,
@@ -246,7 +247,7 @@ impl Swarm {
             }
             quiet = if peers == seen { quiet + STEP } else { 0 };
             seen = peers;
-            crate::net::sleep(STEP).await;
+            cartable_web::net::sleep(STEP).await;
             waited += STEP;
         }
         self.stats().peers

@@ -72,8 +72,8 @@ pub fn register(script: &str, on_waiting: impl Fn() + 'static) {
                 Err(error) if error_name(&error).as_deref() == Some("SecurityError") => return,
                 Err(_) => {
                     failures += 1;
-                    let pause = full_jitter(1_000, 30_000, failures, crate::clock::random());
-                    crate::net::sleep(pause as i32).await;
+                    let pause = full_jitter(1_000, 30_000, failures, cartable_web::clock::random());
+                    cartable_web::net::sleep(pause as i32).await;
                 }
             }
         };

@@ -1,17 +1,16 @@
 //! Browser tier: runs in headless Chromium (`cargo test --target wasm32-unknown-unknown -p cartable`).
-//! WebCrypto hashing, rendering of hostile lessons into a real DOM, and failures against a real fetch.
+//! Rendering of hostile lessons into a real DOM, and failures against a real fetch.
 // See: issue 2
 #![cfg(target_arch = "wasm32")]
 
 use std::collections::HashMap;
 
 use cartable::course::{Course, LoadError};
-use cartable::digest;
 use cartable::i18n::Lang;
 use cartable::view::nodes::{LessonBody, LessonBodyProps};
 use cartable::view::route::Route;
 use cartable_core::markdown;
-use cartable_core::{Cid, SecretKey};
+use cartable_core::SecretKey;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -47,14 +46,6 @@ async fn render(source: &str, assets: &[(&str, &str)]) -> web_sys::Element {
 fn all(root: &web_sys::Element, selector: &str) -> Vec<web_sys::Element> {
     let list = root.query_selector_all(selector).expect("a valid selector");
     (0..list.length()).filter_map(|i| list.item(i)?.dyn_into().ok()).collect()
-}
-
-#[wasm_bindgen_test]
-async fn webcrypto_hashes_to_the_same_cids_as_the_core() {
-    for size in [0usize, 1, 1000, 256 * 1024 + 3] {
-        let bytes: Vec<u8> = (0..size).map(|i| (i * 7 % 251) as u8).collect();
-        assert_eq!(digest::cid_of(&bytes).await, Some(Cid::of(&bytes)), "size {size}");
-    }
 }
 
 #[wasm_bindgen_test]

@@ -3,15 +3,16 @@
 //! `{key, url, body, submission}` by idempotency key (the upload's URL and JSON body, and the submission's
 //! JSON without its files, for the list); `receipts` holds the origin's receipt JSON by key, so that a
 //! sender records a receipt with one `put` and never rewrites a submission. `www/sw.js` reads and writes
-//! the same records: keep the two in step. Written here rather than in `store.rs`, which the service
-//! worker's wasm compiles, so that the worker pays nothing for it.
+//! the same records: keep the two in step (`crates/cli/tests/tidy.rs` checks the names). Written here
+//! rather than in `cartable-web`, which the service worker's wasm compiles, so that the worker pays nothing
+//! for it.
 
-use idb::TransactionMode;
-use js_sys::Array;
 use wasm_bindgen::JsValue;
 
-use crate::store::{field, idb_error, outcome, record, IdbStore};
 use cartable_core::store::StoreError;
+use cartable_web::store::{field, idb_error, outcome, record, IdbStore};
+use idb::TransactionMode;
+use js_sys::Array;
 
 /// The outbox's database.
 pub const OUTBOX_DATABASE: &str = "cartable-outbox";
@@ -19,15 +20,23 @@ const VERSION: u32 = 1;
 const OUTBOX: &str = "outbox";
 const RECEIPTS: &str = "receipts";
 
-impl IdbStore {
+/// The outbox's database, open.
+pub struct OutboxStore(IdbStore);
+
+impl OutboxStore {
     /// Opens (and on first use creates) the outbox's database [`OUTBOX_DATABASE`].
-    pub async fn open_outbox() -> Result<IdbStore, StoreError> {
-        IdbStore::open_outbox_named(OUTBOX_DATABASE).await
+    pub async fn open() -> Result<OutboxStore, StoreError> {
+        OutboxStore::open_named(OUTBOX_DATABASE).await
     }
 
     /// Opens (and on first use creates) an outbox database named `name`; tests use their own names.
-    pub async fn open_outbox_named(name: &str) -> Result<IdbStore, StoreError> {
-        IdbStore::open_with(name, VERSION, &[OUTBOX, RECEIPTS]).await
+    pub async fn open_named(name: &str) -> Result<OutboxStore, StoreError> {
+        Ok(OutboxStore(IdbStore::open_with(name, VERSION, &[OUTBOX, RECEIPTS]).await?))
+    }
+
+    /// Closes the connection once its running transactions are done.
+    pub fn close(self) {
+        self.0.close();
     }
 
     /// Keeps a submission in the outbox: its `key`, where to post it (`url`), the upload's `body` and the
@@ -36,31 +45,31 @@ impl IdbStore {
     pub async fn put_submission(&self, key: &str, url: &str, body: &str, summary: &str) -> Result<(), StoreError> {
         let value =
             record(&[("key", key.into()), ("url", url.into()), ("body", body.into()), ("submission", summary.into())]);
-        self.write(OUTBOX, |store| store.put(&value, Some(&key.into())).map(drop)).await
+        self.0.write(OUTBOX, |store| store.put(&value, Some(&key.into())).map(drop)).await
     }
 
     /// Every submission of the outbox as `(key, url, summary)`, in key order, and every receipt's JSON.
     pub async fn outbox(&self) -> Result<(Vec<(String, String, String)>, Vec<String>), StoreError> {
         let text = |value: &JsValue, name: &str| field(value, name).ok().and_then(|v| v.as_string());
-        let (_transaction, objects) = self.objects(OUTBOX, TransactionMode::ReadOnly)?;
+        let (_transaction, objects) = self.0.objects(OUTBOX, TransactionMode::ReadOnly)?;
         let values = outcome(objects.get_all(None, None).map_err(idb_error)?).await?;
         let entries = Array::from(&values)
             .iter()
             .filter_map(|value| Some((text(&value, "key")?, text(&value, "url")?, text(&value, "submission")?)))
             .collect();
-        let (_transaction, objects) = self.objects(RECEIPTS, TransactionMode::ReadOnly)?;
+        let (_transaction, objects) = self.0.objects(RECEIPTS, TransactionMode::ReadOnly)?;
         let values = outcome(objects.get_all(None, None).map_err(idb_error)?).await?;
         Ok((entries, Array::from(&values).iter().filter_map(|value| value.as_string()).collect()))
     }
 
     /// The upload body of the submission `key`, if kept.
     pub async fn submission_body(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let value = self.get(OUTBOX, key).await?;
+        let value = self.0.get(OUTBOX, key).await?;
         Ok(field(&value, "body").ok().and_then(|body| body.as_string()))
     }
 
     /// Keeps the origin's receipt (its JSON text) for `key`.
     pub async fn put_receipt(&self, key: &str, receipt: &str) -> Result<(), StoreError> {
-        self.write(RECEIPTS, |store| store.put(&receipt.into(), Some(&key.into())).map(drop)).await
+        self.0.write(RECEIPTS, |store| store.put(&receipt.into(), Some(&key.into())).map(drop)).await
     }
 }

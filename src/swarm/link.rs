@@ -61,7 +61,7 @@ impl Link {
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let Some(link) = weak.upgrade() else { return };
             let bytes = js_sys::Uint8Array::new(&event.data()).to_vec();
-            let events = link.session.borrow_mut().receive(&bytes, crate::clock::now());
+            let events = link.session.borrow_mut().receive(&bytes, cartable_web::clock::now());
             for event in events {
                 on_event(&link, event);
             }

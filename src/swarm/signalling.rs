@@ -72,7 +72,7 @@ fn reconnect(signalling: &Rc<Signalling>) {
     };
     let ceiling = (1000.0 * 2f64.powi(failures.min(10) as i32)).min(RECONNECT_MAX_MS);
     let again = signalling.clone();
-    later((crate::clock::random() * ceiling) as i32, move || connect(&again));
+    later((cartable_web::clock::random() * ceiling) as i32, move || connect(&again));
 }
 
 /// Announces with fresh offers (as many as there is room for classmates, at most five).
@@ -87,7 +87,7 @@ fn announce(signalling: &Rc<Signalling>, event: Option<Event>) {
         {
             let mut pending = signalling.pending.borrow_mut();
             for (connection, channel, sdp) in made.into_iter().flatten() {
-                let offer_id = Id20(std::array::from_fn(|_| (crate::clock::random() * 256.0) as u8));
+                let offer_id = Id20(std::array::from_fn(|_| (cartable_web::clock::random() * 256.0) as u8));
                 offers.push(Offer { offer_id, offer: Sdp { kind: SdpType::Offer, sdp } });
                 pending.push((offer_id, connection, channel));
             }

@@ -57,7 +57,7 @@ pub fn HomePage(props: &HomeProps) -> Html {
         });
         html! { <li><a href={Route::Lesson(index).href()}>{ &lesson.title }</a>{ exercises }</li> }
     });
-    let today = Date::from_unix(crate::clock::unix_s());
+    let today = Date::from_unix(cartable_web::clock::unix_s());
     let upcoming: Vec<Html> = sorted_agenda(manifest)
         .into_iter()
         .filter(|homework| homework.due >= today)

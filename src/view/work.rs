@@ -185,7 +185,7 @@ async fn read_files(chosen: Vec<web_sys::File>, text: &Text) -> Result<(Vec<Atta
         let unreadable = || text.work_not_saved.replace("{error}", &file.name());
         let buffer = JsFuture::from(file.array_buffer()).await.map_err(|_| unreadable())?;
         let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-        let Some(cid) = crate::digest::cid_of(&bytes).await else { return Err(unreadable()) };
+        let Some(cid) = cartable_web::digest::cid_of(&bytes).await else { return Err(unreadable()) };
         let media_type =
             Some(file.type_()).filter(|t| !t.is_empty()).unwrap_or_else(|| "application/octet-stream".into());
         attachments.push(Attachment { name: file.name(), media_type, size: bytes.len() as u64, cid });

@@ -1,6 +1,7 @@
-//! Tidy test: the edges written in two languages agree. The service worker's script (`www/sw.js`) sends
-//! the outbox with a few lines of JavaScript, against the records the app's Rust writes
-//! (`src/outbox/idb.rs`, `src/outbox.rs`): the same database, version, stores, record fields and sync tag.
+//! Tidy tests over the browser edges. The service worker's script (`www/sw.js`) sends the outbox with a
+//! few lines of JavaScript, against the records the app's Rust writes (`src/outbox/idb.rs`,
+//! `src/outbox.rs`): the same database, version, stores, record fields and sync tag. And the worker's
+//! wasm is built from the core and the browser edge only, never from the app.
 
 use std::path::Path;
 
@@ -38,4 +39,26 @@ fn the_worker_sends_the_outbox_the_app_keeps() {
         assert!(idb.contains(&format!("(\"{field}\", {field}.into())")), "the app writes `{field}`");
     }
     assert!(worker.contains("{ key, url, body }"), "www/sw.js reads `{{ key, url, body }}` from each record");
+}
+
+/// The names of the `[dependencies]` of the manifest `source`.
+fn dependencies(source: &str) -> Vec<String> {
+    let section = source.split("\n[dependencies]\n").nth(1).unwrap_or_default();
+    let section = section.split("\n[").next().unwrap_or_default();
+    let names = section
+        .lines()
+        .filter_map(|line| line.split_once('='))
+        .map(|(name, _)| name.split('.').next().unwrap_or_default().trim());
+    names.filter(|name| !name.is_empty() && !name.contains(' ')).map(str::to_owned).collect()
+}
+
+#[test]
+fn the_worker_is_built_from_the_core_and_the_browser_edge_only() {
+    let worker = dependencies(&read("crates/sw/Cargo.toml"));
+    assert!(worker.contains(&"cartable-core".to_owned()) && worker.contains(&"cartable-web".to_owned()), "{worker:?}");
+    for app_only in ["cartable", "yew", "gloo-events"] {
+        assert!(!worker.iter().any(|name| name == app_only), "crates/sw must not depend on {app_only}: {worker:?}");
+    }
+    let web = dependencies(&read("crates/web/Cargo.toml"));
+    assert!(!web.iter().any(|name| name == "cartable" || name == "yew"), "crates/web is under the app: {web:?}");
 }

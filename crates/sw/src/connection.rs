@@ -4,8 +4,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use cartable::store::IdbStore;
 use cartable_core::store::StoreError;
+use cartable_web::store::IdbStore;
 
 thread_local! {
     static STORE: RefCell<Option<Rc<IdbStore>>> = const { RefCell::new(None) };

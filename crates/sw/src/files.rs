@@ -2,10 +2,10 @@
 //! offline. A chunk not yet stored is fetched from the origin, or else asked of the tab leading the swarm
 //! (`leader`), checked against its CID and kept.
 
-use cartable::{digest, net};
 use cartable_core::manifest::StoredContents;
 use cartable_core::store::Store as _;
 use cartable_core::{path, range, Cid};
+use cartable_web::{digest, net};
 use js_sys::Function;
 use web_sys::Response;
 
@@ -73,7 +73,7 @@ async fn serve(
 }
 
 async fn chunk(
-    store: &cartable::store::IdbStore,
+    store: &cartable_web::store::IdbStore,
     url: &str,
     leader: &Leader<'_>,
     cid: Cid,

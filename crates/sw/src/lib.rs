@@ -12,6 +12,7 @@
 mod connection;
 mod files;
 mod http;
+mod kept;
 mod leader;
 mod prerender;
 mod progress;

@@ -22,7 +22,7 @@ pub async fn page(page_url: &str, page: &[u8]) -> Option<Vec<u8>> {
     let stored = offline::published_at(&*store, &manifest_url.href()).await.ok()??;
     // The page verified this manifest before it stored it; its expiry is checked again here.
     let manifest = StoredContents::read(&stored.json).ok()?;
-    if cartable::clock::unix_s() >= manifest.expires_at {
+    if cartable_web::clock::unix_s() >= manifest.expires_at {
         return None;
     }
     // Course files are served by the worker next to the manifest (`cartable_core::path::worker_file`).
@@ -45,7 +45,7 @@ pub async fn page(page_url: &str, page: &[u8]) -> Option<Vec<u8>> {
 }
 
 async fn lesson_html(
-    store: &cartable::store::IdbStore,
+    store: &cartable_web::store::IdbStore,
     manifest: &StoredContents,
     course_id: &str,
     base: &str,
@@ -66,7 +66,7 @@ async fn lesson_html(
 
 /// The course files the lesson refers to whose chunks are all stored (the others would not load offline).
 async fn stored_files(
-    store: &cartable::store::IdbStore,
+    store: &cartable_web::store::IdbStore,
     manifest: &StoredContents,
     nodes: &[markdown::Node],
 ) -> Vec<String> {

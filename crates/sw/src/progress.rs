@@ -6,9 +6,9 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use cartable::fetcher::Fetcher;
-use cartable::{clock, net};
 use cartable_core::fetch::OriginState;
+use cartable_web::fetcher::Fetcher;
+use cartable_web::{clock, net};
 use js_sys::{Object, Reflect};
 use wasm_bindgen::JsValue;
 

@@ -7,15 +7,16 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use cartable::fetcher::{http, Failure, Fetcher, Source};
-use cartable::{clock, net};
 use cartable_core::fetch::{full_jitter, Millis, Outcome, SourceKind};
 use cartable_core::shell::Shell;
 use cartable_core::store::StoreError;
 use cartable_core::Cid;
+use cartable_web::fetcher::{http, Failure, Fetcher, Source};
+use cartable_web::{clock, net};
 use wasm_bindgen::JsCast;
 use web_sys::RequestCache;
 
+use crate::kept::ShellRecords;
 use crate::progress::Progress;
 
 /// Why the worker could not keep or prune the shell: its install or activation fails with it (the page
@@ -124,7 +125,7 @@ fn sources(mirrors: &[String]) -> Vec<Source> {
 /// each as it arrives. A chunk the scheduler gives up on is asked again after a full-jitter pause, until
 /// `deadline` (on [`clock::monotonic_ms`]'s clock).
 async fn fetch_chunks(
-    store: &cartable::store::IdbStore,
+    store: &cartable_web::store::IdbStore,
     fetcher: &Fetcher,
     missing: Vec<(Cid, u64)>,
     deadline: f64,
@@ -153,7 +154,7 @@ async fn fetch_chunks(
 
 /// Waits the full-jitter pause before ask number `pauses + 1`, telling the page when it ends.
 async fn pause(pauses: u32, progress: &Progress) {
-    let ms = full_jitter(PAUSE_BASE_MS, PAUSE_CAP_MS, pauses, cartable::clock::random());
+    let ms = full_jitter(PAUSE_BASE_MS, PAUSE_CAP_MS, pauses, cartable_web::clock::random());
     progress.resting_until(clock::monotonic_ms() + ms as f64);
     net::sleep(ms as i32).await;
 }
@@ -223,7 +224,7 @@ async fn fetch_page(
         pauses += 1;
         match wait {
             Some(ms) => {
-                let ms = ms + (cartable::clock::random() * 1_000.0) as u64;
+                let ms = ms + (cartable_web::clock::random() * 1_000.0) as u64;
                 progress.resting_until(clock::monotonic_ms() + ms as f64);
                 net::sleep(ms.min(i32::MAX as u64) as i32).await;
             }
@@ -269,7 +270,7 @@ pub async fn activate(build: &str) -> Result<(), ShellError> {
 }
 
 /// The list of build `build`, once it is whole; read from the store once per worker start.
-async fn snapshot(store: &cartable::store::IdbStore, build: &str) -> Option<Rc<Shell>> {
+async fn snapshot(store: &cartable_web::store::IdbStore, build: &str) -> Option<Rc<Shell>> {
     let cached = SNAPSHOT.with(|cell| cell.borrow().clone()).filter(|(built, _)| built == build);
     if let Some((_, shell)) = cached {
         return Some(shell);

@@ -1,5 +1,6 @@
-//! `IdbStore`: the core's `Store` over IndexedDB, in a page or a service worker, plus the service worker's
-//! app-shell snapshots. It only keeps bytes it is handed: what to keep or drop is the core's decision, and
+//! `IdbStore`: the core's `Store` over IndexedDB, in a page or a service worker, and the few generic
+//! operations (get, write, count, keys) the worker's app-shell snapshots (`crates/sw/src/kept.rs`) and the
+//! outbox (`src/outbox/idb.rs`) are built on. It only keeps bytes it is handed: what to keep or drop is the core's decision, and
 //! nothing here fetches, so no transaction ever waits on the network.
 
 use std::cell::Cell;
@@ -23,7 +24,9 @@ pub const DATABASE: &str = "cartable";
 const VERSION: u32 = 1;
 const CHUNKS: &str = "chunks";
 const MANIFESTS: &str = "manifests";
-const SHELL: &str = "shell";
+/// The object store the service worker keeps the app shell in (`crates/sw/src/kept.rs` reads and writes
+/// it). Part of this database's one schema, so that a page and a worker opening it agree on its stores.
+pub const SHELL: &str = "shell";
 
 /// A [`Store`] over the IndexedDB database `cartable`: chunks keyed by CID text, manifests keyed by course
 /// id, and the service worker's app shell. Works with a window or in a worker (it uses the global
@@ -45,11 +48,7 @@ impl IdbStore {
 
     /// Opens the database `name` at `version`, creating the object stores `stores` that it lacks. Also
     /// opens the outbox's database, apart from this one.
-    pub(crate) async fn open_with(
-        name: &str,
-        version: u32,
-        stores: &'static [&'static str],
-    ) -> Result<IdbStore, StoreError> {
+    pub async fn open_with(name: &str, version: u32, stores: &'static [&'static str]) -> Result<IdbStore, StoreError> {
         let factory = Factory::new().map_err(idb_error)?;
         let mut request = factory.open(name, Some(version)).map_err(idb_error)?;
         request.on_upgrade_needed(move |event| {
@@ -74,54 +73,15 @@ impl IdbStore {
         self.database.close();
     }
 
-    /// The bytes and media type of the shell file `key`, if kept.
-    pub async fn get_shell(&self, key: &str) -> Result<Option<(Vec<u8>, String)>, StoreError> {
-        let value = self.get(SHELL, key).await?;
-        if value.is_undefined() {
-            return Ok(None);
-        }
-        let bytes = bytes_field(&value, "bytes")?;
-        let media_type = field(&value, "type")?.as_string().ok_or_else(|| corrupt("shell media type"))?;
-        Ok(Some((bytes, media_type)))
-    }
-
-    /// Keeps every `(key, bytes, media type)` of `entries` in one transaction, or none of them.
-    pub async fn put_shell(&self, entries: Vec<(String, Vec<u8>, String)>) -> Result<(), StoreError> {
-        self.write(SHELL, |shell| {
-            for (key, bytes, media_type) in &entries {
-                let value = record(&[("bytes", Uint8Array::from(&bytes[..]).into()), ("type", media_type.into())]);
-                shell.put(&value, Some(&key.into()))?;
-            }
-            Ok(())
-        })
-        .await
-    }
-
-    /// Which of `keys` the shell store holds, in order.
-    pub async fn has_shell(&self, keys: &[String]) -> Result<Vec<bool>, StoreError> {
-        self.count_each(SHELL, keys).await
-    }
-
-    /// Every key of the shell store.
-    pub async fn shell_keys(&self) -> Result<Vec<String>, StoreError> {
-        let (_transaction, objects) = self.objects(SHELL, TransactionMode::ReadOnly)?;
+    /// Every key of the object store `store`.
+    pub async fn keys(&self, store: &str) -> Result<Vec<String>, StoreError> {
+        let (_transaction, objects) = self.objects(store, TransactionMode::ReadOnly)?;
         let keys = outcome(objects.get_all_keys(None, None).map_err(idb_error)?).await?;
         Ok(Array::from(&keys).iter().filter_map(|key| key.as_string()).collect())
     }
 
-    /// Deletes `keys` from the shell store, in one transaction.
-    pub async fn delete_shell(&self, keys: Vec<String>) -> Result<(), StoreError> {
-        self.write(SHELL, |shell| {
-            for key in &keys {
-                shell.delete(Query::Key(key.into()))?;
-            }
-            Ok(())
-        })
-        .await
-    }
-
     /// Whether `store` holds each of `keys`: one count request per key, all in one transaction.
-    async fn count_each(&self, store: &str, keys: &[String]) -> Result<Vec<bool>, StoreError> {
+    pub async fn count_each(&self, store: &str, keys: &[String]) -> Result<Vec<bool>, StoreError> {
         let (_transaction, objects) = self.objects(store, TransactionMode::ReadOnly)?;
         // Every request is made before the first await, so they all run in this one transaction.
         let requests = keys
@@ -150,20 +110,22 @@ impl IdbStore {
         .await
     }
 
-    pub(crate) fn objects(&self, store: &str, mode: TransactionMode) -> Result<(Transaction, ObjectStore), StoreError> {
+    /// A transaction in `mode` on the object store `store`, and that store.
+    pub fn objects(&self, store: &str, mode: TransactionMode) -> Result<(Transaction, ObjectStore), StoreError> {
         let transaction = self.database.transaction(&[store], mode).map_err(idb_error)?;
         let objects = transaction.object_store(store).map_err(idb_error)?;
         Ok((transaction, objects))
     }
 
-    pub(crate) async fn get(&self, store: &str, key: &str) -> Result<JsValue, StoreError> {
+    /// The value kept under `key` in the object store `store` (`undefined` when there is none).
+    pub async fn get(&self, store: &str, key: &str) -> Result<JsValue, StoreError> {
         let (_transaction, objects) = self.objects(store, TransactionMode::ReadOnly)?;
         outcome(objects.get(Query::Key(key.into())).map_err(idb_error)?).await
     }
 
     /// Runs `fill` in one readwrite transaction on `store` and waits until the transaction commits; if it
     /// aborts (a failed request, the quota), nothing `fill` did is kept.
-    pub(crate) async fn write(
+    pub async fn write(
         &self,
         store: &str,
         fill: impl FnOnce(&ObjectStore) -> Result<(), idb::Error>,
@@ -298,7 +260,7 @@ fn put_chunks_into(store: &ObjectStore, chunks: &[(Cid, Vec<u8>)]) -> Result<(),
 
 /// Waits for the open `request` to succeed or fail and returns its result. The request owns its callbacks,
 /// so it must be awaited to the end (opening always is).
-pub(crate) async fn opened<R: Request>(mut request: R) -> Result<JsValue, StoreError> {
+async fn opened<R: Request>(mut request: R) -> Result<JsValue, StoreError> {
     let (sender, receiver) = oneshot::channel();
     let sender = Rc::new(Cell::new(Some(sender)));
     let failed = Rc::clone(&sender);
@@ -316,7 +278,7 @@ pub(crate) async fn opened<R: Request>(mut request: R) -> Result<JsValue, StoreE
 
 /// Waits for `request` to succeed or fail and returns its result. Its callbacks belong to JavaScript:
 /// if the caller stops waiting (a dropped future), the browser can still call them safely.
-pub(crate) async fn outcome(request: impl Into<IdbRequest>) -> Result<JsValue, StoreError> {
+pub async fn outcome(request: impl Into<IdbRequest>) -> Result<JsValue, StoreError> {
     let request: IdbRequest = request.into();
     let (sender, receiver) = oneshot::channel();
     let sender = Rc::new(Cell::new(Some(sender)));
@@ -404,7 +366,7 @@ fn manifest_from(value: &JsValue) -> Result<StoredManifest, StoreError> {
 
 /// A plain object with `fields`, as stored (structured clone keeps plain objects, strings, BigInts and
 /// typed arrays).
-pub(crate) fn record(fields: &[(&str, JsValue)]) -> Object {
+pub fn record(fields: &[(&str, JsValue)]) -> Object {
     let object = Object::new();
     for (name, value) in fields {
         // Setting a property on a fresh plain object cannot fail.
@@ -413,15 +375,18 @@ pub(crate) fn record(fields: &[(&str, JsValue)]) -> Object {
     object
 }
 
-pub(crate) fn field(value: &JsValue, name: &str) -> Result<JsValue, StoreError> {
+/// The field `name` of a stored record.
+pub fn field(value: &JsValue, name: &str) -> Result<JsValue, StoreError> {
     Reflect::get(value, &JsValue::from(name)).map_err(|error| js_store_error(&error))
 }
 
-fn bytes_field(value: &JsValue, name: &str) -> Result<Vec<u8>, StoreError> {
+/// The bytes in the field `name` of a stored record (a `Uint8Array`).
+pub fn bytes_field(value: &JsValue, name: &str) -> Result<Vec<u8>, StoreError> {
     Ok(field(value, name)?.dyn_into::<Uint8Array>().map_err(|_| corrupt(name))?.to_vec())
 }
 
-fn corrupt(what: &str) -> StoreError {
+/// The error for a stored `what` that is not in the form this code writes.
+pub fn corrupt(what: &str) -> StoreError {
     StoreError::Unavailable(format!("the stored {what} is not in the expected form"))
 }
 
@@ -437,7 +402,9 @@ pub fn js_store_error(error: &JsValue) -> StoreError {
     }
 }
 
-pub(crate) fn idb_error(error: idb::Error) -> StoreError {
+/// Maps an error of the `idb` crate to a [`StoreError`], as [`js_store_error`] does for what the browser
+/// threw.
+pub fn idb_error(error: idb::Error) -> StoreError {
     use idb::Error as E;
     let thrown = match &error {
         E::DomException(exception) => Some(exception.as_ref()),

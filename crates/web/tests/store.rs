@@ -1,18 +1,18 @@
-//! Browser tier for `IdbStore`: the core's `Store` contract over a real IndexedDB in headless Chromium,
-//! plus the service worker's app-shell records. Each test opens a database of its own.
+//! Browser tier for `IdbStore`: the core's `Store` contract over a real IndexedDB in headless Chromium.
+//! Each test opens a database of its own.
 // See: issue 3
 #![cfg(target_arch = "wasm32")]
 
-use cartable::store::{js_store_error, IdbStore, DATABASE};
 use cartable_core::store::{Store, StoreError, StoredManifest};
 use cartable_core::Cid;
+use cartable_web::store::{js_store_error, IdbStore, DATABASE};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 /// A store over a database no other test (or earlier run) has used.
 async fn fresh(name: &str) -> (IdbStore, String) {
-    let name = format!("test-{name}-{}-{}", cartable::clock::unix_ms(), cartable::clock::random());
+    let name = format!("test-{name}-{}-{}", cartable_web::clock::unix_ms(), cartable_web::clock::random());
     let store = IdbStore::open_named(&name).await.expect("the database opens");
     (store, name)
 }
@@ -139,33 +139,6 @@ async fn manifests_are_put_replaced_and_listed() {
 }
 
 #[wasm_bindgen_test]
-async fn shell_records_are_listed_counted_and_deleted_by_key() {
-    let (store, _) = fresh("shell").await;
-    assert_eq!(store.get_shell("snapshot/b1").await, Ok(None));
-    let entry =
-        |key: &str, body: &str, media_type: &str| (key.to_string(), body.as_bytes().to_vec(), media_type.into());
-    store
-        .put_shell(vec![
-            entry("snapshot/b1", "{}", "application/json"),
-            entry("page/b1/index.html", "old page", "text/html"),
-            entry("chunk/bafkold", "old script", ""),
-            entry("chunk/bafkkept", "kept", ""),
-        ])
-        .await
-        .expect("written in one transaction");
-    assert_eq!(store.get_shell("page/b1/index.html").await, Ok(Some((b"old page".to_vec(), "text/html".into()))));
-    let keys = ["chunk/bafkkept".to_string(), "chunk/missing".into(), "snapshot/b1".into()];
-    assert_eq!(store.has_shell(&keys).await, Ok(vec![true, false, true]));
-    let mut listed = store.shell_keys().await.expect("listed");
-    listed.sort();
-    assert_eq!(listed, ["chunk/bafkkept", "chunk/bafkold", "page/b1/index.html", "snapshot/b1"]);
-    store.delete_shell(vec!["chunk/bafkold".into(), "page/b1/index.html".into()]).await.expect("deleted");
-    assert_eq!(store.get_shell("chunk/bafkold").await, Ok(None));
-    assert_eq!(store.get_shell("page/b1/index.html").await, Ok(None));
-    assert_eq!(store.get_shell("chunk/bafkkept").await, Ok(Some((b"kept".to_vec(), String::new()))));
-}
-
-#[wasm_bindgen_test]
 async fn the_default_database_opens() {
     let store = IdbStore::open().await.expect("the cartable database opens");
     assert!(store.chunk_bytes().await.is_ok(), "{DATABASE} has its chunks store");
@@ -208,27 +181,4 @@ async fn a_caller_that_stops_waiting_leaves_no_broken_callback() {
     pause(100).await;
     assert_eq!(errors.length(), 0, "uncaught: {:?}", errors.to_vec());
     assert_eq!(store.get_chunk(&cid).await, Ok(Some(bytes)), "the store still works");
-}
-
-// See: issue 6
-#[wasm_bindgen_test]
-async fn submissions_and_receipts_are_kept_apart_from_the_courses() {
-    let name = format!("test-outbox-{}-{}", cartable::clock::unix_ms(), cartable::clock::random());
-    let store = IdbStore::open_outbox_named(&name).await.expect("the outbox database opens");
-    let url = "https://college.example/courses/c/submissions";
-    store.put_submission("k1", url, "{\"body\":1}", "{\"summary\":1}").await.expect("kept");
-    store.put_submission("k2", url, "{\"body\":2}", "{\"summary\":2}").await.expect("kept");
-    store.put_receipt("k1", "{\"key\":\"k1\"}").await.expect("receipt kept");
-    store.close();
-    let store = IdbStore::open_outbox_named(&name).await.expect("reopens");
-    let (entries, receipts) = store.outbox().await.expect("read back");
-    let expected = |key: &str, n: u8| (key.to_owned(), url.to_owned(), format!("{{\"summary\":{n}}}"));
-    assert_eq!(entries, vec![expected("k1", 1), expected("k2", 2)]);
-    assert_eq!(receipts, vec!["{\"key\":\"k1\"}".to_owned()]);
-    assert_eq!(store.submission_body("k2").await, Ok(Some("{\"body\":2}".into())));
-    assert_eq!(store.submission_body("k3").await, Ok(None));
-    // The course cache is another database: it has no outbox, and the outbox no chunks.
-    let (courses, _) = fresh("beside-outbox").await;
-    assert!(courses.outbox().await.is_err());
-    assert!(store.chunk_ids().await.is_err());
 }

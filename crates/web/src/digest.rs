@@ -42,13 +42,3 @@ fn subtle() -> Option<web_sys::SubtleCrypto> {
     let crypto = js_sys::Reflect::get(&global, &"crypto".into()).ok()?;
     Some(crypto.dyn_into::<web_sys::Crypto>().ok()?.subtle())
 }
-
-/// The sha2-256 digest of `bytes` (32 bytes) computed in wasm by the core's `sha2`, as [`Cid::of`] and
-/// `Cid::matches` do natively. The app verifies chunks with WebCrypto ([`check_chunk`]); this export lets
-/// `bench/hash.mjs` measure that choice against sha2 in the same page, on the same bytes. It costs about
-/// 0.5 KB gzip (160 bytes of it wasm), as the app links `sha2` anyway for the tracker's `info_hash`.
-#[cfg(feature = "app")]
-#[wasm_bindgen::prelude::wasm_bindgen]
-pub fn sha2_digest(bytes: &[u8]) -> Vec<u8> {
-    Cid::of(bytes).sha256().to_vec()
-}

@@ -8,9 +8,9 @@ use web_sys::{Request, RequestCache, RequestInit, Response};
 
 #[wasm_bindgen]
 extern "C" {
-    // The global `fetch`, the same in a page and in a worker.
+    /// The global `fetch`, the same in a page and in a worker.
     #[wasm_bindgen(js_name = fetch)]
-    pub(crate) fn fetch_request(request: &Request) -> js_sys::Promise;
+    pub fn fetch_request(request: &Request) -> js_sys::Promise;
     // The global timers and monotonic clock, the same in a page and in a worker.
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(handler: &js_sys::Function, ms: i32) -> i32;

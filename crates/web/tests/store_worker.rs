@@ -2,9 +2,9 @@
 // See: issue 3
 #![cfg(target_arch = "wasm32")]
 
-use cartable::store::IdbStore;
 use cartable_core::store::{Store, StoredManifest};
 use cartable_core::Cid;
+use cartable_web::store::IdbStore;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_service_worker);
