@@ -10,9 +10,7 @@ use std::rc::Rc;
 
 use cartable_core::fetch::retry_after_ms;
 use cartable_core::store::StoreError;
-use cartable_core::submission::{
-    encode_upload, receipt_from_json, Entry, Outbox, Outcome, Receipt, Submission, SubmissionError,
-};
+use cartable_core::submission::{encode_upload, Entry, Outbox, Outcome, Receipt, Submission, SubmissionError};
 use futures::channel::oneshot;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -21,7 +19,7 @@ use web_sys::{Request, RequestInit, Response};
 
 mod idb;
 
-pub use idb::{OutboxStore, OUTBOX_DATABASE};
+pub use idb::{Kept, OutboxStore, OUTBOX_DATABASE};
 
 use cartable_web::net;
 
@@ -135,9 +133,16 @@ pub fn start() {
     kick();
 }
 
-/// "Send now": every submission without a receipt goes at once, backoff forgotten.
+/// "Send now": every submission without a receipt goes at once, backoff forgotten, refused ones too (their
+/// stored refusals are forgotten, so that the service worker sends them again as well).
 pub fn send_now() {
     SENDER.with_borrow_mut(|sender| sender.outbox.hurry());
+    wasm_bindgen_futures::spawn_local(async {
+        if let Ok(store) = OutboxStore::open().await {
+            let _ = store.clear_refusals().await;
+            store.close();
+        }
+    });
     kick();
 }
 
@@ -220,7 +225,8 @@ async fn reload() {
     let Ok(store) = OutboxStore::open().await else { return };
     let read = store.outbox().await;
     store.close();
-    let Ok((entries, receipts)) = read else { return };
+    let Ok(Kept { entries, receipts, refusals }) = read else { return };
+    let mut refusals: HashMap<String, String> = refusals.into_iter().collect();
     let receipts: HashMap<String, Receipt> = receipts
         .iter()
         .filter_map(|json| serde_json::from_str::<Receipt>(json).ok())
@@ -230,9 +236,10 @@ async fn reload() {
         for (key, url, summary) in entries {
             let Ok(submission) = serde_json::from_str::<Submission>(&summary) else { continue };
             sender.urls.insert(key.clone(), url);
-            match receipts.get(&key) {
-                Some(receipt) => sender.outbox.add_delivered(submission, receipt.clone()),
-                None => sender.outbox.add(submission),
+            match (receipts.get(&key), refusals.remove(&key)) {
+                (Some(receipt), _) => sender.outbox.add_delivered(submission, receipt.clone()),
+                (None, Some(reason)) => sender.outbox.add_refused(submission, reason),
+                (None, None) => sender.outbox.add(submission),
             }
         }
     });
@@ -248,13 +255,19 @@ async fn attempt(key: &str) -> Outcome {
         Some(body) => post(&url, &body, key).await,
         None => Outcome::Lost,
     };
-    if let Outcome::Receipt(receipt) = &outcome {
-        let json = serde_json::to_string(receipt).unwrap_or_default();
-        if store.put_receipt(key, &json).await.is_err() {
-            // Not kept, so not counted: the next attempt gets the same receipt again.
-            store.close();
-            return Outcome::Lost;
+    match &outcome {
+        Outcome::Receipt(receipt) => {
+            let json = serde_json::to_string(receipt).unwrap_or_default();
+            if store.put_receipt(key, &json).await.is_err() {
+                // Not kept, so not counted: the next attempt gets the same receipt again.
+                store.close();
+                return Outcome::Lost;
+            }
         }
+        // Kept so that neither a reload nor the service worker posts it again; if it cannot be kept, one
+        // more post after a reload is all it costs.
+        Outcome::Refused(reason) => drop(store.put_refusal(key, reason).await),
+        _ => {}
     }
     store.close();
     outcome
@@ -276,16 +289,7 @@ async fn post(url: &str, body: &str, key: &str) -> Outcome {
         Ok(promise) => JsFuture::from(promise).await.ok().and_then(|text| text.as_string()),
         Err(_) => None,
     };
-    match response.status() {
-        200 => match text.map(|text| receipt_from_json(text.as_bytes(), key)) {
-            Some(Ok(receipt)) => Outcome::Receipt(receipt),
-            _ => Outcome::Lost,
-        },
-        503 | 429 => {
-            let header = response.headers().get("retry-after").ok().flatten();
-            Outcome::Busy(header.and_then(|header| retry_after_ms(&header, now_ms())))
-        }
-        400 | 404 | 413 => Outcome::Refused(text.unwrap_or_default().trim().to_owned()),
-        _ => Outcome::Lost,
-    }
+    let header = response.headers().get("retry-after").ok().flatten();
+    let retry_after = header.and_then(|header| retry_after_ms(&header, now_ms()));
+    Outcome::of_answer(response.status(), text.unwrap_or_default().as_bytes(), key, retry_after)
 }

@@ -106,19 +106,27 @@ self.addEventListener('fetch', (event) => {
   );
 });
 
-// The outbox (src/outbox/idb.rs), sent as the page sends it: on start and on Background Sync.
+// The outbox (src/outbox/idb.rs), sent as the page sends it: on start and on Background Sync. Work with a
+// receipt or refused for good (crates/core/src/submission/outbox.rs) is not posted again; a refusal is
+// kept, as the page keeps it, until the pupil asks to send again.
 const asked = (r) => new Promise((ok, ko) => { r.onsuccess = () => ok(r.result); r.onerror = () => ko(r.error); });
 async function sendOutbox() {
-  const open = indexedDB.open('cartable-outbox', 1);
+  const open = indexedDB.open('cartable-outbox', 2);
   open.onupgradeneeded = () => open.transaction.abort();
   const db = await asked(open);
+  db.onversionchange = () => db.close();
   const store = (name, mode) => db.transaction(name, mode).objectStore(name);
   try {
-    const done = await asked(store('receipts').getAllKeys());
+    const done = [...await asked(store('receipts').getAllKeys()), ...await asked(store('refusals').getAllKeys())];
     for (const { key, url, body } of await asked(store('outbox').getAll())) {
       if (done.includes(key)) continue;
       const answer = await fetch(url, { method: 'POST', body });
       if (answer.status == 503 || answer.status == 429) throw 0;
+      if ([400, 404, 413].includes(answer.status)) {
+        const reason = (await answer.text()).trim();
+        await asked(store('refusals', 'readwrite').put({ key, reason }, key));
+        continue;
+      }
       const receipt = answer.ok && await answer.json();
       if (receipt.key == key) await asked(store('receipts', 'readwrite').put(JSON.stringify(receipt), key));
     }

@@ -4,13 +4,13 @@
 // See: issue 6
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { auditAccessibility, controlledByWorker, freePort, packSample, scratch, serve } from './harness.mjs';
+import { auditAccessibility, controlledByWorker, freePort, packSample, root, scratch, serve } from './harness.mjs';
 
 const TOKEN = 'jeton-du-professeur-42';
 const FILE = Buffer.from('%PDF-1.4\n% le devoir de Léa, octets exacts \x00\x01\x02\xff\n');
@@ -60,7 +60,7 @@ async function school(t, extra = []) {
   const port = String(await freePort());
   const db = join(dir, 'submissions.sqlite');
   const args = ['--port', port, '--db', db, '--teacher-token', TOKEN, '--no-tracker'];
-  const start = (more = extra) => serve(t, course, [...args, ...more]);
+  const start = (more = extra, served = course) => serve(t, served, [...args, ...more]);
   return { dir, db, start };
 }
 
@@ -196,6 +196,63 @@ test('the service worker sends the outbox (when it starts or on Background Sync)
   }));
   assert.deepEqual(receipts, [key], 'the worker kept the receipt');
   assert.ok(posts(server).every((r) => r.status === 200));
+});
+
+/** The sample under another course id: what the school serves once the pupil's course is withdrawn. */
+function anotherCourse(t) {
+  const dir = scratch(t);
+  const source = join(dir, 'source');
+  cpSync(join(root, 'sample/physique-3e'), source, { recursive: true });
+  const toml = join(source, 'course.toml');
+  writeFileSync(toml, readFileSync(toml, 'utf8').replace(/^id = ".*"$/m, 'id = "physique-3e-archive"'));
+  return packSample(dir, source);
+}
+
+async function until(condition, what, timeout = 15_000) {
+  const deadline = Date.now() + timeout;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((wait) => setTimeout(wait, 100));
+  }
+}
+
+// See: issue 14
+test('work the origin refuses for good is kept, and posted again by neither the worker nor the page until asked', async (t) => {
+  const { start } = await school(t);
+  let server = await start();
+  const { context, page } = await browserIn(t, profileDir(t));
+  await openWork(page, server.url);
+  await controlledByWorker(page);
+  await server.stop();
+  const key = await handIn(page, { title: 'Exercice 9', text: 'pour un cours retiré' });
+  await page.goto('about:blank');
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('ServiceWorker.enable');
+  await cdp.send('ServiceWorker.stopAllWorkers');
+
+  // The origin comes back without the course: the work's address answers 404. The worker, started by a
+  // page the app does not run on, posts it once and keeps the refusal.
+  server = await start([], anotherCourse(t));
+  await page.goto(`${server.url}teacher`);
+  await until(() => posts(server).length === 1, "the worker's post");
+  assert.equal(posts(server)[0].status, 404);
+  await page.goto('about:blank');
+  await cdp.send('ServiceWorker.stopAllWorkers');
+
+  // The worker starts again and the page opens: the work shows as refused, with the origin's words, and
+  // neither posts it again.
+  await openWork(page, server.url);
+  const refused = page.locator(`.work-items li[data-key="${key}"][data-state="refused"]`);
+  await refused.waitFor({ timeout: 30_000 });
+  assert.match(await refused.innerText(), /Refusé par l'établissement : not found/);
+  await new Promise((wait) => setTimeout(wait, 1_500));
+  assert.equal(posts(server).length, 1, 'posted once, by the worker');
+
+  // "Envoyer maintenant" is the pupil asking: the page posts it again, and it is refused again.
+  await page.getByRole('button', { name: 'Envoyer maintenant' }).click();
+  await until(() => posts(server).length === 2, "the page's post");
+  await refused.waitFor();
+  assert.deepEqual(page.errors, []);
 });
 
 test('an origin answering 503 with Retry-After gets the work once it takes it', async (t) => {

@@ -1,7 +1,8 @@
 //! Tidy tests over the browser edges. The service worker's script (`www/sw.js`) sends the outbox with a
 //! few lines of JavaScript, against the records the app's Rust writes (`src/outbox/idb.rs`,
-//! `src/outbox.rs`): the same database, version, stores, record fields and sync tag. And the worker's
-//! wasm is built from the core and the browser edge only, never from the app.
+//! `src/outbox.rs`, `crates/core/src/submission/outbox.rs`): the same database, version, stores, record
+//! fields, refusals for good and sync tag. And the worker's wasm is built from the core and the browser
+//! edge only, never from the app.
 
 use std::path::Path;
 
@@ -23,12 +24,15 @@ fn constant(source: &str, name: &str) -> String {
 #[test]
 fn the_worker_sends_the_outbox_the_app_keeps() {
     let (idb, outbox, worker) = (read("src/outbox/idb.rs"), read("src/outbox.rs"), read("www/sw.js"));
+    let core = read("crates/core/src/submission/outbox.rs");
     let database = constant(&idb, "OUTBOX_DATABASE");
     let version = constant(&idb, "VERSION");
     let expected = [
         format!("indexedDB.open('{database}', {version})"),
         format!("store('{}'", constant(&idb, "OUTBOX")),
         format!("store('{}'", constant(&idb, "RECEIPTS")),
+        format!("store('{}'", constant(&idb, "REFUSALS")),
+        format!("{}.includes(answer.status)", constant(&core, "REFUSED_FOR_GOOD")),
         format!("event.tag == '{}'", constant(&outbox, "SYNC_TAG")),
     ];
     for needle in &expected {
@@ -39,6 +43,9 @@ fn the_worker_sends_the_outbox_the_app_keeps() {
         assert!(idb.contains(&format!("(\"{field}\", {field}.into())")), "the app writes `{field}`");
     }
     assert!(worker.contains("{ key, url, body }"), "www/sw.js reads `{{ key, url, body }}` from each record");
+    // A refusal's fields, as put_refusal writes them, sendOutbox writes them and reload reads them.
+    assert!(idb.contains("(\"key\", key.into()), (\"reason\", reason.into())"), "the app writes `{{key, reason}}`");
+    assert!(worker.contains("put({ key, reason }, key)"), "www/sw.js writes `{{ key, reason }}` by key");
 }
 
 /// The names of the `[dependencies]` of the manifest `source`.

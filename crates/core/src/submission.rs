@@ -11,7 +11,7 @@
 mod outbox;
 mod upload;
 
-pub use outbox::{Entry, Outbox, Outcome, State, BACKOFF_BASE, BACKOFF_CAP};
+pub use outbox::{Entry, Outbox, Outcome, State, BACKOFF_BASE, BACKOFF_CAP, REFUSED_FOR_GOOD};
 pub use upload::{decode_upload, encode_upload, receipt_from_json, Upload};
 
 use serde::{Deserialize, Serialize};

@@ -55,6 +55,26 @@ pub enum Outcome {
     Refused(String),
 }
 
+/// The statuses by which an origin refuses a submission for good: a rule it breaks (400), a course the
+/// origin no longer serves (404), too large (413). Posting the same body again would get the same answer,
+/// so the outbox keeps the work and waits for the pupil. `www/sw.js` refuses the same ones.
+pub const REFUSED_FOR_GOOD: [u16; 3] = [400, 404, 413];
+
+impl Outcome {
+    /// How an attempt that got `status` with `body` ended, for the submission `key`: a receipt for that
+    /// key, the origin busy (503, 429, with its `Retry-After` in ms), refused for good, or lost.
+    pub fn of_answer(status: u16, body: &[u8], key: &str, retry_after_ms: Option<u64>) -> Outcome {
+        match status {
+            200 => super::receipt_from_json(body, key).map_or(Outcome::Lost, Outcome::Receipt),
+            503 | 429 => Outcome::Busy(retry_after_ms),
+            _ if REFUSED_FOR_GOOD.contains(&status) => {
+                Outcome::Refused(String::from_utf8_lossy(body).trim().to_owned())
+            }
+            _ => Outcome::Lost,
+        }
+    }
+}
+
 /// Every submission a page knows of, delivered or not.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Outbox {
@@ -79,6 +99,15 @@ impl Outbox {
         match self.entries.iter_mut().find(|entry| entry.submission.key == submission.key) {
             Some(entry) => entry.state = State::Delivered(receipt),
             None => self.entries.push(Entry { submission, state: State::Delivered(receipt) }),
+        }
+    }
+
+    /// Adds a submission the origin refused for good, read back from storage with the origin's `reason`
+    /// (by this page before a reload, by another tab or by the service worker): it waits for the pupil's
+    /// "send now". A key already known keeps its state: a receipt, or this page's own attempt, is newer.
+    pub fn add_refused(&mut self, submission: Submission, reason: String) {
+        if self.entry(&submission.key).is_none() {
+            self.entries.push(Entry { submission, state: State::Refused(reason) });
         }
     }
 

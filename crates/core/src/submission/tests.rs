@@ -170,6 +170,39 @@ fn a_refusal_waits_for_the_pupil() {
 }
 
 #[test]
+fn an_answer_is_a_receipt_busy_refused_for_good_or_lost() {
+    let json = serde_json::to_string(&receipt(KEY, 4)).expect("a receipt serialises");
+    assert_eq!(Outcome::of_answer(200, json.as_bytes(), KEY, None), Outcome::Receipt(receipt(KEY, 4)));
+    assert_eq!(Outcome::of_answer(200, json.as_bytes(), "another-key", None), Outcome::Lost, "not our receipt");
+    assert_eq!(Outcome::of_answer(200, b"<html>", KEY, None), Outcome::Lost);
+    assert_eq!(Outcome::of_answer(503, b"", KEY, Some(2_000)), Outcome::Busy(Some(2_000)));
+    assert_eq!(Outcome::of_answer(429, b"", KEY, None), Outcome::Busy(None));
+    for status in REFUSED_FOR_GOOD {
+        assert_eq!(Outcome::of_answer(status, b" not found\n", KEY, None), Outcome::Refused("not found".into()));
+    }
+    for status in [401, 500, 502, 504] {
+        assert_eq!(Outcome::of_answer(status, b"", KEY, None), Outcome::Lost, "{status} is tried again");
+    }
+}
+
+#[test]
+fn a_stored_refusal_is_not_sent_again_until_the_pupil_asks() {
+    let mut outbox = Outbox::default();
+    outbox.add_refused(hand_in(KEY, &[]), "not found".into());
+    assert_eq!(outbox.entry(KEY).map(|e| &e.state), Some(&State::Refused("not found".into())));
+    assert!(outbox.due(u64::MAX).is_empty(), "read back refused, it is not posted again");
+    assert_eq!(outbox.undelivered(), 1);
+    outbox.hurry();
+    assert_eq!(outbox.due(0).len(), 1, "\"send now\" posts it again");
+    // A key already known keeps its state: this page's attempt, or a receipt, is newer news.
+    outbox.add_refused(hand_in(KEY, &[]), "stale".into());
+    assert_eq!(outbox.entry(KEY).map(|e| &e.state), Some(&State::Sending { failures: 0 }));
+    outbox.finish(KEY, Outcome::Receipt(receipt(KEY, 3)), 10, 0.5);
+    outbox.add_refused(hand_in(KEY, &[]), "stale".into());
+    assert_eq!(outbox.entry(KEY).map(|e| &e.state), Some(&State::Delivered(receipt(KEY, 3))));
+}
+
+#[test]
 fn answers_carry_an_exercise_response_as_json_text() {
     let answer = Submission {
         kind: Kind::Answer { exercise: "ohm-1".into(), response: "{\"choice\":2}".into(), score: Some(1.0) },
