@@ -27,6 +27,12 @@ async function pupil(browser, url) {
   return page;
 }
 
+/** Waits until `page` is connected to a classmate, as its sources panel says (it redraws every second). */
+async function connectedToAClassmate(page) {
+  await page.waitForFunction(() => /\b1 connectés/.test(document.querySelector('details.sources')?.textContent ?? ''),
+    null, { timeout: 30_000 });
+}
+
 /**
  * Fetches the course file `path` in `page` where the worker serves it (`Course::worker_url`: next to the
  * manifest the config block names). Returns its status, the sha-256 of its body and how long it took.
@@ -60,6 +66,8 @@ test("with the origin gone, the worker serves an audio file from a classmate, th
 
   const b = await pupil(browser, origin.url);
   await controlledByWorker(b);
+  // The classmates have met (under load that can take a while) before the origin goes.
+  await connectedToAClassmate(b);
   await origin.stop();
 
   const answer = await fetchFromWorker(b, course.manifest.course.id, AUDIO);
@@ -89,6 +97,7 @@ test('with the origin sending corrupted bytes, the worker serves the audio file 
 
   const b = await pupil(browser, corrupting.url);
   await controlledByWorker(b);
+  await connectedToAClassmate(b);
   const answer = await fetchFromWorker(b, course.manifest.course.id, AUDIO);
   assert.equal(answer.status, 200);
   assert.equal(answer.sha256, sha256(readFileSync(join(root, 'sample/physique-3e', AUDIO))));
