@@ -1,7 +1,7 @@
 //! `IdbStore`: the core's `Store` over IndexedDB, in a page or a service worker, and the few generic
-//! operations (get, write, count, keys) the worker's app-shell snapshots (`crates/sw/src/kept.rs`) and the
-//! outbox (`src/outbox/idb.rs`) are built on. It only keeps bytes it is handed: what to keep or drop is the core's decision, and
-//! nothing here fetches, so no transaction ever waits on the network.
+//! operations (get, write, count, keys) that the worker's app-shell records (`crates/sw/src/kept.rs`) and
+//! the outbox (`src/outbox/idb.rs`) are built on. It only keeps bytes it is handed: what to keep or drop
+//! is the core's decision, and nothing here fetches, so no transaction ever waits on the network.
 
 use std::cell::Cell;
 use std::rc::Rc;
