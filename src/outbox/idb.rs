@@ -2,12 +2,11 @@
 //! neither its schema nor its garbage collection ever touches what a pupil typed. Its store `outbox` holds
 //! `{key, url, body, submission}` by idempotency key (the upload's URL and JSON body, and the submission's
 //! JSON without its files, for the list); `receipts` holds the origin's receipt JSON by key, so that a
-//! sender records a receipt with one `put` and never rewrites a submission; `refusals` holds `{key, reason}`
-//! for work the origin refused for good (a 400, 404 or 413), which no sender posts again until the pupil
-//! asks ("send now" clears them). Version 2 added `refusals`. `www/sw.js` reads and writes
-//! the same records: keep the two in step (`crates/cli/tests/tidy.rs` checks the names). Written here
-//! rather than in `cartable-web`, which the service worker's wasm compiles, so that the worker pays nothing
-//! for it.
+//! sender records a receipt with one `put` and never rewrites a submission; `refusals` holds `{key,
+//! reason}` for work the origin refused for good (a 400, 404 or 413), which no sender posts again until
+//! the pupil asks ("send now" clears them). Version 2 added `refusals`. `www/sw.js` reads and writes the
+//! same records: keep the two in step (`crates/cli/tests/tidy.rs` checks the names). Written here rather
+//! than in `cartable-web`, which the service worker's wasm compiles, so that the worker pays nothing for it.
 
 use wasm_bindgen::JsValue;
 
