@@ -8,6 +8,7 @@
 //! fail verification. [`scenario`] simulates a class of such clients against scripted sources.
 
 mod config;
+mod manifest;
 mod plan;
 mod retry_after;
 mod scheduler;
@@ -16,6 +17,7 @@ mod source;
 pub mod scenario;
 
 pub use config::{full_jitter, Config};
+pub use manifest::{ManifestRetry, MANIFEST_PAUSE_BASE, MANIFEST_PAUSE_CAP, MANIFEST_TRIES};
 pub use retry_after::retry_after_ms;
 pub use scheduler::Scheduler;
 

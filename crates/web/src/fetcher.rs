@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use cartable_core::fetch::{
-    Attempt, AttemptId, Breaker, Millis, OriginState, Outcome, Scheduler, SourceId, SourceKind, SourceReport,
+    Attempt, AttemptId, Millis, OriginState, Outcome, Scheduler, SourceId, SourceKind, SourceReport,
 };
 use cartable_core::Cid;
 use futures::channel::oneshot;
@@ -324,11 +324,7 @@ fn give_up(shared: &Rc<Shared>) {
     let failed = {
         let state = shared.state.borrow();
         let classmates = shared.classmates.borrow().as_ref().is_some_and(|classmates| classmates.connected() > 0);
-        let mirrors = state.scheduler.report().into_iter().filter(|report| report.kind == SourceKind::Mirror);
-        let stranded = state.scheduler.origin_state() == OriginState::Down
-            && !classmates
-            && mirrors.into_iter().all(|report| report.banned || report.breaker == Breaker::Open);
-        match stranded {
+        match state.scheduler.stranded(classmates) {
             true => state.waiting.keys().copied().collect(),
             false => state.scheduler.failed(),
         }

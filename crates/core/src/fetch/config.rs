@@ -95,7 +95,6 @@ impl Config {
     }
 }
 
-/// `ceiling × random`, with `random` clamped to `[0, 1)`: never above `ceiling`, never a panic.
 /// Full-jitter exponential backoff: the delay before retry number `retry` (1 for the first), given
 /// `random` in `[0, 1)`, uniform in `0..min(cap, base × 2^(retry-1))`, never above the cap. The one
 /// backoff of cartable: chunk retries and the outbox's sends both wait this way.
@@ -104,6 +103,7 @@ pub fn full_jitter(base: Millis, cap: Millis, retry: u32, random: f64) -> Millis
     scale(base.saturating_mul(1u64 << exponent).min(cap), random)
 }
 
+/// `ceiling × random`, with `random` clamped to `[0, 1)`: never above `ceiling`, never a panic.
 pub(super) fn scale(ceiling: Millis, random: f64) -> Millis {
     let random = if random.is_finite() { random.clamp(0.0, 1.0) } else { 0.0 };
     ((ceiling as f64) * random).min(ceiling as f64) as Millis

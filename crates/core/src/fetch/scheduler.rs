@@ -255,6 +255,17 @@ impl Scheduler {
         self.chunks.iter().filter(|chunk| self.hopeless(chunk)).map(|chunk| chunk.cid).collect()
     }
 
+    /// Whether the origin is down (it does not answer at all) and nothing can stand in for it: no mirror
+    /// left that is not banned or behind an open breaker, and no classmate connected (`classmates`). The
+    /// page then tells the pupil at once, with a way to try again, rather than leave them waiting on
+    /// retries. A saturated origin is waited for: it said it will come back.
+    pub fn stranded(&self, classmates: bool) -> bool {
+        let mirrors = self.sources.iter().filter(|source| source.kind == SourceKind::Mirror);
+        self.origin_state() == OriginState::Down
+            && !classmates
+            && mirrors.into_iter().all(|source| source.banned || source.breaker() == Breaker::Open)
+    }
+
     pub(super) fn hopeless(&self, chunk: &Chunk) -> bool {
         if chunk.verified || chunk.running > 0 {
             return false;

@@ -518,3 +518,32 @@ fn chunks_a_pupil_waits_for_start_before_prefetched_ones() {
     let order: Vec<Cid> = drive.started.iter().map(|(_, attempt)| attempt.cid).collect();
     assert_eq!(order, [cid(9), cid(0), cid(1), cid(2)]);
 }
+
+#[test]
+fn a_silent_origin_strands_the_page_only_when_no_mirror_or_classmate_can_stand_in() {
+    let config = Config { breaker_threshold: 2, ..Config::default() };
+    // The origin does not answer; the mirror sends bad bytes and is banned.
+    let mut drive = Drive::new(&[SourceKind::Origin, SourceKind::Mirror], config.clone(), 4);
+    assert!(!drive.scheduler.stranded(false), "nothing has failed yet");
+    drive.run_until(120_000, &mut |attempt, _| match attempt.source {
+        SourceId(0) => Some((50, Outcome::NetworkError)),
+        _ => Some((50, Outcome::Corrupt)),
+    });
+    assert_eq!(drive.scheduler.origin_state(), OriginState::Down);
+    assert!(drive.scheduler.stranded(false));
+    assert!(!drive.scheduler.stranded(true), "a connected classmate can stand in");
+
+    // A mirror that still answers stands in.
+    let mut drive = Drive::new(&[SourceKind::Origin, SourceKind::Mirror], config.clone(), 4);
+    drive.run_until(2_000, &mut |attempt, _| match attempt.source {
+        SourceId(0) => Some((50, Outcome::NetworkError)),
+        _ => None,
+    });
+    assert!(!drive.scheduler.stranded(false));
+
+    // A saturated origin is waited for: it said it will come back.
+    let mut drive = Drive::new(&[SourceKind::Origin], config, 4);
+    drive.run_until(120_000, &mut |_, _| status(50, 503, Some(1_000)));
+    assert_eq!(drive.scheduler.origin_state(), OriginState::Saturated);
+    assert!(!drive.scheduler.stranded(false));
+}

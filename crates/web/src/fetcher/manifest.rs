@@ -1,7 +1,7 @@
 //! The course's manifest from the origin, or, when the origin refuses or does not answer in time, from the
 //! mirrors: the signature makes any copy safe, and the newest valid, unexpired one wins.
 
-use cartable_core::fetch::{OriginState, Outcome};
+use cartable_core::fetch::{ManifestRetry, OriginState, Outcome};
 use cartable_core::{Manifest, PublicKey, SignedManifest, Trust};
 use futures::future::join_all;
 
@@ -13,10 +13,6 @@ use crate::net::{self, FetchError};
 const ORIGIN_WAIT_MS: u32 = 8_000;
 /// How long each mirror has to send its copy.
 const MIRROR_WAIT_MS: u32 = 8_000;
-/// How many times in all a saturated origin (503, 429) is asked for the manifest when no mirror has it.
-const ORIGIN_TRIES: u32 = 6;
-/// Longest pause between two of those tries, before jitter and `Retry-After`.
-const ORIGIN_BACKOFF_CAP_MS: f64 = 16_000.0;
 
 /// A published manifest, as fetched.
 pub struct Found {
@@ -64,19 +60,16 @@ pub async fn fetch(
     }
 }
 
-/// The manifest from a saturated origin, asked again after full-jitter exponential pauses that honour
-/// its `Retry-After`, a few times at most: it said it would come back, and a class opening the course at
-/// the same minute must not hammer it.
+/// The manifest from a saturated origin, asked again as the core's [`ManifestRetry`] says: a few times,
+/// after full-jitter pauses that honour its `Retry-After`.
 async fn patiently(origin: &str) -> Result<Vec<u8>, FetchError> {
-    let mut retry_after_ms = None;
-    for attempt in 1..ORIGIN_TRIES {
-        let ceiling = (1000.0 * 2f64.powi(attempt as i32)).min(ORIGIN_BACKOFF_CAP_MS);
-        let pause = retry_after_ms.unwrap_or(0) as f64 + crate::clock::random() * ceiling;
-        net::sleep(pause as i32).await;
+    let mut retry = ManifestRetry::after(None);
+    while let Some(pause) = retry.pause(crate::clock::random()) {
+        net::sleep(pause.min(i32::MAX as u64) as i32).await;
         let signal = web_sys::AbortSignal::timeout_with_u32(ORIGIN_WAIT_MS);
         match super::http::get(origin, &signal, |_| {}).await {
             Ok(json) => return Ok(json),
-            Err(Outcome::Status { code: 503 | 429, retry_after_ms: wait }) => retry_after_ms = wait,
+            Err(Outcome::Status { code: 503 | 429, retry_after_ms }) => retry.refused(retry_after_ms),
             Err(Outcome::Status { code, .. }) => {
                 return Err(FetchError::Status { url: origin.to_owned(), status: code })
             }
