@@ -100,7 +100,7 @@ self.addEventListener('fetch', (event) => {
   if (request.method !== 'GET' || url.origin !== self.location.origin || !answered(url.pathname)) return;
   event.respondWith(
     rust()
-      .then(() => respond(request, BUILD, askLeader))
+      .then(() => respond(request, BUILD, mirrors, askLeader))
       .then((answer) => answer ?? fetch(request))
       .catch(() => fetch(request)),
   );

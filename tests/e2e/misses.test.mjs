@@ -1,9 +1,9 @@
 // The service worker hands the misses it cannot fill over HTTP to the tab that leads the swarm (WebRTC does
 // not exist in a service worker): with the origin gone, or sending corrupted bytes, pupil B's worker still
 // serves an audio file it never stored, from pupil A's browser over WebRTC through B's leading tab, checks
-// every chunk and keeps it. It trusts no tab: bytes that do not match are neither served nor kept. With a
-// leading tab that finds no classmate holding the chunk, the worker answers 504 once the tab gives up; with
-// no tab leading, at once.
+// every chunk and keeps it; with no classmate, it takes it from the page's mirror. It trusts no tab: bytes
+// that do not match are neither served nor kept. With a leading tab that finds no classmate holding the
+// chunk, the worker answers 504 once the tab gives up; with no tab leading, at once.
 // See: issue 5
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -11,7 +11,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
-  cartableTracker, controlledByWorker, launch, openPage, packSample, root, scratch, serve, storedChunks,
+  cartableTracker, controlledByWorker, launch, mirror, nginxMirror, openPage, packSample, root, scratch, serve,
+  storedChunks,
 } from './harness.mjs';
 
 const SAVE_BUTTON = 'Enregistrer pour consulter hors ligne';
@@ -105,6 +106,26 @@ test('with the origin sending corrupted bytes, the worker serves the audio file 
   const truth = Object.fromEntries(cids.map((cid) => [cid, sha256(readFileSync(join(course.courseDir, 'ipfs', cid)))]));
   assert.deepEqual(await storedChunks(b, cids), truth, 'only the true chunks are kept');
   assert.deepEqual(b.errors, []);
+});
+
+// See: issue 15
+test('with the origin gone and no classmate, the worker serves the audio file from the page\'s mirror', async (t) => {
+  const course = packSample(scratch(t));
+  const good = await nginxMirror(t, mirror(t, course));
+  const origin = await serve(t, course, ['--no-tracker', '--mirror', good.url]);
+  const page = await pupil(await launch(t), origin.url);
+  await controlledByWorker(page);
+  await origin.stop();
+
+  const answer = await fetchFromWorker(page, course.manifest.course.id, AUDIO);
+  assert.equal(answer.status, 200);
+  assert.equal(answer.sha256, sha256(readFileSync(join(root, 'sample/physique-3e', AUDIO))));
+  const cids = course.manifest.files.find((file) => file.path === AUDIO).chunks;
+  const fromMirror = good.requests().filter((r) => r.status === 200).map((r) => r.path.split('/ipfs/')[1]?.split('?')[0]);
+  for (const cid of cids) assert.ok(fromMirror.includes(cid), `chunk ${cid} came from the mirror`);
+  const truth = Object.fromEntries(cids.map((cid) => [cid, sha256(readFileSync(join(course.courseDir, 'ipfs', cid)))]));
+  assert.deepEqual(await storedChunks(page, cids), truth, 'and is kept');
+  assert.deepEqual(page.errors, []);
 });
 
 test('the worker checks what a tab hands it: bytes that do not match the CID are neither served nor kept', async (t) => {

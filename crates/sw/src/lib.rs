@@ -44,12 +44,14 @@ pub async fn activate(build: String, newer_installing: bool) -> Result<(), JsErr
 }
 
 /// Fetch: the answer from storage for `request`, or `undefined` to let the network answer. A course file's
-/// chunk that is neither stored nor given by the origin is asked of the tab leading the course's swarm
-/// through `ask_leader`: `(lock and channel name, miss) => Promise<Uint8Array | undefined>`.
+/// chunk that is neither stored nor given by the origin is asked of the page's `mirrors` (base URLs),
+/// then of the tab leading the course's swarm through `ask_leader`: `(lock and channel name, miss) =>
+/// Promise<Uint8Array | undefined>`.
 #[wasm_bindgen]
 pub async fn respond(
     request: web_sys::Request,
     build: String,
+    mirrors: Vec<String>,
     ask_leader: js_sys::Function,
 ) -> Option<web_sys::Response> {
     let url = web_sys::Url::new(&request.url()).ok()?;
@@ -67,7 +69,8 @@ pub async fn respond(
     // Whole course files: `<base>/cartable-files/<course id>/<path>` (see `cartable_core::path::worker_file`).
     if let Some((base, rest)) = path.split_once(&format!("/{}", cartable_core::path::WORKER_FILES)) {
         let range = request.headers().get("range").ok().flatten();
-        return Some(files::answer(&url.origin(), base, rest, range.as_deref(), &ask_leader).await);
+        let elsewhere = files::Elsewhere { mirrors: &mirrors, leader: &ask_leader };
+        return Some(files::answer(&url.origin(), base, rest, range.as_deref(), &elsewhere).await);
     }
     let cid = path.rsplit_once("/ipfs/").and_then(|(_, name)| name.parse::<Cid>().ok())?;
     let store = connection::store().await.ok()?;
