@@ -137,6 +137,9 @@ impl Course {
         let peers = tracker.filter(|_| sharing == Sharing::On);
         let classmates = peers.as_ref().map(|_| Source { kind: SourceKind::Peer, base: String::new() });
         let fetcher = Fetcher::new(std::iter::once(origin).chain(mirrors).chain(classmates).collect());
+        if origin_at_open == OriginState::Saturated {
+            fetcher.spare_origin();
+        }
         let swarm = Rc::new(RefCell::new(None));
         if let Some(tracker) = peers {
             join_swarm(&fetcher, &swarm, &manifest, tracker, store.clone());

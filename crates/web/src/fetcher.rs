@@ -177,6 +177,12 @@ impl Fetcher {
         self.0.sources.iter().cloned().zip(reports).collect()
     }
 
+    /// The origin refused the page when it opened the course: what the pupil waits for is asked of a
+    /// classmate holding it before HTTP, until the origin serves again (`Scheduler::spare_origin`).
+    pub fn spare_origin(&self) {
+        self.0.state.borrow_mut().scheduler.spare_origin();
+    }
+
     /// How the origin is doing, as far as this page has seen.
     pub fn origin_state(&self) -> OriginState {
         self.0.state.borrow().scheduler.origin_state()

@@ -99,7 +99,8 @@ impl Scheduler {
     /// even waits for a busy mirror, or classmate holding it, that is well), so that a region saving at
     /// once leaves the origin to the pupils who wait. For a chunk a pupil waits
     /// for, the origin while it is usable (it is authoritative), then the best usable mirror (HTTP first),
-    /// else a peer known to hold it. Otherwise the usable source with the best score, the lower latency
+    /// else a peer known to hold it; while the origin is spared ([`Scheduler::spare_origin`]), the peer
+    /// first. Otherwise the usable source with the best score, the lower latency
     /// breaking ties. A retry avoids the source that just failed for this chunk when any other source is
     /// usable.
     fn choose(&self, chunk: usize) -> Option<SourceId> {
@@ -116,13 +117,10 @@ impl Scheduler {
         let held = candidates.iter().find(|(index, _)| chunk.held.contains(&SourceId(*index)));
         let mirrors = || candidates.iter().copied().filter(|(_, source)| source.kind == SourceKind::Mirror);
         let origin = candidates.iter().find(|(_, source)| source.kind == SourceKind::Origin);
-        let order = match chunk.prefetch {
-            true => {
-                [held.map(|(index, _)| SourceId(*index)), best(mirrors()), origin.map(|(index, _)| SourceId(*index))]
-            }
-            false => {
-                [origin.map(|(index, _)| SourceId(*index)), best(mirrors()), held.map(|(index, _)| SourceId(*index))]
-            }
+        let (held, origin) = (held.map(|(index, _)| SourceId(*index)), origin.map(|(index, _)| SourceId(*index)));
+        let order = match chunk.prefetch || self.spare_origin {
+            true => [held, best(mirrors()), origin],
+            false => [origin, best(mirrors()), held],
         };
         let chosen = order.into_iter().flatten().next().or_else(|| best(candidates.into_iter()));
         let to_origin =

@@ -27,6 +27,10 @@ pub struct Scheduler {
     pub(super) hedges: u64,
     /// Losing twins decided in `finish`, handed to the caller by the next `poll`.
     pub(super) cancels: Vec<AttemptId>,
+    /// The origin was saturated when the page opened the course: chunks a pupil waits for are asked of a
+    /// classmate holding them before any HTTP source, until the origin serves one (see
+    /// [`Scheduler::spare_origin`]).
+    pub(super) spare_origin: bool,
 }
 
 /// One wanted chunk.
@@ -88,7 +92,15 @@ impl Scheduler {
             retries: 0,
             hedges: 0,
             cancels: Vec::new(),
+            spare_origin: false,
         }
+    }
+
+    /// The origin refused the page (503, 429) when it opened the course: until it serves a chunk, the
+    /// chunks a pupil waits for are asked first of a classmate known to hold them, then of the HTTP
+    /// sources, so that a class reading at the same minute leaves the origin to those nobody can serve.
+    pub fn spare_origin(&mut self) {
+        self.spare_origin = true;
     }
 
     /// Adds chunks a pupil waits for, as `(cid, size)`, fetched in the order given, before any prefetch,
@@ -193,6 +205,8 @@ impl Scheduler {
         let latency = now.saturating_sub(running.started);
         if let Some(source) = self.sources.get_mut(running.source.0) {
             source.succeeded(attempt, latency, bytes, &self.config);
+            // The origin serves again: it is preferred again for what a pupil waits for.
+            self.spare_origin &= source.kind != SourceKind::Origin;
         }
         if let Some(chunk) = self.chunks.get_mut(running.chunk) {
             chunk.verified = true;

@@ -547,3 +547,29 @@ fn a_silent_origin_strands_the_page_only_when_no_mirror_or_classmate_can_stand_i
     assert_eq!(drive.scheduler.origin_state(), OriginState::Saturated);
     assert!(!drive.scheduler.stranded(false));
 }
+
+#[test]
+fn an_origin_saturated_at_open_is_spared_for_what_a_pupil_waits_for_until_it_serves_again() {
+    let sources = [SourceKind::Origin, SourceKind::Peer];
+    // Chunk 0 is held by a classmate; chunk 1 by nobody.
+    let first_sources = |spare: bool| {
+        let mut drive = Drive::new(&sources, Config::default(), 2);
+        drive.scheduler.held_by(SourceId(1), &cid(0));
+        if spare {
+            drive.scheduler.spare_origin();
+        }
+        drive.step(&mut |_, _| None);
+        drive.started.iter().map(|(_, attempt)| (attempt.cid, attempt.source)).collect::<Vec<_>>()
+    };
+    assert_eq!(first_sources(false), [(cid(0), SourceId(0)), (cid(1), SourceId(0))], "the origin is authoritative");
+    assert_eq!(first_sources(true), [(cid(0), SourceId(1)), (cid(1), SourceId(0))], "the classmate first");
+
+    // Once the origin has served a chunk, it is preferred again.
+    let mut drive = Drive::new(&sources, Config::default(), 1);
+    drive.scheduler.spare_origin();
+    drive.run_until(10_000, &mut |_, _| ok(50));
+    drive.scheduler.want([(cid(7), 1000)]);
+    drive.scheduler.held_by(SourceId(1), &cid(7));
+    drive.step(&mut |_, _| None);
+    assert_eq!(drive.started.last().map(|(_, attempt)| attempt.source), Some(SourceId(0)));
+}
