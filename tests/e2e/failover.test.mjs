@@ -85,3 +85,47 @@ test('the whole origin down at the first visit: the app from a static host, the 
   assert.ok(origin.requests.every((r) => r.status === 0), 'the origin answered nothing');
   assert.deepEqual(page.errors, []);
 });
+
+// See: issue 15
+test('a lying mirror stays set aside after a reload: the next page does not ask it again', async (t) => {
+  const course = packSample(scratch(t));
+  const distinct = [...new Set(course.manifest.files.flatMap((f) => f.chunks))];
+  const liarDir = mirror(t, course);
+  for (const cid of distinct) tamper(join(liarDir, 'ipfs', cid), MARKER, 0);
+  const liar = await nginxMirror(t, liarDir);
+  const origin = await serve(t, course, ['--no-tracker', '--mirror', liar.url]);
+  const page = await openPage(await launch(t), origin.url);
+  const liarAsked = () => liar.requests().filter((r) => distinct.some((cid) => r.path.endsWith(`/ipfs/${cid}`))).length;
+  const save = async () => {
+    await page.getByRole('button', { name: SAVE_BUTTON }).click();
+    await page.getByText(SAVED_TEXT).waitFor({ timeout: 60_000 });
+  };
+  // The course's chunks go, as when the browser evicts them, and the page is reloaded; what the page
+  // remembers of its sources stays.
+  const evictAndReload = async () => {
+    await page.evaluate(() => new Promise((done, failed) => {
+      const open = indexedDB.open('cartable');
+      open.onerror = () => failed(open.error);
+      open.onsuccess = () => {
+        const clearing = open.result.transaction('chunks', 'readwrite');
+        clearing.objectStore('chunks').clear();
+        clearing.oncomplete = () => { open.result.close(); done(); };
+        clearing.onerror = () => failed(clearing.error);
+      };
+    }));
+    await page.reload();
+  };
+
+  await save();
+  const first = liarAsked();
+  assert.ok(first >= 1, 'the liar was asked, and set aside at its first bad chunk');
+  await evictAndReload();
+  await save();
+  assert.equal(liarAsked(), first, 'after a reload, the liar is not asked again');
+  // The control: without the page's memory of its sources, the next page would ask the liar again.
+  await page.evaluate(() => localStorage.clear());
+  await evictAndReload();
+  await save();
+  assert.ok(liarAsked() > first, `without that memory the liar is asked again (${liarAsked()} requests)`);
+  assert.deepEqual(page.errors, []);
+});

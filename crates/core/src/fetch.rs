@@ -26,6 +26,47 @@ use crate::cid::Cid;
 /// Monotonic milliseconds, passed in by the caller. Only differences between two values mean anything.
 pub type Millis = u64;
 
+/// What a page keeps of one source when it reloads ([`Scheduler::remembered`], [`Scheduler::recall`]), so
+/// that a pupil pressing reload does not undo the protection: a liar stays banned, and an origin or
+/// mirror that refused is left alone for what remained of its breaker or `Retry-After`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Remembered {
+    /// Banned for sending bad bytes (never the origin).
+    pub banned: bool,
+    /// How long it is still to be left alone after refusals, in milliseconds.
+    pub quiet_ms: Millis,
+}
+
+/// How long a ban is remembered across reloads: a liar is set aside for the rest of the morning, not for
+/// ever (a mirror's operator may repair it).
+pub const REMEMBER_BAN_MS: Millis = 3_600_000;
+
+impl Remembered {
+    /// This memory as a page keeps it, in text: `<ban end>,<quiet end>`, in whole seconds of the wall
+    /// clock from `wall_ms` (milliseconds since the epoch); `None` when there is nothing to keep.
+    pub fn to_text(self, wall_ms: u64) -> Option<String> {
+        if self == Remembered::default() {
+            return None;
+        }
+        let ban_end = if self.banned { wall_ms.saturating_add(REMEMBER_BAN_MS) / 1000 } else { 0 };
+        let quiet_end = if self.quiet_ms > 0 { wall_ms.saturating_add(self.quiet_ms).div_ceil(1000) } else { 0 };
+        Some(format!("{ban_end},{quiet_end}"))
+    }
+
+    /// What is left at `wall_ms` of a memory kept as `text` by [`Remembered::to_text`]; nothing for text
+    /// in any other form.
+    pub fn from_text(text: &str, wall_ms: u64) -> Remembered {
+        let mut fields = text.split(',').map(|field| field.trim().parse::<u64>().ok());
+        let (Some(Some(ban_end)), Some(Some(quiet_end)), None) = (fields.next(), fields.next(), fields.next()) else {
+            return Remembered::default();
+        };
+        Remembered {
+            banned: ban_end.saturating_mul(1000) > wall_ms,
+            quiet_ms: quiet_end.saturating_mul(1000).saturating_sub(wall_ms),
+        }
+    }
+}
+
 /// A source, as the index of its kind in the slice given to [`Scheduler::new`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SourceId(pub usize);

@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use cartable_core::fetch::{
-    Attempt, AttemptId, Millis, OriginState, Outcome, Scheduler, SourceId, SourceKind, SourceReport,
+    Attempt, AttemptId, Millis, OriginState, Outcome, Remembered, Scheduler, SourceId, SourceKind, SourceReport,
 };
 use cartable_core::Cid;
 use futures::channel::oneshot;
@@ -87,6 +87,8 @@ struct Shared {
     classmates: RefCell<Option<Rc<dyn Classmates>>>,
     state: RefCell<State>,
     on_change: RefCell<Option<Rc<dyn Fn()>>>,
+    /// What was last kept of each source for the next page (see [`remember`]), by index.
+    kept: RefCell<Vec<Option<String>>>,
 }
 
 /// Someone waiting for a chunk: its bytes, verified, or why not.
@@ -105,11 +107,22 @@ struct State {
 }
 
 impl Fetcher {
-    /// A fetcher over `sources` (the origin first, by convention), with the core's default settings.
+    /// A fetcher over `sources` (the origin first, by convention), with the core's default settings, and
+    /// what an earlier page of this browser remembered of them (bans, and origins or mirrors to leave
+    /// alone for a while; see [`remember`]).
     pub fn new(sources: Vec<Source>) -> Fetcher {
         let kinds: Vec<SourceKind> = sources.iter().map(|source| source.kind).collect();
+        let mut scheduler = Scheduler::new(&kinds, Default::default());
+        let kept: Vec<Option<String>> =
+            sources.iter().map(|source| memory(source)?.get_item(&memory_key(source)).ok()?).collect();
+        let wall_ms = crate::clock::unix_ms() as u64;
+        for (index, text) in kept.iter().enumerate() {
+            if let Some(text) = text {
+                scheduler.recall(SourceId(index), Remembered::from_text(text, wall_ms), now());
+            }
+        }
         let state = State {
-            scheduler: Scheduler::new(&kinds, Default::default()),
+            scheduler,
             lengths: HashMap::new(),
             waiting: HashMap::new(),
             running: HashMap::new(),
@@ -119,7 +132,8 @@ impl Fetcher {
             no_webcrypto: false,
         };
         let classmates = RefCell::default();
-        Fetcher(Rc::new(Shared { sources, classmates, state: RefCell::new(state), on_change: RefCell::default() }))
+        let (state, on_change, kept) = (RefCell::new(state), RefCell::default(), RefCell::new(kept));
+        Fetcher(Rc::new(Shared { sources, classmates, state, on_change, kept }))
     }
 
     /// Lets the peer source (if the fetcher has one) ask `classmates`.
@@ -302,8 +316,41 @@ fn finish(shared: &Rc<Shared>, attempt: &Attempt, outcome: Outcome) {
         state.running.remove(&attempt.id);
         state.scheduler.finish(attempt.id, outcome, now());
     }
+    remember(shared);
     drive(shared);
     changed(shared);
+}
+
+/// Keeps, for the next page of this browser (a reload, another tab), what the scheduler knows of each
+/// HTTP source that a reload must not undo: a ban, and how long a refusing or silent one is still left
+/// alone (`Remembered`, in `localStorage`, written only when it changes). Classmates are not kept: they
+/// change from one page to the next. Nothing is kept where there is no `localStorage` (the worker).
+fn remember(shared: &Rc<Shared>) {
+    let remembered = shared.state.borrow().scheduler.remembered(now());
+    let wall_ms = crate::clock::unix_ms() as u64;
+    let mut kept = shared.kept.borrow_mut();
+    for ((source, remembered), kept) in shared.sources.iter().zip(remembered).zip(kept.iter_mut()) {
+        let text = remembered.to_text(wall_ms);
+        if text == *kept {
+            continue;
+        }
+        let Some(storage) = memory(source) else { continue };
+        let _ = match &text {
+            Some(text) => storage.set_item(&memory_key(source), text),
+            None => storage.remove_item(&memory_key(source)),
+        };
+        *kept = text;
+    }
+}
+
+/// Where a page keeps what it remembers of `source`: `localStorage`, for HTTP sources only.
+fn memory(source: &Source) -> Option<web_sys::Storage> {
+    let http = matches!(source.kind, SourceKind::Origin | SourceKind::Mirror);
+    http.then(web_sys::window).flatten()?.local_storage().ok()?
+}
+
+fn memory_key(source: &Source) -> String {
+    format!("cartable.source:{}", source.base)
 }
 
 /// Calls the `on_change` callback, if any (outside any borrow, since it may read the fetcher).

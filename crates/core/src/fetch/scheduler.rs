@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::source::{Failure, SourceState};
-use super::{AttemptId, Breaker, Config, Health, Millis, OriginState, Outcome, SourceId, SourceKind, SourceReport};
+use super::{
+    AttemptId, Breaker, Config, Health, Millis, OriginState, Outcome, Remembered, SourceId, SourceKind, SourceReport,
+};
 use crate::cid::Cid;
 
 /// Plans the fetching of a set of chunks from a fixed list of sources, one client's worth.
@@ -93,6 +95,19 @@ impl Scheduler {
             hedges: 0,
             cancels: Vec::new(),
             spare_origin: false,
+        }
+    }
+
+    /// What a reload should keep of each source at `now`, indexed like the slice given to
+    /// [`Scheduler::new`].
+    pub fn remembered(&self, now: Millis) -> Vec<Remembered> {
+        self.sources.iter().map(|source| source.remembered(now)).collect()
+    }
+
+    /// Takes back what an earlier page remembered of `source`, at `now` (before the first poll).
+    pub fn recall(&mut self, source: SourceId, remembered: Remembered, now: Millis) {
+        if let Some(state) = self.sources.get_mut(source.0) {
+            state.recall(remembered, now);
         }
     }
 

@@ -221,6 +221,36 @@ impl SourceState {
         }
     }
 
+    /// What a reload should keep of this source at `now` (see [`super::Remembered`]): its ban, and how long
+    /// it is still to be left alone after refusals (its breaker or its `Retry-After`). A source that fell
+    /// silent is not kept quiet: a pupil's reload is often the retry once the network is back.
+    pub(super) fn remembered(&self, now: Millis) -> super::Remembered {
+        let open_until = match self.breaker {
+            BreakerState::Open { until: Some(until), .. } if self.last_cause == Failure::Refused => until,
+            // Jitter not drawn yet: the earliest it could end.
+            BreakerState::Open { since, until: None } if self.last_cause == Failure::Refused => {
+                since.saturating_add(self.open_delay / 2)
+            }
+            _ => now,
+        };
+        let wait_until = match self.wait {
+            Wait::Until(until) => until,
+            Wait::Pending { from, delay } => from.saturating_add(delay),
+            Wait::Free => now,
+        };
+        super::Remembered { banned: self.banned, quiet_ms: open_until.max(wait_until).saturating_sub(now) }
+    }
+
+    /// Takes back what an earlier page `remembered`, at `now`: the ban, and a breaker open (after refusals)
+    /// for what was left of the quiet time, after which one probe goes first.
+    pub(super) fn recall(&mut self, remembered: super::Remembered, now: Millis) {
+        self.banned |= remembered.banned && self.kind != SourceKind::Origin;
+        if remembered.quiet_ms > 0 {
+            self.last_cause = Failure::Refused;
+            self.breaker = BreakerState::Open { since: now, until: Some(now.saturating_add(remembered.quiet_ms)) };
+        }
+    }
+
     /// The next time this source's state changes by itself, if after `now`.
     pub(super) fn next_change(&self, now: Millis) -> Option<Millis> {
         let open = match self.breaker {

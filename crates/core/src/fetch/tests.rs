@@ -573,3 +573,59 @@ fn an_origin_saturated_at_open_is_spared_for_what_a_pupil_waits_for_until_it_ser
     drive.step(&mut |_, _| None);
     assert_eq!(drive.started.last().map(|(_, attempt)| attempt.source), Some(SourceId(0)));
 }
+
+#[test]
+fn a_reload_keeps_bans_and_leaves_a_refusing_origin_alone_for_what_remained() {
+    let sources = [SourceKind::Origin, SourceKind::Mirror];
+    let mut drive = Drive::new(&sources, Config::default(), 3);
+    // The origin asks for a minute's rest; the mirror lies.
+    drive.run_until(200, &mut |attempt, _| match attempt.source {
+        SourceId(0) => status(50, 503, Some(60_000)),
+        _ => Some((50, Outcome::Corrupt)),
+    });
+    // The pupil reloads 100 ms in, while the origin's minute runs.
+    let kept = drive.scheduler.remembered(100);
+    assert!(kept[1].banned && !kept[0].banned);
+    assert!((50_000..=62_000).contains(&kept[0].quiet_ms), "{kept:?}");
+
+    // The reloaded page starts a new scheduler.
+    let mut reloaded = Drive::new(&sources, Config::default(), 3);
+    for (index, remembered) in kept.iter().enumerate() {
+        reloaded.scheduler.recall(SourceId(index), *remembered, 0);
+    }
+    assert_eq!(reloaded.scheduler.origin_state(), OriginState::Saturated);
+    reloaded.run_until(kept[0].quiet_ms + 60_000, &mut |_, _| ok(50));
+    assert!(reloaded.scheduler.done());
+    assert!(reloaded.to(1).is_empty(), "the liar is not asked again");
+    let first = reloaded.to(0)[0];
+    assert!(first >= kept[0].quiet_ms, "the origin is left alone for {} ms, asked at {first}", kept[0].quiet_ms);
+
+    // Nothing to remember of sources that behaved.
+    let mut calm = Drive::new(&sources, Config::default(), 3);
+    calm.run_until(5_000, &mut |_, _| ok(50));
+    assert!(calm.scheduler.remembered(calm.now).iter().all(|kept| *kept == Remembered::default()));
+}
+
+#[test]
+fn a_memory_is_kept_as_text_with_wall_clock_ends_and_read_back_as_what_is_left() {
+    let wall = 1_764_400_000_000;
+    let kept = Remembered { banned: true, quiet_ms: 30_500 };
+    let text = kept.to_text(wall).expect("something to keep");
+    assert_eq!(text, format!("{},{}", (wall + REMEMBER_BAN_MS) / 1000, (wall + 31_000) / 1000));
+    assert_eq!(Remembered::from_text(&text, wall + 10_000), Remembered { banned: true, quiet_ms: 21_000 });
+    assert_eq!(Remembered::from_text(&text, wall + 40_000), Remembered { banned: true, quiet_ms: 0 });
+    assert_eq!(Remembered::from_text(&text, wall + REMEMBER_BAN_MS + 1), Remembered::default(), "an hour's ban");
+    assert_eq!(Remembered::default().to_text(wall), None, "nothing to keep");
+    for garbage in ["", "1", "1,2,3", "a,b", "-1,0", "99999999999999999999,0"] {
+        assert_eq!(Remembered::from_text(garbage, wall), Remembered::default(), "{garbage:?}");
+    }
+}
+
+#[test]
+fn a_silent_origin_is_not_kept_quiet_across_a_reload() {
+    let config = Config { breaker_threshold: 1, ..Config::default() };
+    let mut drive = Drive::new(&[SourceKind::Origin], config, 1);
+    drive.run_until(100, &mut |_, _| Some((50, Outcome::NetworkError)));
+    assert_eq!(drive.scheduler.origin_state(), OriginState::Down);
+    assert_eq!(drive.scheduler.remembered(60), [Remembered::default()], "the reload is the pupil's retry");
+}
