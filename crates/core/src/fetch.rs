@@ -37,8 +37,8 @@ pub struct Remembered {
     pub quiet_ms: Millis,
 }
 
-/// How long a ban is remembered across reloads: a liar is set aside for the rest of the morning, not for
-/// ever (a mirror's operator may repair it).
+/// How long a ban is remembered across reloads, from the last page that kept it: a liar is set aside for
+/// the rest of the morning, not for ever (a mirror's operator may repair it).
 pub const REMEMBER_BAN_MS: Millis = 3_600_000;
 
 impl Remembered {

@@ -322,8 +322,8 @@ fn finish(shared: &Rc<Shared>, attempt: &Attempt, outcome: Outcome) {
 }
 
 /// Keeps, for the next page of this browser (a reload, another tab), what the scheduler knows of each
-/// HTTP source that a reload must not undo: a ban, and how long a refusing or silent one is still left
-/// alone (`Remembered`, in `localStorage`, written only when it changes). Classmates are not kept: they
+/// HTTP source that a reload must not undo: a ban, and how long one that refused is still left alone
+/// (`Remembered`, in `localStorage`, written only when it changes). Classmates are not kept: they
 /// change from one page to the next. Nothing is kept where there is no `localStorage` (the worker).
 fn remember(shared: &Rc<Shared>) {
     let remembered = shared.state.borrow().scheduler.remembered(now());
