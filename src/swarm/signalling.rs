@@ -1,11 +1,13 @@
 //! The tracker client: announces this page in the course's swarm with up to five WebRTC offers, answers
 //! offers relayed from classmates, completes its own offers with their answers, re-announces on the
-//! tracker's interval and reconnects with jittered backoff. Speaks the WebTorrent tracker protocol
+//! tracker's interval (sooner while others are in the swarm but none is connected: `peer::announce`) and
+//! reconnects with jittered backoff. Speaks the WebTorrent tracker protocol
 //! (`cartable_core::tracker`), so any such tracker works.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
+use cartable_core::peer::announce;
 use cartable_core::tracker::{self, Announce, ClientMessage, Event, Id20, Offer, Sdp, SdpType, ServerMessage};
 use futures::future::join_all;
 use wasm_bindgen::prelude::*;
@@ -25,6 +27,9 @@ struct Signalling {
     pending: RefCell<Vec<(Id20, RtcPeerConnection, RtcDataChannel)>>,
     interval_ms: RefCell<i32>,
     failures: RefCell<u32>,
+    /// How many announces were sent, and when the last one was (monotonic ms): only the last one's
+    /// timer decides the next.
+    announced: Cell<(u64, f64)>,
 }
 
 /// Starts signalling for `swarm`, for the life of the page.
@@ -35,6 +40,7 @@ pub fn start(swarm: &Swarm) {
         pending: RefCell::default(),
         interval_ms: RefCell::new(tracker::DEFAULT_INTERVAL_SECS as i32 * 1000),
         failures: RefCell::new(0),
+        announced: Cell::new((0, 0.0)),
     });
     connect(&signalling);
 }
@@ -108,16 +114,38 @@ fn announce(signalling: &Rc<Signalling>, event: Option<Event>) {
             ..Announce::default()
         };
         send(&signalling, &ClientMessage::Announce(announce));
-        let interval = *signalling.interval_ms.borrow();
+        let generation = signalling.announced.get().0 + 1;
+        signalling.announced.set((generation, cartable_web::clock::monotonic_ms()));
         let again = signalling.clone();
-        later(interval, move || announce_again(&again));
+        later(CHECK_MS, move || announce_when_due(&again, generation));
     });
 }
 
-fn announce_again(signalling: &Rc<Signalling>) {
+/// How often the page looks whether its next announce is due (`peer::announce` decides when it is).
+const CHECK_MS: i32 = (announce::ALONE_ANNOUNCE_MS / 2) as i32;
+
+/// Announces again once it is due, as `announce::next_announce_ms` says from the tracker's interval and
+/// whether the page is cut off from the others in its swarm; else looks again later. Stops when a newer
+/// announce took over (`generation`) or the socket closed (reconnecting announces anew).
+fn announce_when_due(signalling: &Rc<Signalling>, generation: u64) {
+    let (latest, at) = signalling.announced.get();
     let open = signalling.socket.borrow().as_ref().is_some_and(|socket| socket.ready_state() == WebSocket::OPEN);
-    if open {
-        announce(signalling, None);
+    let Some(swarm) = signalling.swarm.upgrade().map(Swarm) else { return };
+    if latest != generation || !open {
+        return;
+    }
+    let connected = swarm.0.links.borrow().iter().filter(|link| link.is_open()).count();
+    // The tracker's count of the swarm includes this page.
+    let others = swarm.0.size.get().unwrap_or(0).saturating_sub(1);
+    let interval = *signalling.interval_ms.borrow() as u64;
+    let due = announce::next_announce_ms(interval, connected, others, cartable_web::clock::random());
+    let since = (cartable_web::clock::monotonic_ms() - at).max(0.0) as u64;
+    match due.checked_sub(since).filter(|&left| left > 0) {
+        None => announce(signalling, None),
+        Some(left) => {
+            let again = signalling.clone();
+            later(left.min(CHECK_MS as u64) as i32, move || announce_when_due(&again, generation));
+        }
     }
 }
 

@@ -1,13 +1,14 @@
 // The tracker protocol against both trackers: the real `cartable tracker` and the reference npm
 // `bittorrent-tracker` server. Two fake browsers announce the same course's swarm, one offers, the other
 // receives the offer with the offerer's peer_id and answers, the answer comes back. The same client
-// messages work on both, and both relay alike.
+// messages work on both, and both relay alike. And a real page cut off from the others in its swarm
+// announces again, with fresh offers, well before the tracker's interval.
 import { createHash, randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import WebSocketPackage from 'ws';
 
-import { cartableTracker, npmTracker } from './harness.mjs';
+import { cartableTracker, launch, npmTracker, openPage, packSample, scratch, serve } from './harness.mjs';
 
 // Node 22 has a global WebSocket; Node 20 needs the `ws` package (which bittorrent-tracker uses too).
 const WebSocketClass = globalThis.WebSocket ?? WebSocketPackage;
@@ -101,4 +102,36 @@ test('cartable tracker counts what it relayed and prints it on exit', async (t) 
   const tracker = await cartableTracker(t);
   await offerAndAnswer(tracker.url);
   assert.match(await tracker.summary(), /2 connections, 3 announces, 1 offers relayed, 1 answers relayed/);
+});
+
+// See: issue 15
+test('a page cut off from the others in its swarm offers again within 20 s, not at the tracker\'s 2 minutes', async (t) => {
+  const tracker = await cartableTracker(t);
+  const course = packSample(scratch(t));
+  // A classmate already in the swarm who never answers: the page's offers to it go nowhere.
+  const silent = new WebSocketClass(tracker.url);
+  t.after(() => silent.close());
+  const offers = [];
+  let interval;
+  silent.addEventListener('message', (event) => {
+    const message = JSON.parse(typeof event.data === 'string' ? event.data : event.data.toString());
+    if (message.offer) offers.push(Date.now());
+    interval ??= message.interval;
+  });
+  await new Promise((open) => silent.addEventListener('open', open));
+  silent.send(JSON.stringify({ action: 'announce', info_hash: infoHash(course.manifest.course.id),
+    peer_id: binary(randomBytes(20)), numwant: 5, uploaded: 0, downloaded: 0, left: 1000, event: 'started', offers: [] }));
+
+  const origin = await serve(t, course, ['--tracker', tracker.url]);
+  const page = await openPage(await launch(t), origin.url);
+  await page.getByRole('heading', { level: 1 }).waitFor();
+  const deadline = Date.now() + 60_000;
+  while (new Set(offers.map((at) => Math.floor(at / 2_000))).size < 2 && Date.now() < deadline) {
+    await new Promise((wait) => setTimeout(wait, 250));
+  }
+  assert.equal(interval, 120, "the tracker's interval");
+  const batches = [...new Set(offers.map((at) => Math.floor(at / 2_000)))];
+  assert.ok(batches.length >= 2, `offers came in ${batches.length} announce(s) within 60 s`);
+  const gap = (batches[1] - batches[0]) * 2;
+  assert.ok(gap >= 8 && gap <= 26, `the second announce came ${gap} s after the first`);
 });

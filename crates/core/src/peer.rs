@@ -7,6 +7,7 @@
 //! silent, and a chunk a peer assembled must still be verified against its CID by the caller before it
 //! is stored, shown or passed on to another peer.
 
+pub mod announce;
 pub mod lottery;
 pub mod session;
 pub mod wire;
