@@ -134,7 +134,7 @@ fn announce_when_due(signalling: &Rc<Signalling>, generation: u64) {
     if latest != generation || !open {
         return;
     }
-    let connected = swarm.0.links.borrow().iter().filter(|link| link.is_open()).count();
+    let connected = swarm.stats().peers;
     // The tracker's count of the swarm includes this page.
     let others = swarm.0.size.get().unwrap_or(0).saturating_sub(1);
     let interval = *signalling.interval_ms.borrow() as u64;
