@@ -17,7 +17,7 @@ use cartable_core::fetch::{OriginState, SourceKind};
 
 use crate::sharing::{self, Sharing};
 use crate::swarm::{self, Swarm, SwarmConfig};
-use cartable_core::peer::lottery::Turn;
+use cartable_core::peer::saving::{self, Step};
 use cartable_web::fetcher::{manifest, Failure, Fetcher, Source};
 use cartable_web::net::{self, FetchError};
 use cartable_web::store::IdbStore;
@@ -206,9 +206,10 @@ impl Course {
         offline::progress(&*self.store, &self.manifest).await.map_err(store_error)
     }
 
-    /// Fetches, verifies and keeps every chunk still missing, reporting progress after each. The fetcher
-    /// decides how many go at once and from where. Stops at the first failure; what was kept stays kept,
-    /// so calling it again resumes.
+    /// Fetches, verifies and keeps every chunk still missing, reporting progress after each. The core's
+    /// save loop (`peer::saving`) decides each chunk's steps: ask the classmates who hold it, fetch it
+    /// over HTTP when it is this page's turn (the fetcher picks the source), or wait for news. Stops at
+    /// the first failure; what was kept stays kept, so calling it again resumes.
     pub async fn save(&self, on_progress: impl Fn(&Progress)) -> Result<(), LoadError> {
         let mut progress = self.progress().await?;
         on_progress(&progress);
@@ -220,37 +221,35 @@ impl Course {
             // Classmates saving the same course each start somewhere else, so that what one fetches from
             // the origin the others can take from it (random first, as BitTorrent does).
             shuffle(&mut missing);
-            classmates = swarm.settle(SETTLE_MS).await;
+            classmates = swarm.settle().await;
         }
-        // From the origin alone, one chunk at a time: a reload in the middle then costs at most that one
-        // again, and the origin is spared. With mirrors or classmates, several at once, where the
-        // scheduler sends them.
-        let at_once = match classmates > 0 || self.fetcher.sources().iter().any(|(s, _)| s.kind == SourceKind::Mirror) {
-            true => missing.len().max(1),
-            false => 1,
-        };
+        let mirrors = self.fetcher.sources().iter().any(|(source, _)| source.kind == SourceKind::Mirror);
+        let at_once = saving::at_once(classmates > 0, mirrors, missing.len());
         let downloads = missing.iter().filter_map(|need| {
             let (cid, &(entry, index)) = (need.cid, paths.get(&need.cid)?);
             let swarm = swarm.clone();
             Some(async move {
+                // Without a swarm the page is alone: the loop's every step is to fetch.
                 let Some(swarm) = swarm else {
                     return (cid, self.fetch_verified(entry, index, cid, Need::Later).await);
                 };
                 let len = entry.chunk_len(index, self.manifest.chunk_size);
-                // A prefetch: from a classmate that holds it; else the lottery's winner fetches it over
-                // HTTP, saying so, while the others wait for its Have, sparing the origin.
-                let mut asked = 0;
                 loop {
-                    if swarm.anyone_has(&cid) && asked < ASKS {
-                        asked += 1;
-                        if let Ok(bytes) = swarm.get(cid, len).await {
-                            return (cid, Ok(bytes));
+                    let news = swarm.news();
+                    match swarm.step(&cid) {
+                        Step::Ask => match swarm.get(cid, len).await {
+                            Ok(bytes) => return (cid, Ok(bytes)),
+                            Err(_) => swarm.not_given(cid),
+                        },
+                        Step::Fetch => {
+                            let _announced = swarm.fetching(cid);
+                            return (cid, self.fetch_verified(entry, index, cid, Need::Later).await);
                         }
-                    } else if swarm.turn(&cid) == Turn::Mine {
-                        let _announced = swarm.fetching(cid);
-                        return (cid, self.fetch_verified(entry, index, cid, Need::Later).await);
+                        Step::Wait(at) => {
+                            let wait = at.saturating_sub(cartable_web::clock::now()).min(i32::MAX as u64) as i32;
+                            futures::future::select(Box::pin(net::sleep(wait)), news).await;
+                        }
                     }
-                    net::sleep(WAIT_STEP_MS).await;
                 }
             })
         });
@@ -392,14 +391,6 @@ enum Need {
     Now,
     Later,
 }
-
-/// How long saving waits at most for the swarm's classmates to connect before the lottery draws.
-const SETTLE_MS: i32 = 5_000;
-/// How often a chunk that waits for a classmate looks again.
-const WAIT_STEP_MS: i32 = 400;
-/// How many times a chunk is asked of classmates who hold it before it goes to the lottery like any
-/// other (a classmate may hold it and not answer).
-const ASKS: usize = 3;
 
 /// Where else the course can come from than its origin.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

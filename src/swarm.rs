@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use cartable_core::fetch::{Millis, Outcome};
-use cartable_core::peer::lottery::{Lottery, Turn};
+use cartable_core::peer::saving::{Held, Saving, Settling, Step, MAX_LINKS, SETTLE_STEP_MS};
 use cartable_core::peer::session::{Event, Limits, Session};
 use cartable_core::peer::Message;
 use cartable_core::store::Store;
@@ -26,8 +26,6 @@ use cartable_web::digest;
 use link::Link;
 pub use rtc::Ice;
 
-/// How many classmates this page talks to at most.
-const MAX_LINKS: usize = 8;
 /// How many classmates a chunk is asked of, in turn, before the swarm says it has none.
 const ASKS_PER_CHUNK: usize = 3;
 
@@ -111,7 +109,10 @@ struct Inner {
     waiting: RefCell<HashMap<(Cid, Vec<u8>), Waiting>>,
     stats: Cell<SwarmStats>,
     on_held: RefCell<Option<OnHeld>>,
-    lottery: RefCell<Lottery>,
+    /// The save loop's state: the lottery's announces and the asks each chunk cost.
+    saving: RefCell<Saving>,
+    /// Who waits for news: a `Have`, a `Fetching`, a classmate coming or going.
+    news: RefCell<Vec<oneshot::Sender<()>>>,
     /// The chunks this page is fetching over HTTP, announced to classmates while it does.
     fetching: RefCell<HashSet<Cid>>,
     /// Peers in the swarm (me included), as the tracker last counted them.
@@ -154,7 +155,8 @@ impl Swarm {
             waiting: RefCell::default(),
             stats: Cell::default(),
             on_held: RefCell::default(),
-            lottery: RefCell::default(),
+            saving: RefCell::default(),
+            news: RefCell::default(),
             fetching: RefCell::default(),
             size: Cell::default(),
             checking: Cell::default(),
@@ -212,14 +214,37 @@ impl Swarm {
         }
     }
 
-    /// Whose turn it is to fetch `cid` over HTTP (`lottery::Lottery`): this page's, or a connected
-    /// classmate's, which this page then waits for. The draw is the same in every page, so each chunk has
-    /// about one fetcher, not one per pupil; `Fetching` announces settle what differing views leave open.
-    pub fn turn(&self, cid: &Cid) -> Turn {
+    /// The save loop's next step for `cid` (`saving::Saving`): ask the connected classmates who hold it,
+    /// fetch it over HTTP (this page's turn in the lottery, the same draw in every page), or wait.
+    pub fn step(&self, cid: &Cid) -> Step {
         let links = self.0.links.borrow();
         let classmates: Vec<&[u8]> =
             links.iter().filter(|link| link.is_open()).map(|link| link.peer_id.as_slice()).collect();
-        self.0.lottery.borrow_mut().turn(&self.0.me, &classmates, *cid, now())
+        let holders = links.iter().filter(|link| link.is_open() && link.session.borrow().has(cid));
+        let held = holders.fold(Held::No, |held, link| match link.session.borrow().can_request() {
+            true => Held::Free,
+            false if held == Held::No => Held::Busy,
+            false => held,
+        });
+        self.0.saving.borrow_mut().step(&self.0.me, &classmates, *cid, held, now())
+    }
+
+    /// The classmates asked for `cid` did not give it.
+    pub fn not_given(&self, cid: Cid) {
+        self.0.saving.borrow_mut().not_given(cid);
+    }
+
+    /// Resolves at the next news from the swarm: a classmate holds a chunk, fetches one, comes or goes.
+    pub fn news(&self) -> oneshot::Receiver<()> {
+        let (sender, receiver) = oneshot::channel();
+        self.0.news.borrow_mut().push(sender);
+        receiver
+    }
+
+    fn tell_news(&self) {
+        for waiting in self.0.news.borrow_mut().drain(..) {
+            let _ = waiting.send(());
+        }
     }
 
     /// Tells classmates this page is fetching `cid` over HTTP, now, every [`FETCHING_EVERY_MS`] and to
@@ -232,25 +257,17 @@ impl Swarm {
         Fetching { swarm: self.clone(), cid }
     }
 
-    /// Waits, `cap_ms` milliseconds at most, until no classmate has connected for a second and those
-    /// the tracker counts are connected (up to the links a page keeps), or, short of that, no new one
-    /// came for two seconds: draws made then agree from page to page. Returns how many are connected.
-    pub async fn settle(&self, cap_ms: i32) -> usize {
-        const STEP: i32 = 250;
-        let (mut waited, mut quiet, mut seen) = (0, 0, 0);
-        while waited < cap_ms {
-            let peers = self.stats().peers;
-            let expected = self.0.size.get().map(|size| (size.saturating_sub(1) as usize).min(MAX_LINKS));
-            let everyone = expected.is_some_and(|expected| peers >= expected);
-            if (everyone && quiet >= 1_000) || (peers > 0 && quiet >= 2_000) {
-                break;
+    /// Waits until the swarm has settled (`saving::Settling`): draws made then agree from page to page.
+    /// Returns how many classmates are connected.
+    pub async fn settle(&self) -> usize {
+        let mut settling = Settling::default();
+        loop {
+            let others = self.0.size.get().map(|size| size.saturating_sub(1) as usize);
+            if settling.settled(self.stats().peers, others) {
+                return self.stats().peers;
             }
-            quiet = if peers == seen { quiet + STEP } else { 0 };
-            seen = peers;
-            cartable_web::net::sleep(STEP).await;
-            waited += STEP;
+            cartable_web::net::sleep(SETTLE_STEP_MS as i32).await;
         }
-        self.stats().peers
     }
 
     /// Tells classmates this browser now holds `cid`.
@@ -327,9 +344,13 @@ impl Swarm {
                 if let Some(on_held) = on_held {
                     on_held(&cid);
                 }
+                self.tell_news();
             }
-            Event::Fetching { cid } => self.0.lottery.borrow_mut().fetching(&link.peer_id, cid, now()),
-            Event::Ready { .. } => {}
+            Event::Fetching { cid } => {
+                self.0.saving.borrow_mut().fetching(&link.peer_id, cid, now());
+                self.tell_news();
+            }
+            Event::Ready { .. } => self.tell_news(),
         }
     }
 
@@ -380,10 +401,12 @@ impl Swarm {
         });
     }
 
+    /// Hands what `link` answered for `cid` to whoever asked; a request slot is free again, which is news.
     fn answer(&self, link: &Link, cid: &Cid, bytes: Option<Vec<u8>>) {
         if let Some(waiting) = self.0.waiting.borrow_mut().remove(&(*cid, link.peer_id.clone())) {
             let _ = waiting.sender.send(bytes);
         }
+        self.tell_news();
     }
 
     /// Disconnects `link` and never takes this classmate again this session, counting why.
@@ -439,7 +462,8 @@ impl Swarm {
     /// Forgets a closed link and fails what was asked of it.
     fn drop_link(&self, link: &Rc<Link>) {
         self.0.links.borrow_mut().retain(|other| !Rc::ptr_eq(other, link));
-        self.0.lottery.borrow_mut().left(&link.peer_id);
+        self.0.saving.borrow_mut().left(&link.peer_id);
+        self.tell_news();
         let asked: Vec<(Cid, Vec<u8>)> =
             self.0.waiting.borrow().keys().filter(|(_, peer)| *peer == link.peer_id).cloned().collect();
         for (cid, _) in asked {

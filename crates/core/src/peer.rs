@@ -9,6 +9,7 @@
 
 pub mod announce;
 pub mod lottery;
+pub mod saving;
 pub mod session;
 pub mod wire;
 

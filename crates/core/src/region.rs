@@ -56,6 +56,9 @@ pub struct Region {
     pub peer_upload: u64,
     /// Milliseconds before the first byte from a classmate.
     pub peer_latency: Millis,
+    /// Milliseconds from a reachable student's arrival until the page's links to the classmates present
+    /// are open (tracker round trip, offer and answer, ICE): the page settles from then on.
+    pub peer_connect: Millis,
 }
 
 /// An HTTP server: the origin or a mirror.
@@ -108,7 +111,7 @@ impl Region {
     /// A morning for `students`: classes of 30, courses of 12 chunks of 256 KiB, 2 hours of arrivals, an
     /// origin of 100 requests/s and 12.5 MB/s that is down from 08:10 to 08:20, `mirrors` mirrors of 500
     /// requests/s and 125 MB/s (the first of two or more lies about one chunk in four), 20 % of students out
-    /// of reach of their classmates, 250 kB/s of upload each, 20 minutes on average on the page once
+    /// of reach of their classmates, 250 kB/s of upload each, links to classmates open 1.5 s after arrival, 20 minutes on average on the page once
     /// served.
     pub fn morning(students: usize, mirrors: usize) -> Region {
         let mirror = |index: usize| Server {
@@ -139,6 +142,7 @@ impl Region {
             unreachable: 0.2,
             peer_upload: 250_000,
             peer_latency: 150,
+            peer_connect: 1_500,
         }
     }
 

@@ -16,13 +16,17 @@ use std::collections::HashMap;
 use crate::fetch::Millis;
 use crate::Cid;
 
-/// A peer's ticket for `cid`: FNV-1a over the peer id, then the CID's binary form. The same in every
+/// A peer's ticket for `cid`: FNV-1a over the CID's binary form, then the peer id. The same in every
 /// page; lowest wins.
 pub fn ticket(peer_id: &[u8], cid: &Cid) -> u64 {
-    peer_id
-        .iter()
-        .chain(cid.to_bytes().iter())
-        .fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3))
+    tickets(cid)(peer_id)
+}
+
+/// The tickets of `cid`, for any peer: the CID's part of the hash is computed once per draw.
+fn tickets(cid: &Cid) -> impl Fn(&[u8]) -> u64 {
+    let fold = |hash: u64, byte: &u8| (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+    let seed = cid.to_bytes().iter().fold(0xcbf2_9ce4_8422_2325u64, fold);
+    move |peer_id: &[u8]| peer_id.iter().fold(seed, fold)
 }
 
 /// How long announcements count.
@@ -62,14 +66,20 @@ pub enum Turn {
 #[derive(Debug, Default)]
 pub struct Lottery {
     rules: Rules,
-    /// Per chunk: when each classmate first and last announced it was fetching it.
-    fetching: HashMap<Cid, Vec<(Vec<u8>, Millis, Millis)>>,
-    /// Per chunk: when each classmate was first found the winner.
-    drawn_at: HashMap<Cid, Vec<(Vec<u8>, Millis)>>,
-    /// Per chunk: the classmates passed over.
-    passed: HashMap<Cid, Vec<Vec<u8>>>,
-    /// Since when I have been the winner of each chunk, without a break.
-    winning: HashMap<Cid, Millis>,
+    draws: HashMap<Cid, Draw>,
+}
+
+/// What one page knows of one chunk's draw.
+#[derive(Debug, Default)]
+struct Draw {
+    /// When each classmate first and last announced it was fetching it.
+    fetching: Vec<(Vec<u8>, Millis, Millis)>,
+    /// When each classmate was first found the winner.
+    drawn_at: Vec<(Vec<u8>, Millis)>,
+    /// The classmates passed over.
+    passed: Vec<Vec<u8>>,
+    /// Since when I have been the winner, without a break.
+    winning: Option<Millis>,
 }
 
 impl Lottery {
@@ -80,23 +90,19 @@ impl Lottery {
 
     /// Classmate `peer` announced at `now` that it is fetching `cid`.
     pub fn fetching(&mut self, peer: &[u8], cid: Cid, now: Millis) {
-        let announces = self.fetching.entry(cid).or_default();
-        match announces.iter_mut().find(|(who, _, _)| who == peer) {
+        let draw = self.draws.entry(cid).or_default();
+        match draw.fetching.iter_mut().find(|(who, _, _)| who == peer) {
             Some((_, _, last)) => *last = now,
-            None => announces.push((peer.to_vec(), now, now)),
+            None => draw.fetching.push((peer.to_vec(), now, now)),
         }
-        if let Some(passed) = self.passed.get_mut(&cid) {
-            passed.retain(|who| who != peer);
-        }
+        draw.passed.retain(|who| who != peer);
     }
 
     /// Classmate `peer` left (or was banned): its announces no longer hold.
     pub fn left(&mut self, peer: &[u8]) {
-        for announces in self.fetching.values_mut() {
-            announces.retain(|(who, _, _)| who != peer);
-        }
-        for drawn in self.drawn_at.values_mut() {
-            drawn.retain(|(who, _)| who != peer);
+        for draw in self.draws.values_mut() {
+            draw.fetching.retain(|(who, _, _)| who != peer);
+            draw.drawn_at.retain(|(who, _)| who != peer);
         }
     }
 
@@ -105,8 +111,8 @@ impl Lottery {
     /// classmates not passed over for `cid` wins. A winning classmate silent past the grace is passed over.
     pub fn turn(&mut self, me: &[u8], classmates: &[&[u8]], cid: Cid, now: Millis) -> Turn {
         let rules = self.rules;
-        let announces = self.fetching.get(&cid).map(Vec::as_slice).unwrap_or_default();
-        let holding = announces.iter().filter(|(peer, first, last)| {
+        let draw = self.draws.entry(cid).or_default();
+        let holding = draw.fetching.iter().filter(|(peer, first, last)| {
             now.saturating_sub(*last) < rules.patience_ms
                 && now.saturating_sub(*first) < rules.max_wait_ms
                 && classmates.contains(&peer.as_slice())
@@ -114,43 +120,58 @@ impl Lottery {
         // The latest announce: that classmate is surely still at it.
         if let Some((peer, _, _)) = holding.max_by_key(|(_, _, last)| *last) {
             let peer = peer.clone();
-            self.winning.remove(&cid);
+            draw.winning = None;
             return Turn::Theirs(peer);
         }
         // Classmates whose ticket beats mine, lowest first: each in turn is the winner unless passed over.
-        let mine = ticket(me, &cid);
+        let ticket = tickets(&cid);
+        let mine = ticket(me);
         let mut ahead: Vec<(u64, &[u8])> =
-            classmates.iter().map(|peer| (ticket(peer, &cid), *peer)).filter(|(theirs, _)| *theirs < mine).collect();
+            classmates.iter().map(|peer| (ticket(peer), *peer)).filter(|(theirs, _)| *theirs < mine).collect();
         ahead.sort_unstable();
         for (_, winner) in ahead {
-            if self.passed.get(&cid).is_some_and(|passed| passed.iter().any(|who| who == winner)) {
+            if draw.passed.iter().any(|who| who == winner) {
                 continue;
             }
-            self.winning.remove(&cid);
+            draw.winning = None;
             // An announce that ran out (those that hold were waited for above) means the winner stopped.
-            let stopped = announces.iter().any(|(who, _, _)| who == winner);
-            let drawn = self.drawn_at.entry(cid).or_default();
-            let drawn_at = match drawn.iter().find(|(who, _)| who == winner) {
+            let stopped = draw.fetching.iter().any(|(who, _, _)| who == winner);
+            let drawn_at = match draw.drawn_at.iter().find(|(who, _)| who == winner) {
                 Some((_, at)) => *at,
                 None => {
-                    drawn.push((winner.to_vec(), now));
+                    draw.drawn_at.push((winner.to_vec(), now));
                     now
                 }
             };
             if !stopped && now.saturating_sub(drawn_at) < rules.grace_ms {
                 return Turn::Theirs(winner.to_vec());
             }
-            self.passed.entry(cid).or_default().push(winner.to_vec());
+            draw.passed.push(winner.to_vec());
         }
         // Alone, there is nobody to wait for.
         if classmates.is_empty() {
             return Turn::Mine;
         }
-        let since = *self.winning.entry(cid).or_insert(now);
+        let since = *draw.winning.get_or_insert(now);
         match now.saturating_sub(since) >= rules.confirm_ms {
             true => Turn::Mine,
             false => Turn::Confirming,
         }
+    }
+
+    /// The earliest time after `now` at which [`Lottery::turn`] for `cid` may answer otherwise with no new
+    /// announce and no classmate coming or going: when a confirmation ends, a drawn winner's grace runs
+    /// out, or an announce stops holding. `None` when nothing is pending. A page waiting for a classmate
+    /// looks again then, or at once when something new is heard, and never polls in between.
+    pub fn changes_at(&self, cid: &Cid, now: Millis) -> Option<Millis> {
+        let rules = self.rules;
+        let draw = self.draws.get(cid)?;
+        let confirmed = draw.winning.map(|since| since.saturating_add(rules.confirm_ms));
+        let graces = draw.drawn_at.iter().map(|(_, at)| at.saturating_add(rules.grace_ms));
+        let announces = draw.fetching.iter().map(|(_, first, last)| {
+            last.saturating_add(rules.patience_ms).min(first.saturating_add(rules.max_wait_ms))
+        });
+        confirmed.into_iter().chain(graces).chain(announces).filter(|&at| at > now).min()
     }
 }
 

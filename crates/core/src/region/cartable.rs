@@ -1,32 +1,39 @@
-//! The cartable client, as the page's save loop runs it: a chunk a classmate holds is asked of the
-//! classmates; otherwise the swarm's lottery says whose turn it is to fetch it over HTTP, and the winner
-//! hands it to its scheduler (saying `Fetching`, which its classmates' lotteries hear) while the others
-//! look again a little later. A student out of reach of classmates hands every chunk to the scheduler at
-//! once. Both the [`Scheduler`] and the [`Lottery`] are the core's own, one each per student present.
+//! The cartable client: the page's save loop, [`Saving`], carried out step by step. Each chunk a
+//! student misses is asked of the classmates who hold it, handed to the student's [`Scheduler`] when the
+//! lottery says it is this page's turn (saying `Fetching`, which its classmates' lotteries hear), or left
+//! to wait until the time the loop names; a page is also woken the moment a classmate first holds a
+//! chunk (its `Have`). A student out of reach of classmates settles alone and fetches every chunk. The
+//! scheduler, the lottery and the loop are the core's own, one each per student present: what differs
+//! from the page is only how answers arrive.
 
 use super::engine::{Client, Engine, Event, Student};
 use super::world::{transfer_ms, Answer};
 use crate::fetch::{AttemptId, Config, Millis, OriginState, Outcome, Scheduler, SourceId, SourceKind};
-use crate::peer::lottery::{Lottery, Rules, Turn};
+use crate::peer::lottery::Rules;
+use crate::peer::saving::{self, Held, Saving, Settling, Step, MAX_LINKS};
+use crate::peer::Limits;
 
-/// How long a page waiting for a classmate's chunk waits before looking again. The page looks every
-/// 400 ms; here a page is also woken the moment a classmate first holds the chunk, so looking again
-/// serves only the lottery's own delays (1 s to confirm a win, 3 s of grace for a silent winner).
-const LOOK_AGAIN: Millis = 1_000;
-/// How long a pupil whose page gave up on every source waits before pressing "Réessayer".
+/// How long a pupil whose save stopped (a chunk no source could give) waits before pressing "Réessayer".
 const RETRY_BY_HAND: Millis = 30_000;
+/// The bit that marks a request as an ask of classmates, apart from the scheduler's attempts.
+const ASK: u64 = 1 << 63;
 
 /// A cartable student's page while it saves the course.
 pub(super) struct Saver {
     scheduler: Scheduler,
-    /// The swarm's lottery, for a student classmates can reach.
-    lottery: Option<Lottery>,
+    saving: Saving,
     /// Chunks handed to the scheduler so far, one bit each.
     given: u64,
+    /// Chunks asked of classmates, not answered yet, one bit each.
+    asking: u64,
+    /// Asks made so far (their ids).
+    asks: u64,
     requests: Vec<Request>,
     poll_at: Option<Millis>,
     /// The origin has refused this page, or left it unanswered, before.
     refused: bool,
+    /// The save stopped (a chunk no source could give): the pupil presses "Réessayer" at this time.
+    stopped_until: Option<Millis>,
 }
 
 /// A request in flight, and the answer its source decided on when it arrived.
@@ -43,6 +50,7 @@ pub(super) struct Request {
 #[derive(Clone, Copy)]
 struct View {
     class: usize,
+    reachable: bool,
     has: u64,
 }
 
@@ -52,16 +60,19 @@ fn peer_id(student: u32) -> [u8; 4] {
 }
 
 impl Engine<'_> {
-    /// A new page for a student of `class`: the origin, the mirrors and, if classmates can reach the
-    /// student, the classmates as one peer source.
+    /// A new page: the origin, the mirrors and, if classmates can reach the student, the classmates as one
+    /// peer source. Its save loop starts when it joins.
     pub(super) fn saver(&self, reachable: bool) -> Saver {
         Saver {
             scheduler: self.scheduler(reachable),
-            lottery: reachable.then(|| Lottery::new(Rules::default())),
+            saving: Saving::default(),
             given: 0,
+            asking: 0,
+            asks: 0,
             requests: Vec::new(),
             poll_at: None,
             refused: false,
+            stopped_until: None,
         }
     }
 
@@ -74,16 +85,29 @@ impl Engine<'_> {
         Scheduler::new(&kinds, Config::default())
     }
 
-    /// The student joins the class's swarm (if reachable) and starts saving.
+    /// The student joins the class's swarm (if reachable) and settles as the page does: links to the
+    /// reachable classmates present open [`super::Region::peer_connect`] after arrival, and the tracker
+    /// counts every classmate present. The save loop starts once settled.
     pub(super) fn join(&mut self, index: u32) {
+        let now = self.now;
         let Some(student) = self.students.get(index as usize).and_then(Option::as_ref) else { return };
         let (class, reachable) = (student.class, student.reachable);
+        let Some(class) = self.classes.get_mut(class).and_then(Option::as_mut) else { return };
         if reachable {
-            if let Some(class) = self.classes.get_mut(class).and_then(Option::as_mut) {
-                class.members.push(index);
-            }
+            class.members.push(index);
         }
-        self.schedule_poll(index, self.now);
+        let others = class.present.saturating_sub(1);
+        let links = if reachable { class.members.len().saturating_sub(1).min(MAX_LINKS) } else { 0 };
+        let mut settling = Settling::default();
+        let connect = self.region.peer_connect;
+        while !settling.settled(if settling.waited() >= connect { links } else { 0 }, Some(others)) {}
+        let draws_from = now.saturating_add(settling.waited());
+        if let Some(Client::Saver(saver)) =
+            self.students.get_mut(index as usize).and_then(Option::as_mut).map(|student| &mut student.client)
+        {
+            saver.saving = Saving::new(Rules::default(), draws_from);
+        }
+        self.schedule_poll(index, draws_from);
     }
 
     fn schedule_poll(&mut self, index: u32, time: Millis) {
@@ -103,13 +127,19 @@ impl Engine<'_> {
     pub(super) fn poll(&mut self, index: u32) {
         let now = self.now;
         let Some(mut student) = self.students.get_mut(index as usize).and_then(Option::take) else { return };
-        let view = View { class: student.class, has: student.has };
+        let view = View { class: student.class, reachable: student.reachable, has: student.has };
         if let Client::Saver(saver) = &mut student.client {
             // Otherwise superseded by an earlier poll.
             if saver.poll_at == Some(now) {
                 saver.poll_at = None;
-                let look_again = self.hand_over(index, view, saver);
-                let (starts, wake) = self.poll_scheduler(saver, view);
+                let (asks, look_again) = self.step(index, view, saver);
+                for chunk in asks {
+                    let id = ASK | saver.asks;
+                    saver.asks += 1;
+                    let request = self.send(view.class, (index, saver.refused), id, self.peer_source(), chunk);
+                    saver.requests.push(request);
+                }
+                let (starts, wake) = self.poll_scheduler(index, saver, view);
                 for (id, source, chunk) in starts {
                     let request = self.send(view.class, (index, saver.refused), id, source, chunk);
                     saver.requests.push(request);
@@ -124,60 +154,89 @@ impl Engine<'_> {
         self.students[index as usize] = Some(student);
     }
 
-    /// The save loop's step: every chunk not handed over yet goes to the scheduler if a classmate holds
-    /// it (asked of the classmates) or if the lottery says it is this page's turn. Returns when to look
-    /// again for chunks left waiting for a classmate.
-    fn hand_over(&mut self, index: u32, student: View, saver: &mut Saver) -> Option<Millis> {
+    /// The save loop's step for every chunk the page misses and has not started yet, as many at once as
+    /// [`saving::at_once`] allows: the chunks to ask of classmates (the others went to the scheduler or
+    /// wait), and when to look again for those left waiting.
+    fn step(&mut self, index: u32, student: View, saver: &mut Saver) -> (Vec<usize>, Option<Millis>) {
         let (now, size, peer, all) =
             (self.now, self.region.chunk_size, SourceId(self.peer_source()), self.all_chunks());
-        let class = self.classes.get_mut(student.class).and_then(Option::as_mut)?;
-        let Some(lottery) = saver.lottery.as_mut() else {
-            let missing = (0..self.chunks).filter(|chunk| saver.given & (1 << chunk) == 0);
-            let cids: Vec<_> = missing.filter_map(|chunk| class.cids.get(chunk).map(|cid| (*cid, size))).collect();
-            saver.given = all;
-            saver.scheduler.prefetch(cids);
-            return None;
+        if let Some(until) = saver.stopped_until.filter(|&until| now < until) {
+            return (Vec::new(), Some(until));
+        }
+        saver.stopped_until = None;
+        let mirrors = !self.region.mirrors.is_empty();
+        let Some(class) = self.classes.get_mut(student.class).and_then(Option::as_mut) else {
+            return (Vec::new(), None);
         };
         let me = peer_id(index);
-        let ids: Vec<[u8; 4]> = class.members.iter().filter(|&&other| other != index).map(|&m| peer_id(m)).collect();
+        let ids: Vec<[u8; 4]> = match student.reachable {
+            true => class.members.iter().filter(|&&other| other != index).map(|&m| peer_id(m)).collect(),
+            false => Vec::new(),
+        };
         let classmates: Vec<&[u8]> = ids.iter().map(|id| id.as_slice()).collect();
-        let mut look_again = None;
+        let missing = (all & !student.has).count_ones() as usize;
+        let at_once = saving::at_once(!classmates.is_empty(), mirrors, missing);
+        let mut running = ((saver.given | saver.asking) & !student.has).count_ones() as usize;
+        // Each link takes a few requests in flight: a page asking more than its holders take waits.
+        let per_link = Limits::default().max_requests_in_flight;
+        let mut asking = saver.asking.count_ones() as usize;
+        let (mut asks, mut look_again) = (Vec::new(), None::<Millis>);
         for chunk in 0..self.chunks {
             let bit = 1u64 << chunk;
             let (Some(&cid), Some(&holders)) = (class.cids.get(chunk), class.holders.get(chunk)) else { break };
-            if (student.has | saver.given) & bit != 0 {
-                if holders > 0 && student.has & bit == 0 {
+            let held = match (student.reachable && holders > 0, asking < per_link * (holders as usize).min(MAX_LINKS)) {
+                (false, _) => Held::No,
+                (true, true) => Held::Free,
+                (true, false) => Held::Busy,
+            };
+            if (student.has | saver.asking) & bit != 0 {
+                continue;
+            }
+            if saver.given & bit != 0 {
+                if held != Held::No {
                     saver.scheduler.held_by(peer, &cid); // handed over, and now a classmate has it
                 }
                 continue;
             }
-            if holders > 0 {
-                saver.scheduler.prefetch([(cid, size)]);
-                saver.scheduler.held_by(peer, &cid);
-                saver.given |= bit;
-                continue;
+            if running >= at_once {
+                break;
             }
             // Classmates fetching it say so again every 2 s while they do: still saying so now.
             for &fetcher in class.fetchers.get(chunk).into_iter().flatten().filter(|&&other| other != index) {
-                lottery.fetching(&peer_id(fetcher), cid, now);
+                saver.saving.fetching(&peer_id(fetcher), cid, now);
             }
-            match lottery.turn(&me, &classmates, cid, now) {
-                Turn::Mine => {
+            match saver.saving.step(&me, &classmates, cid, held, now) {
+                Step::Ask => {
+                    saver.asking |= bit;
+                    asks.push(chunk);
+                    running += 1;
+                    asking += 1;
+                }
+                Step::Fetch => {
                     saver.scheduler.prefetch([(cid, size)]);
+                    if held != Held::No {
+                        saver.scheduler.held_by(peer, &cid);
+                    }
                     saver.given |= bit;
-                    if let Some(fetchers) = class.fetchers.get_mut(chunk) {
+                    running += 1;
+                    if let Some(fetchers) = class.fetchers.get_mut(chunk).filter(|_| student.reachable) {
                         fetchers.push(index);
                     }
                 }
-                Turn::Confirming | Turn::Theirs(_) => look_again = Some(now + LOOK_AGAIN),
+                Step::Wait(at) => look_again = Some(look_again.map_or(at, |earliest| earliest.min(at))),
             }
         }
-        look_again
+        (asks, look_again)
     }
 
     /// Reports byte progress, polls the scheduler and carries out its cancels; returns what to start and
-    /// when to poll again. A page left with nothing to try (every source failed) is restarted by hand.
-    fn poll_scheduler(&mut self, saver: &mut Saver, student: View) -> (Vec<(u64, usize, usize)>, Option<Millis>) {
+    /// when to poll again. A page whose save stopped is started again by hand.
+    fn poll_scheduler(
+        &mut self,
+        index: u32,
+        saver: &mut Saver,
+        student: View,
+    ) -> (Vec<(u64, usize, usize)>, Option<Millis>) {
         let (now, size) = (self.now, self.region.chunk_size);
         for request in saver.requests.iter().filter(|request| matches!(request.answer, Answer::Bytes { .. })) {
             if now > request.first_byte {
@@ -198,17 +257,30 @@ impl Engine<'_> {
             }
             saver.scheduler.finish(id, Outcome::Cancelled, now);
         }
-        let stuck = saver.requests.is_empty() && plan.start.is_empty() && plan.wake_at.is_none();
-        if stuck && saver.given & !student.has != 0 {
-            // The page says every source failed; the pupil presses "Réessayer" half a minute later.
-            let mut scheduler = self.scheduler(saver.lottery.is_some());
-            if let Some(class) = self.classes.get(student.class).and_then(Option::as_ref) {
-                let left = (0..self.chunks).filter(|chunk| saver.given & !student.has & (1 << chunk) != 0);
-                scheduler.prefetch(left.filter_map(|chunk| class.cids.get(chunk).map(|cid| (*cid, size))));
+        // The page's fetcher fails a chunk no source can give any more (or every chunk, when the origin is
+        // down and nothing stands in): the save stops, its `Fetching` announces with it, and the pupil
+        // presses "Réessayer" half a minute later. The same scheduler goes on (breakers, `Retry-After`
+        // and bans hold); what was not kept goes through the loop again.
+        let pending = saver.given & !student.has;
+        let class = self.classes.get_mut(student.class).and_then(Option::as_mut);
+        let connected = student.reachable && class.as_ref().is_some_and(|class| class.members.len() > 1);
+        let failed = |cids: &[crate::Cid]| {
+            let position = |cid| class.as_ref().and_then(|class| class.cids.iter().position(|known| known == cid));
+            cids.iter().filter_map(position).any(|chunk| pending & (1 << chunk) != 0)
+        };
+        let stopped = pending != 0 && (saver.scheduler.stranded(connected) || failed(&saver.scheduler.failed()));
+        if stopped {
+            if let Some(class) = self.classes.get_mut(student.class).and_then(Option::as_mut) {
+                let announced = class.fetchers.iter_mut().enumerate().filter(|(chunk, _)| pending & (1 << chunk) != 0);
+                for (_, fetchers) in announced {
+                    fetchers.retain(|&fetcher| fetcher != index);
+                }
             }
-            saver.scheduler = scheduler;
+            saver.given &= student.has;
+            let until = now + RETRY_BY_HAND;
+            saver.stopped_until = Some(until);
             self.figures.restarts += 1;
-            plan.wake_at = Some(now + RETRY_BY_HAND);
+            plan.wake_at = Some(plan.wake_at.map_or(until, |wake| wake.min(until)));
         }
         let cids = self.classes.get(student.class).and_then(Option::as_ref).map(|class| class.cids.as_slice());
         let starts = plan
@@ -280,8 +352,16 @@ impl Engine<'_> {
             return;
         };
         let verified = matches!(outcome, Outcome::Verified { .. });
-        saver.refused |= request.source == 0 && matches!(outcome, Outcome::Status { .. } | Outcome::NetworkError);
-        saver.scheduler.finish(AttemptId(id), outcome, now);
+        if id & ASK != 0 {
+            saver.asking &= !(1 << request.chunk);
+            let cid = self.classes.get(student.class).and_then(Option::as_ref).and_then(|c| c.cids.get(request.chunk));
+            if let (false, Some(&cid)) = (verified, cid) {
+                saver.saving.not_given(cid);
+            }
+        } else {
+            saver.refused |= request.source == 0 && matches!(outcome, Outcome::Status { .. } | Outcome::NetworkError);
+            saver.scheduler.finish(AttemptId(id), outcome, now);
+        }
         let mut wake = Vec::new();
         if let Some(class) = self.classes.get_mut(student.class).and_then(Option::as_mut).filter(|_| verified) {
             if let Some(fetchers) = class.fetchers.get_mut(request.chunk) {
@@ -340,7 +420,7 @@ impl Engine<'_> {
     }
 
     /// A reachable student leaves the class's swarm: what they held is no longer offered, their
-    /// `Fetching` announces stop, and every classmate's lottery forgets them.
+    /// `Fetching` announces stop, and every classmate's save loop forgets them.
     pub(super) fn quit_swarm(&mut self, index: u32, student: &Student) {
         let Some(class) = self.classes.get_mut(student.class).and_then(Option::as_mut) else { return };
         for (chunk, holders) in class.holders.iter_mut().enumerate() {
@@ -356,9 +436,7 @@ impl Engine<'_> {
         for member in members {
             let client = self.students.get_mut(member as usize).and_then(Option::as_mut).map(|s| &mut s.client);
             if let Some(Client::Saver(saver)) = client {
-                if let Some(lottery) = saver.lottery.as_mut() {
-                    lottery.left(&peer_id(index));
-                }
+                saver.saving.left(&peer_id(index));
             }
         }
     }

@@ -168,7 +168,7 @@ impl<'a> Engine<'a> {
         let Some(&Arrival { at, class, reachable }) = self.arrivals.get(index) else { return };
         let chunks = self.chunks;
         if let Some(slot) = self.classes.get_mut(class) {
-            slot.get_or_insert_with(|| Class::new(class, chunks));
+            slot.get_or_insert_with(|| Class::new(class, chunks)).present += 1;
         }
         let client = match self.policy {
             Policy::Cartable => Client::Saver(Box::new(self.saver(reachable))),
@@ -270,6 +270,9 @@ impl<'a> Engine<'a> {
         }
         if student.reachable && self.policy == Policy::Cartable {
             self.quit_swarm(index, &student);
+        }
+        if let Some(class) = self.classes.get_mut(student.class).and_then(Option::as_mut) {
+            class.present = class.present.saturating_sub(1);
         }
         self.figures.bytes_kept += u64::from(student.has.count_ones()) * self.region.chunk_size;
         self.present = self.present.saturating_sub(1);

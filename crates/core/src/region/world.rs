@@ -107,6 +107,8 @@ pub(super) struct Class {
     pub(super) fetchers: Vec<Vec<u32>>,
     /// The reachable classmates present (the class's swarm), by student.
     pub(super) members: Vec<u32>,
+    /// Classmates present, reachable or not: those the tracker counts in the swarm.
+    pub(super) present: usize,
 }
 
 impl Class {
@@ -117,6 +119,7 @@ impl Class {
             peer_sending: vec![0; chunks],
             fetchers: vec![Vec::new(); chunks],
             members: Vec::new(),
+            present: 0,
         }
     }
 }

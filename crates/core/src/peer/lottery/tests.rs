@@ -155,3 +155,26 @@ fn a_chunk_is_mine_once_i_have_won_it_for_the_confirmation_time() {
     assert_eq!(lottery.turn(&class[0], &one, chunk, 1_599), Turn::Confirming);
     assert_eq!(lottery.turn(&class[0], &one, chunk, 1_600), Turn::Mine);
 }
+
+#[test]
+fn the_turn_changes_no_sooner_than_the_lottery_says_without_news() {
+    let class = class(3);
+    let them = [class[1].as_slice(), class[2].as_slice()];
+    let lost = (0..).map(cid).find(|c| ticket(&class[1], c) < ticket(&class[0], c)).unwrap();
+    let won = (0..).map(cid).find(|c| class[1..].iter().all(|p| ticket(&class[0], c) < ticket(p, c))).unwrap();
+    let announced = (0..).map(cid).find(|c| *c != won && *c != lost).unwrap();
+    let mut lottery = Lottery::new(Rules::default());
+    lottery.fetching(&class[2], announced, 500);
+    for chunk in [lost, won, announced] {
+        let first = lottery.turn(&class[0], &them, chunk, 1_000);
+        let change = lottery.changes_at(&chunk, 1_000).unwrap();
+        // A drawn winner's 3 s of grace, a win's 1 s of confirmation, an announce's 8 s of patience.
+        let expected = [(lost, 4_000), (won, 2_000), (announced, 8_500)];
+        assert_eq!(Some(&(chunk, change)), expected.iter().find(|(c, _)| *c == chunk));
+        for at in (1_000..change).step_by(250) {
+            assert_eq!(lottery.turn(&class[0], &them, chunk, at), first, "at {at} ms");
+        }
+        assert_ne!(lottery.turn(&class[0], &them, chunk, change), first);
+    }
+    assert_eq!(Lottery::default().changes_at(&won, 0), None);
+}
