@@ -216,14 +216,14 @@ impl Course {
         let paths: HashMap<Cid, (&FileEntry, usize)> = self.chunk_positions();
         let mut missing = progress.chunks_missing.clone();
         let swarm = self.swarm();
+        let mirrors = self.fetcher.sources().iter().any(|(source, _)| source.kind == SourceKind::Mirror);
         let mut classmates = 0;
         if let Some(swarm) = &swarm {
             // Classmates saving the same course each start somewhere else, so that what one fetches from
             // the origin the others can take from it (random first, as BitTorrent does).
             shuffle(&mut missing);
-            classmates = swarm.settle().await;
+            classmates = swarm.settle(mirrors).await;
         }
-        let mirrors = self.fetcher.sources().iter().any(|(source, _)| source.kind == SourceKind::Mirror);
         let at_once = saving::at_once(classmates > 0, mirrors, missing.len());
         let downloads = missing.iter().filter_map(|need| {
             let (cid, &(entry, index)) = (need.cid, paths.get(&need.cid)?);

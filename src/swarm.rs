@@ -257,10 +257,10 @@ impl Swarm {
         Fetching { swarm: self.clone(), cid }
     }
 
-    /// Waits until the swarm has settled (`saving::Settling`): draws made then agree from page to page.
-    /// Returns how many classmates are connected.
-    pub async fn settle(&self) -> usize {
-        let mut settling = Settling::default();
+    /// Waits until the swarm has settled (`saving::Settling`), `mirrors` or not: draws made then agree
+    /// from page to page. Returns how many classmates are connected.
+    pub async fn settle(&self, mirrors: bool) -> usize {
+        let mut settling = Settling::new(mirrors);
         loop {
             let others = self.0.size.get().map(|size| size.saturating_sub(1) as usize);
             if settling.settled(self.stats().peers, others) {
@@ -347,8 +347,9 @@ impl Swarm {
                 self.tell_news();
             }
             Event::Fetching { cid } => {
-                self.0.saving.borrow_mut().fetching(&link.peer_id, cid, now());
-                self.tell_news();
+                if self.0.saving.borrow_mut().fetching(&link.peer_id, cid, now()) {
+                    self.tell_news();
+                }
             }
             Event::Ready { .. } => self.tell_news(),
         }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context as _;
-use cartable_core::region::{self, Figures, Policy, Region, MINUTE};
+use cartable_core::region::{self, BaselineMirrors, Figures, Policy, Region, MINUTE};
 
 /// Options of `cartable sim`.
 #[derive(clap::Args)]
@@ -20,6 +20,9 @@ pub struct SimArgs {
     /// Seed of the simulation's random numbers: the same seed prints the same figures.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Runs of each policy, with seeds --seed, --seed + 1...: the table shows the mean and the spread.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=10))]
+    pub seeds: u64,
     /// The origin's capacity as a share of the morning's peak demand (chunk requests per second in the
     /// busiest minute), from 0.001 to 1.
     #[arg(long, default_value_t = 0.1)]
@@ -40,6 +43,40 @@ pub struct SimArgs {
     /// Leave the origin up all morning (by default it is down from 08:10 to 08:20).
     #[arg(long)]
     pub no_outage: bool,
+    /// The `Retry-After` the origin and mirrors send with a 503, in seconds.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub retry_after: u64,
+    /// The origin is a waiting room: a refusal's `Retry-After` names the next free second of its queue.
+    #[arg(long)]
+    pub waiting_room: bool,
+    /// What the naive and backoff clients know of the mirrors: none (the origin only), trusting (the
+    /// origin and the mirrors in turn, bytes trusted) or checking (the same, each chunk checked).
+    #[arg(long, default_value = "none")]
+    pub baseline_mirrors: String,
+    /// Share of students, from 0 to 1, whom no classmate can reach.
+    #[arg(long, default_value_t = 0.2)]
+    pub unreachable: f64,
+    /// Students per class (each class has a course of its own).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub class_size: u64,
+    /// Chunks in each course.
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub chunks: u64,
+    /// Size of a chunk, in KiB.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=16384))]
+    pub chunk_kib: u64,
+    /// Upload of one student's browser towards classmates, in kB/s.
+    #[arg(long, default_value_t = 250, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub peer_upload_kbps: u64,
+    /// Milliseconds from a student's arrival until the links to classmates are open.
+    #[arg(long, default_value_t = 1_500, value_parser = clap::value_parser!(u64).range(0..=600_000))]
+    pub peer_connect_ms: u64,
+    /// Minutes a student without the whole coursework waits before giving up.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub patience_min: u64,
+    /// Minutes, on average, a served student keeps the page open for classmates.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub stay_min: u64,
     /// Policies to run, among naive, backoff and cartable (all three by default).
     #[arg(long, value_delimiter = ',', default_values_t = ["naive".to_owned(), "backoff".to_owned(), "cartable".to_owned()])]
     pub policies: Vec<String>,
@@ -65,37 +102,43 @@ pub fn run(args: &SimArgs) -> anyhow::Result<()> {
         args.seed
     );
     let started = crate::clock::Stopwatch::start();
-    let clocks: Vec<AtomicU64> = policies.iter().map(|_| AtomicU64::new(0)).collect();
+    let seeds: Vec<u64> = (0..args.seeds).map(|n| args.seed.wrapping_add(n)).collect();
+    let runs: Vec<(Policy, u64)> =
+        policies.iter().flat_map(|&policy| seeds.iter().map(move |&seed| (policy, seed))).collect();
+    let clocks: Vec<AtomicU64> = runs.iter().map(|_| AtomicU64::new(0)).collect();
     let all = std::thread::scope(|scope| {
-        let runs: Vec<_> = policies
+        let threads: Vec<_> = runs
             .iter()
             .zip(&clocks)
-            .map(|(&policy, clock)| {
+            .map(|(&(policy, seed), clock)| {
                 let region = &region;
-                scope.spawn(move || {
-                    region::run(region, policy, args.seed, &mut |time| clock.store(time, Ordering::Relaxed))
-                })
+                scope.spawn(move || region::run(region, policy, seed, &mut |time| clock.store(time, Ordering::Relaxed)))
             })
             .collect();
-        while runs.iter().any(|run| !run.is_finished()) {
-            show_progress(&policies, &clocks, region.horizon(), started.elapsed().as_secs_f64());
+        while threads.iter().any(|thread| !thread.is_finished()) {
+            show_progress(&runs, &clocks, region.horizon(), started.elapsed().as_secs_f64());
             std::thread::sleep(std::time::Duration::from_millis(250));
         }
-        runs.into_iter().map(|run| run.join()).collect::<Result<Vec<_>, _>>()
+        threads.into_iter().map(|thread| thread.join()).collect::<Result<Vec<_>, _>>()
     })
     .map_err(|_| anyhow::anyhow!("the simulation stopped on an internal error"))?;
+    let all: Vec<Run> = runs.iter().zip(all).map(|(&(_, seed), figures)| Run { seed, figures }).collect();
     eprintln!("\r{:<100}", "");
+    println!("{}", parameters(&region, args));
     println!("{}", table(&region, &all));
     println!(
         "simulated in {:.1} s on {} thread(s); peak memory {}",
         started.elapsed().as_secs_f64(),
-        policies.len(),
+        runs.len(),
         peak_memory().unwrap_or_else(|| "unknown".to_owned())
     );
-    write(&args.out.join("sim-summary.csv"), &summary_csv(&region, &all))?;
-    write(&args.out.join("sim-origin.csv"), &origin_csv(&region, &all))?;
-    write(&args.out.join("sim-served.svg"), &served_svg(&all))?;
-    write(&args.out.join("sim-origin.svg"), &origin_svg(&region, &all))?;
+    let first: Vec<Figures> = all.iter().filter(|run| run.seed == args.seed).map(|run| run.figures.clone()).collect();
+    let labels: Vec<String> = first.iter().map(|figures| label(&region, figures.policy)).collect();
+    let subtitle = parameters(&region, args);
+    write(&args.out.join("sim-summary.csv"), &summary_csv(&region, args, &all))?;
+    write(&args.out.join("sim-origin.csv"), &origin_csv(&region, &first))?;
+    write(&args.out.join("sim-served.svg"), &served_svg(&first, &labels, &subtitle))?;
+    write(&args.out.join("sim-origin.svg"), &origin_svg(&region, &first, &labels, &subtitle))?;
     println!("wrote sim-summary.csv, sim-origin.csv, sim-served.svg and sim-origin.svg to {}", args.out.display());
     Ok(())
 }
@@ -113,7 +156,29 @@ fn region(args: &SimArgs) -> anyhow::Result<Region> {
             args.mirror_share
         );
     }
-    let region = Region::morning(usize::try_from(args.students)?, usize::try_from(args.mirrors)?);
+    if !(0.0..=1.0).contains(&args.unreachable) {
+        anyhow::bail!("--unreachable must be between 0 and 1 (a share of the students), not {}", args.unreachable);
+    }
+    let baseline_mirrors = match args.baseline_mirrors.as_str() {
+        "none" => BaselineMirrors::None,
+        "trusting" => BaselineMirrors::Trusting,
+        "checking" => BaselineMirrors::Checking,
+        other => anyhow::bail!("unknown --baseline-mirrors {other:?}: use none, trusting or checking"),
+    };
+    let mut region = Region::morning(usize::try_from(args.students)?, usize::try_from(args.mirrors)?);
+    region.class_size = usize::try_from(args.class_size)?;
+    region.chunks = usize::try_from(args.chunks)?;
+    region.chunk_size = args.chunk_kib * 1024;
+    region.unreachable = args.unreachable;
+    region.peer_upload = args.peer_upload_kbps * 1000;
+    region.peer_connect = args.peer_connect_ms;
+    region.patience = args.patience_min * MINUTE;
+    region.stay = args.stay_min * MINUTE;
+    region.baseline_mirrors = baseline_mirrors;
+    region.origin.waiting_room = args.waiting_room;
+    for server in std::iter::once(&mut region.origin).chain(&mut region.mirrors) {
+        server.retry_after_s = Some(args.retry_after);
+    }
     let mut region = region.with_shares(args.origin_share, args.mirror_share, args.seed);
     if args.no_outage {
         region.origin.down = None;
@@ -138,11 +203,20 @@ fn chosen(names: &[String]) -> anyhow::Result<Vec<Policy>> {
     Ok(Policy::ALL.into_iter().filter(|policy| names.iter().any(|name| name == policy.name())).collect())
 }
 
-/// `[#######-------] 08:12 naive  [###-----] 07:40 backoff …  12 s`
-fn show_progress(policies: &[Policy], clocks: &[AtomicU64], horizon: u64, elapsed: f64) {
+/// One policy's run with one seed.
+struct Run {
+    seed: u64,
+    figures: Figures,
+}
+
+/// `naive [#######-------] 08:12  backoff [###-----] 07:40 …  12 s`: per policy, its slowest seed.
+fn show_progress(runs: &[(Policy, u64)], clocks: &[AtomicU64], horizon: u64, elapsed: f64) {
     let mut line = String::from("\r");
-    for (policy, clock) in policies.iter().zip(clocks) {
-        let time = clock.load(Ordering::Relaxed);
+    let mut policies: Vec<Policy> = runs.iter().map(|&(policy, _)| policy).collect();
+    policies.dedup();
+    for policy in policies {
+        let slowest = runs.iter().zip(clocks).filter(|((of, _), _)| *of == policy);
+        let time = slowest.map(|(_, clock)| clock.load(Ordering::Relaxed)).min().unwrap_or(0);
         let done = (20 * time / horizon.max(1)).min(20) as usize;
         let _ =
             write!(line, "{} [{}{}] {}  ", policy.name(), "#".repeat(done), "-".repeat(20 - done), clock_time(time));
@@ -150,6 +224,45 @@ fn show_progress(policies: &[Policy], clocks: &[AtomicU64], horizon: u64, elapse
     let _ = write!(line, "{elapsed:.0} s");
     eprint!("{line}");
     let _ = std::io::stderr().flush();
+}
+
+/// What a policy may fetch from, for tables and charts.
+fn label(region: &Region, policy: Option<Policy>) -> String {
+    let Some(policy) = policy else { return "?".to_owned() };
+    let sources = match (policy, region.baseline_mirrors, region.mirrors.is_empty()) {
+        (Policy::Cartable, _, true) => "origin, classmates",
+        (Policy::Cartable, _, false) => "origin, mirrors, classmates",
+        (_, BaselineMirrors::None, _) | (_, _, true) => "origin",
+        (_, BaselineMirrors::Trusting, false) => "origin, mirrors, unchecked",
+        (_, BaselineMirrors::Checking, false) => "origin, mirrors, checked",
+    };
+    format!("{} ({sources})", policy.name())
+}
+
+/// The parameters of the run, on one line.
+fn parameters(region: &Region, args: &SimArgs) -> String {
+    let mirrors = match region.mirrors.first() {
+        Some(mirror) => format!("{} mirror(s) of {} req/s", region.mirrors.len(), mirror.rps),
+        None => "no mirror".to_owned(),
+    };
+    format!(
+        "{} students in classes of {}, {} chunks of {} KiB; origin {} req/s{}{}, Retry-After {} s; {mirrors}; {:.0} % unreachable, {} kB/s up, links in {:.1} s; patience {} min, stay {} min; seeds {}..{}",
+        region.students,
+        region.class_size,
+        region.chunks,
+        region.chunk_size / 1024,
+        region.origin.rps,
+        if region.origin.down.is_some() { " (down 08:10-08:20)" } else { "" },
+        if region.origin.waiting_room { " waiting room" } else { "" },
+        args.retry_after,
+        100.0 * region.unreachable,
+        region.peer_upload / 1000,
+        region.peer_connect as f64 / 1000.0,
+        region.patience / MINUTE,
+        region.stay / MINUTE,
+        args.seed,
+        args.seed.wrapping_add(args.seeds - 1),
+    )
 }
 
 fn write(path: &Path, text: &str) -> anyhow::Result<()> {
@@ -172,52 +285,93 @@ fn shares(figures: &Figures) -> [f64; 3] {
     [figures.bytes_origin, figures.bytes_mirrors, figures.bytes_peers].map(|bytes| 100.0 * bytes as f64 / total)
 }
 
-fn table(region: &Region, all: &[Figures]) -> String {
+/// The mean of `values` with `decimals` decimals, and `±` half their range when there are several.
+fn spread_with(values: &[f64], decimals: usize) -> String {
+    let mean = values.iter().sum::<f64>() / values.len().max(1) as f64;
+    let (low, high) = values.iter().fold((f64::MAX, f64::MIN), |(low, high), &v| (low.min(v), high.max(v)));
+    match values.len() {
+        0 | 1 => format!("{mean:.decimals$}"),
+        _ => format!("{mean:.decimals$}±{:.decimals$}", (high - low) / 2.0),
+    }
+}
+
+fn spread(values: &[f64]) -> String {
+    spread_with(values, 1)
+}
+
+fn table(region: &Region, all: &[Run]) -> String {
     let mut text = format!(
-        "{:<9} {:>19} {:>22} {:>22} {:>24} {:>8}\n",
-        "policy",
+        "{:<38} {:>28} {:>20} {:>22} {:>24} {:>8} {:>8}\n",
+        "policy (may use)",
         "served % 5/15/60",
         "to coursework s",
         "origin req/s all/retry",
         "bytes % origin/mirr/peer",
         "gave up",
+        "corrupt",
     );
     let _ = writeln!(
         text,
-        "{:<9} {:>19} {:>22} {:>22}",
+        "{:<38} {:>28} {:>20} {:>22}",
         "",
         "min after arrival",
         "p50 / p95 / p99",
         format!("peak 10 s, cap {}", region.origin.rps)
     );
-    for figures in all {
-        let served = [5, 15, 60].map(|minutes| format!("{:.1}", 100.0 * figures.share_within(minutes * MINUTE)));
-        let times = [0.5, 0.95, 0.99].map(|q| seconds(figures.quantile(q)));
-        let bytes = shares(figures).map(|share| format!("{share:.0}"));
+    let mut policies: Vec<Option<Policy>> = all.iter().map(|run| run.figures.policy).collect();
+    policies.dedup();
+    let several = all.len() > policies.len();
+    for policy in policies {
+        let runs: Vec<&Figures> = all.iter().map(|run| &run.figures).filter(|f| f.policy == policy).collect();
+        let each = |value: &dyn Fn(&Figures) -> f64| runs.iter().map(|figures| value(figures)).collect::<Vec<f64>>();
+        let served = [5, 15, 60].map(|minutes| spread(&each(&|f| 100.0 * f.share_within(minutes * MINUTE))));
+        let first = runs.first().copied().cloned().unwrap_or_default();
+        let times = [0.5, 0.95, 0.99].map(|q| seconds(first.quantile(q)));
+        let bytes = shares(&first).map(|share| format!("{share:.0}"));
+        let peaks =
+            (spread(&each(&|f| f.origin_peak_rate(0, 10))), spread(&each(&|f| f.origin_peak_retry_rate(0, 10))));
         let _ = writeln!(
             text,
-            "{:<9} {:>19} {:>22} {:>22} {:>24} {:>8}",
-            figures.policy.map_or("?", Policy::name),
+            "{:<38} {:>28} {:>20} {:>22} {:>24} {:>8} {:>8}",
+            label(region, policy),
             served.join(" / "),
             times.join(" / "),
-            format!("{:.0} / {:.0}", figures.origin_peak_rate(0, 10), figures.origin_peak_retry_rate(0, 10)),
+            format!("{} / {}", peaks.0, peaks.1),
             bytes.join(" / "),
-            figures.gave_up(),
+            spread_with(&each(&|f| f.gave_up() as f64), 0),
+            spread_with(&each(&|f| f.corrupt_accepted as f64), 0),
         );
+    }
+    if several {
+        text.push_str("(several seeds: mean ± half the range; times and bytes from the first seed)\n");
     }
     text
 }
 
-fn summary_csv(region: &Region, all: &[Figures]) -> String {
-    let mut text = "policy,students,origin_rps,served_5min,served_15min,served_60min,p50_s,p95_s,p99_s,gave_up,bytes_origin,bytes_mirrors,bytes_peers,bytes_refused,corrupt_accepted,origin_peak_rps_10s,origin_peak_retry_rps_10s,peak_present,restarts,events\n".to_owned();
-    for figures in all {
+fn summary_csv(region: &Region, args: &SimArgs, all: &[Run]) -> String {
+    let mut text = "policy,seed,students,class_size,chunks,chunk_bytes,origin_rps,origin_down,retry_after_s,waiting_room,mirrors,mirror_rps,baseline_mirrors,unreachable,peer_upload_bytes_s,peer_connect_ms,patience_min,stay_min,served_5min,served_15min,served_60min,p50_s,p95_s,p99_s,gave_up,bytes_origin,bytes_mirrors,bytes_peers,bytes_refused,corrupt_accepted,origin_peak_rps_10s,origin_peak_retry_rps_10s,peak_present,restarts,events\n".to_owned();
+    for Run { seed, figures } in all {
         let quantile = |q| figures.quantile(q).map_or(String::new(), |ms| format!("{:.1}", ms as f64 / 1000.0));
         let _ = writeln!(
             text,
-            "{},{},{},{:.4},{:.4},{:.4},{},{},{},{},{},{},{},{},{},{:.1},{:.1},{},{},{}",
+            "{},{seed},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4},{:.4},{:.4},{},{},{},{},{},{},{},{},{},{:.1},{:.1},{},{},{}",
             figures.policy.map_or("?", Policy::name),
             region.students,
+            region.class_size,
+            region.chunks,
+            region.chunk_size,
             region.origin.rps,
+            region.origin.down.is_some(),
+            args.retry_after,
+            region.origin.waiting_room,
+            region.mirrors.len(),
+            region.mirrors.first().map_or(0, |mirror| mirror.rps),
+            args.baseline_mirrors,
+            region.unreachable,
+            region.peer_upload,
+            region.peer_connect,
+            region.patience / MINUTE,
+            region.stay / MINUTE,
             figures.share_within(5 * MINUTE),
             figures.share_within(15 * MINUTE),
             figures.share_within(60 * MINUTE),
@@ -260,20 +414,27 @@ fn origin_csv(region: &Region, all: &[Figures]) -> String {
     text
 }
 
-const COLOURS: [&str; 3] = ["#c0392b", "#d68910", "#1e8449"];
+const COLOURS: [&str; 4] = ["#c0392b", "#d68910", "#1e8449", "#1f4e9c"];
+/// Each series is drawn narrower and dashed differently from the one before, so that none hides another.
+const STROKES: [(f64, &str); 4] = [(6.0, ""), (4.0, "10 4"), (2.5, "4 3"), (1.5, "")];
 
-/// A line chart: `series` of (label, points) over `x` in `0..=x_max` and `y` in `0..=y_max`, with
-/// `reference` drawn as a dashed horizontal line.
-/// With `log`, `y` is drawn on a logarithmic scale from 1 (values below 1 sit on the axis).
-fn chart(
-    title: &str,
-    x_label: &str,
-    y_label: &str,
-    (x_max, y_max, log): (f64, f64, bool),
-    series: &[(String, Vec<(f64, f64)>)],
-    reference: Option<(&str, f64)>,
-) -> String {
-    let (width, height, left, bottom, top, right) = (720.0, 400.0, 70.0, 50.0, 40.0, 150.0);
+/// A chart's frame: its title, the parameters under it, the axes' names and ticks.
+struct Frame<'a> {
+    title: &'a str,
+    subtitle: &'a str,
+    x_label: &'a str,
+    y_label: &'a str,
+    x_ticks: Vec<(f64, String)>,
+    x_max: f64,
+    y_max: f64,
+    /// `y` on a logarithmic scale from 1 (values below 1 sit on the axis), ticked at powers of ten.
+    log: bool,
+}
+
+/// A line chart of `series` of (label, points), with `reference` drawn as a dashed horizontal line.
+fn chart(frame: &Frame, series: &[(String, Vec<(f64, f64)>)], reference: Option<(&str, f64)>) -> String {
+    let (width, height, left, bottom, top, right) = (960.0, 460.0, 70.0, 50.0, 70.0, 300.0);
+    let (x_max, y_max, log) = (frame.x_max, frame.y_max, frame.log);
     let scale = |y: f64| if log { y.max(1.0).log10() } else { y };
     let position = |x: f64, y: f64| {
         let px = left + (x / x_max.max(f64::MIN_POSITIVE)) * (width - left - right);
@@ -285,9 +446,17 @@ fn chart(
         let (px, py) = position(x, y);
         format!("{px:.1},{py:.1}")
     };
+    let title = escape(frame.title);
     let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"12\">\n<title>{title}</title>\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{left}\" y=\"24\" font-size=\"15\">{title}</text>\n"
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"12\">\n<title>{title}</title>\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{left}\" y=\"22\" font-size=\"15\">{title}</text>\n"
     );
+    // The parameters, on two lines split at the `;` nearest the middle.
+    let middle = frame.subtitle.len() / 2;
+    let split = frame.subtitle.match_indices("; ").map(|(at, _)| at).min_by_key(|at| at.abs_diff(middle));
+    let (first, second) = split.map_or((frame.subtitle, ""), |at| (&frame.subtitle[..at], &frame.subtitle[at + 2..]));
+    for (line, y) in [(first, 38), (second, 52)] {
+        let _ = writeln!(svg, "<text x=\"{left}\" y=\"{y}\" font-size=\"11\" fill=\"#444\">{}</text>", escape(line));
+    }
     let _ = writeln!(
         svg,
         "<polyline fill=\"none\" stroke=\"#333\" points=\"{} {} {}\"/>",
@@ -295,41 +464,61 @@ fn chart(
         plot(0.0, 0.0),
         plot(x_max, 0.0)
     );
-    for step in 0..=4 {
-        let y = match log {
-            true => 10f64.powf(scale(y_max) * f64::from(step) / 4.0),
-            false => y_max * f64::from(step) / 4.0,
-        };
-        let x = x_max * f64::from(step) / 4.0;
-        let ((xx, xy), (yx, yy)) = (position(x, 0.0), position(0.0, y));
-        let _ = writeln!(svg, "<text x=\"{xx:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{x:.0}</text>", xy + 18.0);
-        let _ = writeln!(svg, "<text x=\"{:.1}\" y=\"{yy:.1}\" text-anchor=\"end\">{y:.0}</text>", yx - 6.0);
+    for (x, text) in &frame.x_ticks {
+        let (xx, xy) = position(*x, 0.0);
+        let _ = writeln!(svg, "<text x=\"{xx:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{text}</text>", xy + 18.0);
+    }
+    let y_ticks: Vec<f64> = match log {
+        // 1, 2, 5, 10, 20, 50... over a few decades; powers of ten over more.
+        true if y_max < 1_000.0 => (0..)
+            .flat_map(|power| [1.0, 2.0, 5.0].map(|step| step * 10f64.powi(power)))
+            .take_while(|&y| y <= y_max)
+            .collect(),
+        true => (0..).map(|power| 10f64.powi(power)).take_while(|&y| y <= y_max).collect(),
+        false => (0..=4).map(|step| y_max * f64::from(step) / 4.0).collect(),
+    };
+    for y in y_ticks {
+        let (yx, yy) = position(0.0, y);
+        let _ = writeln!(svg, "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{y:.0}</text>", yx - 6.0, yy + 4.0);
+        let _ =
+            writeln!(svg, "<polyline fill=\"none\" stroke=\"#ddd\" points=\"{} {}\"/>", plot(0.0, y), plot(x_max, y));
     }
     let _ = writeln!(
         svg,
-        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{x_label}</text>",
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
         (width - right + left) / 2.0,
-        height - 12.0
+        height - 12.0,
+        frame.x_label
     );
     let _ = writeln!(
         svg,
-        "<text x=\"16\" y=\"{}\" transform=\"rotate(-90 16 {})\" text-anchor=\"middle\">{y_label}</text>",
+        "<text x=\"16\" y=\"{}\" transform=\"rotate(-90 16 {})\" text-anchor=\"middle\">{}</text>",
         height / 2.0,
-        height / 2.0
+        height / 2.0,
+        frame.y_label
     );
     for (index, (label, points)) in series.iter().enumerate() {
         let colour = COLOURS[index % COLOURS.len()];
+        let (stroke, dashes) = STROKES[index % STROKES.len()];
         let line: Vec<String> = points.iter().map(|&(x, y)| plot(x, y)).collect();
         let _ = writeln!(
             svg,
-            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>",
+            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"{stroke}\" stroke-dasharray=\"{dashes}\" stroke-opacity=\"0.85\" points=\"{}\"/>",
             line.join(" ")
+        );
+        let y = top + 20.0 * index as f64 + 10.0;
+        let _ = writeln!(
+            svg,
+            "<polyline stroke=\"{colour}\" stroke-width=\"{stroke}\" stroke-dasharray=\"{dashes}\" points=\"{},{y} {},{y}\"/>",
+            width - right + 10.0,
+            width - right + 34.0
         );
         let _ = writeln!(
             svg,
-            "<text x=\"{}\" y=\"{}\" fill=\"{colour}\">{label}</text>",
-            width - right + 10.0,
-            top + 20.0 * index as f64 + 10.0
+            "<text x=\"{}\" y=\"{}\" fill=\"{colour}\">{}</text>",
+            width - right + 40.0,
+            y + 4.0,
+            escape(label)
         );
     }
     if let Some((label, y)) = reference {
@@ -342,41 +531,52 @@ fn chart(
         let _ = writeln!(
             svg,
             "<text x=\"{}\" y=\"{}\" fill=\"#555\">{label}</text>",
-            width - right + 10.0,
-            top + 20.0 * series.len() as f64 + 10.0
+            width - right + 40.0,
+            top + 20.0 * series.len() as f64 + 14.0
         );
     }
     svg + "</svg>\n"
 }
 
+/// `text` safe inside SVG text.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
 /// Share of students with the whole coursework against minutes after their arrival, per policy.
-fn served_svg(all: &[Figures]) -> String {
+fn served_svg(all: &[Figures], labels: &[String], subtitle: &str) -> String {
     let series: Vec<(String, Vec<(f64, f64)>)> = all
         .iter()
-        .map(|figures| {
+        .zip(labels)
+        .map(|(figures, label)| {
             let points = (0..=120)
                 .map(|half| f64::from(half) / 2.0)
                 .map(|minutes| (minutes, 100.0 * figures.share_within((minutes * MINUTE as f64) as u64)));
-            (figures.policy.map_or("?", Policy::name).to_owned(), points.collect())
+            (label.clone(), points.collect())
         })
         .collect();
-    chart(
-        "Students with their whole coursework",
-        "minutes after arriving",
-        "% of students",
-        (60.0, 100.0, false),
-        &series,
-        None,
-    )
+    let frame = Frame {
+        title: "Students with their whole coursework",
+        subtitle,
+        x_label: "minutes after arriving",
+        y_label: "% of students",
+        x_ticks: (0..=6).map(|step| (f64::from(step) * 10.0, format!("{}", step * 10))).collect(),
+        x_max: 60.0,
+        y_max: 100.0,
+        log: false,
+    };
+    chart(&frame, &series, None)
 }
 
-/// Requests reaching the origin each minute (mean per second) against its capacity, per policy.
-fn origin_svg(region: &Region, all: &[Figures]) -> String {
+/// Requests reaching the origin each minute (mean per second) against its capacity, per policy, by time
+/// of day.
+fn origin_svg(region: &Region, all: &[Figures], labels: &[String], subtitle: &str) -> String {
     let series: Vec<(String, Vec<(f64, f64)>)> = all
         .iter()
-        .map(|figures| {
+        .zip(labels)
+        .map(|(figures, label)| {
             let points = figures.minutes().iter().map(|minute| (minute.minute as f64, minute.offered_mean)).collect();
-            (figures.policy.map_or("?", Policy::name).to_owned(), points)
+            (label.clone(), points)
         })
         .collect();
     let top = series
@@ -385,14 +585,19 @@ fn origin_svg(region: &Region, all: &[Figures]) -> String {
         .fold(f64::from(region.origin.rps) * 1.5, f64::max);
     let minutes = (region.horizon() / MINUTE) as f64;
     let capacity = format!("capacity {} req/s", region.origin.rps);
-    chart(
-        "Requests reaching the origin (mean per second, by minute)",
-        "minutes since 07:00",
-        "requests / s (log)",
-        (minutes, top, true),
-        &series,
-        Some((&capacity, f64::from(region.origin.rps))),
-    )
+    let x_ticks =
+        (0..=(minutes as u64 / 30)).map(|half| ((half * 30) as f64, clock_time(half * 30 * MINUTE))).collect();
+    let frame = Frame {
+        title: "Requests reaching the origin (mean per second, by minute)",
+        subtitle,
+        x_label: "time of day",
+        y_label: "requests / s (log)",
+        x_ticks,
+        x_max: minutes,
+        y_max: top,
+        log: true,
+    };
+    chart(&frame, &series, Some((&capacity, f64::from(region.origin.rps))))
 }
 
 /// The process's peak resident memory, from `/proc/self/status` (Linux only).

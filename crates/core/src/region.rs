@@ -59,6 +59,20 @@ pub struct Region {
     /// Milliseconds from a reachable student's arrival until the page's links to the classmates present
     /// are open (tracker round trip, offer and answer, ICE): the page settles from then on.
     pub peer_connect: Millis,
+    /// Whether the naive and backoff clients are given the mirror list, and check what they get.
+    pub baseline_mirrors: BaselineMirrors,
+}
+
+/// What the naive and backoff clients know of the mirrors.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum BaselineMirrors {
+    /// The origin only.
+    #[default]
+    None,
+    /// The origin and the mirrors in turn, a failed request going to the next; the bytes are trusted.
+    Trusting,
+    /// The same, but each chunk is checked against its CID, and a wrong one asked of the next source.
+    Checking,
 }
 
 /// An HTTP server: the origin or a mirror.
@@ -77,6 +91,9 @@ pub struct Server {
     pub down: Option<(Millis, Millis)>,
     /// It answers one chunk in `lies_every` with wrong bytes (0: never): a lying mirror.
     pub lies_every: usize,
+    /// A waiting room: a refusal's `Retry-After` names the next free second in its queue instead of
+    /// `retry_after_s`, so that clients who honour it come back spread at its capacity.
+    pub waiting_room: bool,
 }
 
 /// How students' browsers fetch the coursework.
@@ -121,6 +138,7 @@ impl Region {
             retry_after_s: Some(5),
             down: None,
             lies_every: if index == 0 && mirrors >= 2 { 4 } else { 0 },
+            waiting_room: false,
         };
         Region {
             students,
@@ -137,12 +155,14 @@ impl Region {
                 retry_after_s: Some(5),
                 down: Some((70 * MINUTE, 80 * MINUTE)),
                 lies_every: 0,
+                waiting_room: false,
             },
             mirrors: (0..mirrors).map(mirror).collect(),
             unreachable: 0.2,
             peer_upload: 250_000,
             peer_latency: 150,
             peer_connect: 1_500,
+            baseline_mirrors: BaselineMirrors::None,
         }
     }
 

@@ -88,14 +88,22 @@ impl Lottery {
         Lottery { rules, ..Lottery::default() }
     }
 
-    /// Classmate `peer` announced at `now` that it is fetching `cid`.
-    pub fn fetching(&mut self, peer: &[u8], cid: Cid, now: Millis) {
+    /// Classmate `peer` announced at `now` that it is fetching `cid`. True when this is news: its first
+    /// announce for `cid`, or one after it had been passed over; a repeat only keeps the announce holding.
+    pub fn fetching(&mut self, peer: &[u8], cid: Cid, now: Millis) -> bool {
         let draw = self.draws.entry(cid).or_default();
-        match draw.fetching.iter_mut().find(|(who, _, _)| who == peer) {
-            Some((_, _, last)) => *last = now,
-            None => draw.fetching.push((peer.to_vec(), now, now)),
-        }
+        let passed = draw.passed.len();
         draw.passed.retain(|who| who != peer);
+        match draw.fetching.iter_mut().find(|(who, _, _)| who == peer) {
+            Some((_, _, last)) => {
+                *last = now;
+                draw.passed.len() != passed
+            }
+            None => {
+                draw.fetching.push((peer.to_vec(), now, now));
+                true
+            }
+        }
     }
 
     /// Classmate `peer` left (or was banned): its announces no longer hold.
@@ -112,13 +120,17 @@ impl Lottery {
     pub fn turn(&mut self, me: &[u8], classmates: &[&[u8]], cid: Cid, now: Millis) -> Turn {
         let rules = self.rules;
         let draw = self.draws.entry(cid).or_default();
-        let holding = draw.fetching.iter().filter(|(peer, first, last)| {
-            now.saturating_sub(*last) < rules.patience_ms
-                && now.saturating_sub(*first) < rules.max_wait_ms
-                && classmates.contains(&peer.as_slice())
-        });
-        // The latest announce: that classmate is surely still at it.
-        if let Some((peer, _, _)) = holding.max_by_key(|(_, _, last)| *last) {
+        // The latest announce that holds, from a classmate I am connected to: surely still at it. Latest
+        // first (the later heard on a tie), so that one connected classmate is looked up, not all.
+        let mut holding: Vec<(Millis, usize)> = (draw.fetching.iter().enumerate())
+            .filter(|(_, (_, first, last))| {
+                now.saturating_sub(*last) < rules.patience_ms && now.saturating_sub(*first) < rules.max_wait_ms
+            })
+            .map(|(index, (_, _, last))| (*last, index))
+            .collect();
+        holding.sort_unstable_by(|a, b| b.cmp(a));
+        let connected = holding.iter().filter_map(|&(_, index)| draw.fetching.get(index));
+        if let Some((peer, _, _)) = connected.into_iter().find(|(peer, _, _)| classmates.contains(&peer.as_slice())) {
             let peer = peer.clone();
             draw.winning = None;
             return Turn::Theirs(peer);

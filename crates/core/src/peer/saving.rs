@@ -30,6 +30,13 @@ pub const ASKS: u8 = 3;
 /// How long saving waits at most for the swarm's classmates to connect before the lottery draws.
 pub const SETTLE_MS: Millis = 5_000;
 
+/// How long a page with no mirror, which the tracker says is not alone but no classmate has reached yet,
+/// waits for one before it fetches the whole course from the origin by itself: a page cut off announces
+/// again within 20 s (`announce::next_announce_ms`), and on a slow machine links take that long to open.
+/// A page out of reach of every classmate pays this once; with mirrors it does not wait (they spare the
+/// origin anyway).
+pub const SETTLE_ALONE_MS: Millis = 30_000;
+
 /// The longest a waiting chunk goes without a fresh look, news or not: a safety net under
 /// [`Lottery::changes_at`], never the pace of the loop.
 pub const LOOK_AGAIN_AT_MOST_MS: Millis = 10_000;
@@ -102,9 +109,10 @@ impl Saving {
         *asks = asks.saturating_add(1);
     }
 
-    /// Classmate `peer` announced at `now` that it is fetching `cid`.
-    pub fn fetching(&mut self, peer: &[u8], cid: Cid, now: Millis) {
-        self.lottery.fetching(peer, cid, now);
+    /// Classmate `peer` announced at `now` that it is fetching `cid`. True when this is news (see
+    /// [`Lottery::fetching`]): the page then looks again at what waits; a repeat is not news.
+    pub fn fetching(&mut self, peer: &[u8], cid: Cid, now: Millis) -> bool {
+        self.lottery.fetching(peer, cid, now)
     }
 
     /// Classmate `peer` left (or was banned): its announces no longer hold.
@@ -119,22 +127,33 @@ pub const MAX_LINKS: usize = 8;
 /// How often a settling page looks at its swarm.
 pub const SETTLE_STEP_MS: Millis = 250;
 
-/// A page's wait for its swarm before the first step, [`SETTLE_MS`] at most: until no classmate has
-/// connected for a second and those the tracker counts are connected (up to [`MAX_LINKS`]), or, short of
-/// that, no new one came for two seconds. Draws made then agree from page to page.
+/// A page's wait for its swarm before the first step, [`SETTLE_MS`] at most ([`SETTLE_ALONE_MS`] without
+/// mirrors while the tracker counts classmates and none is connected): until no classmate has connected for a second
+/// and those the tracker counts are connected (up to [`MAX_LINKS`]), or, short of that, no new one came
+/// for two seconds. Draws made then agree from page to page.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Settling {
+    mirrors: bool,
     waited: Millis,
     quiet: Millis,
     seen: usize,
 }
 
 impl Settling {
+    /// A page starting to settle, with mirrors or without.
+    pub fn new(mirrors: bool) -> Settling {
+        Settling { mirrors, ..Settling::default() }
+    }
+
     /// Looks at the swarm: `peers` classmates connected now, `others` the classmates the tracker counts
     /// (`None` before it answered). True once settled; otherwise the page looks again
     /// [`SETTLE_STEP_MS`] later.
     pub fn settled(&mut self, peers: usize, others: Option<usize>) -> bool {
-        if self.waited >= SETTLE_MS {
+        let cap = match (peers, others) {
+            (0, Some(others)) if others > 0 && !self.mirrors => SETTLE_ALONE_MS,
+            _ => SETTLE_MS,
+        };
+        if self.waited >= cap {
             return true;
         }
         let everyone = others.is_some_and(|others| peers >= others.min(MAX_LINKS));

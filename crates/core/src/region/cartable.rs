@@ -98,7 +98,7 @@ impl Engine<'_> {
         }
         let others = class.present.saturating_sub(1);
         let links = if reachable { class.members.len().saturating_sub(1).min(MAX_LINKS) } else { 0 };
-        let mut settling = Settling::default();
+        let mut settling = Settling::new(!self.region.mirrors.is_empty());
         let connect = self.region.peer_connect;
         while !settling.settled(if settling.waited() >= connect { links } else { 0 }, Some(others)) {}
         let draws_from = now.saturating_add(settling.waited());

@@ -8,7 +8,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::cartable::Saver;
-use super::plain::{Plain, Waiting};
+use super::plain::{Delivery, Plain, Waiting};
 use super::world::{arrivals, payload, Arrival, Class, Live};
 use super::{Figures, Policy, Region, MINUTE};
 use crate::fetch::Millis;
@@ -46,7 +46,7 @@ pub fn run(region: &Region, policy: Policy, seed: u64, progress: &mut dyn FnMut(
                 Event::Tick => engine.tick(),
                 Event::Poll(student) => engine.poll(student),
                 Event::Answer(student, id) => engine.answer(student, id),
-                Event::Delivered(student, chunk, lie) => engine.delivered(student, usize::from(chunk), lie),
+                Event::Delivered(student, request) => engine.delivered(student, request),
                 Event::GiveUp(student) => engine.give_up(student),
                 Event::Leave(student) => engine.leave(student),
             }
@@ -67,8 +67,8 @@ pub(super) enum Event {
     Poll(u32),
     /// The answer to a cartable student's request `id` ends.
     Answer(u32, u64),
-    /// The origin's answer to a naive or backoff student ends with the chunk's bytes (wrong ones if true).
-    Delivered(u32, u8, bool),
+    /// A server's answer to a naive or backoff student ends with the chunk's bytes.
+    Delivered(u32, Delivery),
     /// The student's patience runs out.
     GiveUp(u32),
     /// The student, served, closes the page.

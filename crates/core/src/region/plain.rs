@@ -1,10 +1,12 @@
-//! The naive and backoff-only clients: the origin only, two chunks at a time, asked again after each
-//! failure. Their refused requests are not events: a naive one joins a pool that is asked again, as a
-//! whole, at every new second (the origin serves as many as it has tokens for, drawn at random, and the
-//! rest are counted as refused); a backoff one takes a slot on a wheel of seconds at its jittered time.
+//! The naive and backoff-only clients: two chunks at a time, asked again after each failure; from the
+//! origin only, or, given the mirror list ([`BaselineMirrors`]), from the origin and the mirrors in turn,
+//! a failed request going to the next. Their refused requests are not events: a naive one joins a pool
+//! that is asked again, as a whole, at every new second (the origin serves as many as it has tokens for,
+//! drawn at random, and the rest are counted as refused); a backoff one, or a naive one given the
+//! mirrors, takes a slot on a wheel of seconds at its (jittered) time.
 
 use super::engine::{Client, Engine, Event};
-use super::Policy;
+use super::{BaselineMirrors, Policy};
 use crate::fetch::{full_jitter, Millis};
 
 /// A naive or backoff student's state.
@@ -26,6 +28,16 @@ pub(super) struct Waiting {
     wheel: Vec<Vec<(u32, u8, u8)>>,
     on_wheel: u64,
     tick_queued: bool,
+}
+
+/// A plain client's answer on its way: which chunk, from which server, after how many failures, and
+/// whether its bytes are wrong ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Delivery {
+    chunk: u8,
+    server: u8,
+    failures: u8,
+    lie: bool,
 }
 
 /// Requests a plain client keeps running at once.
@@ -68,46 +80,58 @@ impl Engine<'_> {
         self.students.get_mut(index as usize).and_then(Option::as_mut).map(|student| &mut student.client)
     }
 
-    /// Asks the origin for `chunk` now; refused (or unanswered), the request waits to be asked again.
+    /// The server a plain student asks for `chunk` after `failures` failures: the origin, or, given the
+    /// mirror list, the origin and the mirrors in turn (each student starting elsewhere).
+    fn server(&self, index: u32, chunk: usize, failures: u8) -> usize {
+        match self.region.baseline_mirrors {
+            BaselineMirrors::None => 0,
+            _ => (index as usize + chunk + usize::from(failures)) % self.servers.len().max(1),
+        }
+    }
+
+    /// Asks a server for `chunk` now; refused (or unanswered), the request waits to be asked again.
     fn ask(&mut self, index: u32, chunk: usize, failures: u8) {
         let (now, size) = (self.now, self.region.chunk_size);
-        let Some(origin) = self.servers.first_mut() else { return };
-        if origin.down(now) {
-            let answered = now + origin.silence();
+        let server = self.server(index, chunk, failures);
+        let Some(live) = self.servers.get_mut(server) else { return };
+        if live.down(now) {
+            let answered = now + live.silence();
             return self.wait(index, chunk, failures.saturating_add(1), answered);
         }
-        let admitted = origin.admit(now);
+        let (admitted, latency) = (live.admit(now), live.latency());
         if admitted {
-            let (lie, end) = origin.send(chunk, size);
-            self.push(now + end, Event::Delivered(index, chunk as u8, lie));
+            let (lie, end) = live.send(chunk, size);
+            let delivery = Delivery { chunk: chunk as u8, server: server as u8, failures, lie };
+            self.push(now + end, Event::Delivered(index, delivery));
         }
-        let latency = self.region.origin.latency;
-        self.count_origin(1, u32::from(admitted), failures > 0);
+        if server == 0 {
+            self.count_origin(1, u32::from(admitted), failures > 0);
+        }
         if !admitted {
             self.wait(index, chunk, failures.saturating_add(1), now + latency);
         }
     }
 
-    /// A request failed, its answer arriving at `answered`: into the naive pool, or on the wheel at its
-    /// backoff's time.
+    /// A request failed, its answer arriving at `answered`: into the naive pool, or on the wheel at the
+    /// next second (naive, given the mirrors) or at its backoff's time.
     fn wait(&mut self, index: u32, chunk: usize, failures: u8, answered: Millis) {
-        match self.policy {
-            Policy::Naive => {
+        let delay = match (self.policy, self.region.baseline_mirrors) {
+            (Policy::Naive, BaselineMirrors::None) => {
                 if let Some(Client::Plain(plain)) = self.client(index) {
                     plain.pooled += 1;
                 }
                 self.waiting.pool.push((index, chunk as u8));
                 self.waiting.pooled += 1;
+                return self.queue_tick();
             }
-            _ => {
-                let delay = full_jitter(BACKOFF_BASE, BACKOFF_CAP, u32::from(failures), self.random.next_f64());
-                let second = (answered + delay).div_ceil(1000) as usize;
-                // Past the end of the morning, the student has given up by then.
-                if let Some(slot) = self.waiting.wheel.get_mut(second) {
-                    slot.push((index, chunk as u8, failures));
-                    self.waiting.on_wheel += 1;
-                }
-            }
+            (Policy::Naive, _) => 1,
+            _ => full_jitter(BACKOFF_BASE, BACKOFF_CAP, u32::from(failures), self.random.next_f64()),
+        };
+        let second = (answered + delay).div_ceil(1000) as usize;
+        // Past the end of the morning, the student has given up by then.
+        if let Some(slot) = self.waiting.wheel.get_mut(second) {
+            slot.push((index, chunk as u8, failures));
+            self.waiting.on_wheel += 1;
         }
         self.queue_tick();
     }
@@ -170,22 +194,26 @@ impl Engine<'_> {
             self.waiting.pool.swap_remove(drawn);
             self.waiting.pooled -= 1;
             self.count_origin(1, 1, true);
-            self.push(now + end, Event::Delivered(index, chunk, lie));
+            self.push(now + end, Event::Delivered(index, Delivery { chunk, server: 0, failures: 1, lie }));
         }
         self.count_origin(u32::try_from(self.waiting.pooled).unwrap_or(u32::MAX), 0, true);
     }
 
-    /// The origin's answer to a plain student ends: the chunk is kept (plain clients check nothing) and
-    /// the next one asked for.
-    pub(super) fn delivered(&mut self, index: u32, chunk: usize, lie: bool) {
-        if let Some(origin) = self.servers.first_mut() {
-            origin.release();
+    /// A server's answer to a plain student ends: the chunk is kept (checked against its CID only when
+    /// the client checks, a wrong one then asked of the next server at once) and the next one asked for.
+    pub(super) fn delivered(&mut self, index: u32, delivery: Delivery) {
+        let Delivery { chunk, server, failures, lie } = delivery;
+        if let Some(live) = self.servers.get_mut(usize::from(server)) {
+            live.release();
         }
+        let checks = self.region.baseline_mirrors == BaselineMirrors::Checking;
         let Some(mut student) = self.students.get_mut(index as usize).and_then(Option::take) else { return };
-        self.keep(&mut student, chunk, 0, lie, false);
+        let kept = self.keep(&mut student, usize::from(chunk), usize::from(server), lie, checks);
         let (complete, arrived) = (student.has == self.all_chunks(), student.arrived);
         self.students[index as usize] = Some(student);
-        if complete {
+        if !kept {
+            self.ask(index, usize::from(chunk), failures.saturating_add(1));
+        } else if complete {
             self.finished(index, arrived);
             self.leave(index);
         } else {

@@ -25,18 +25,25 @@ pub(super) struct Live {
     spec: Server,
     tokens: f64,
     refilled: Millis,
+    /// The waiting room's next free time: each refusal takes the next slot of `1000 / rps` ms.
+    next_slot: Millis,
     /// Answers it is sending now.
     pub(super) sending: u64,
 }
 
 impl Live {
     pub(super) fn new(spec: &Server) -> Live {
-        Live { spec: spec.clone(), tokens: f64::from(spec.rps), refilled: 0, sending: 0 }
+        Live { spec: spec.clone(), tokens: f64::from(spec.rps), refilled: 0, next_slot: 0, sending: 0 }
     }
 
     /// True while it answers nothing at all.
     pub(super) fn down(&self, now: Millis) -> bool {
         self.spec.down.is_some_and(|(from, to)| (from..to).contains(&now))
+    }
+
+    /// Milliseconds before the first byte of any answer.
+    pub(super) fn latency(&self) -> Millis {
+        self.spec.latency
     }
 
     /// How long a request waits for no answer before the network gives up.
@@ -65,11 +72,22 @@ impl Live {
             return (Answer::Down, self.silence(), self.silence());
         }
         if !self.admit(now) {
-            let retry_after_ms = self.spec.retry_after_s.map(|seconds| seconds * 1000);
+            let retry_after_ms = match self.spec.waiting_room {
+                true => Some(self.queue(now)),
+                false => self.spec.retry_after_s.map(|seconds| seconds * 1000),
+            };
             return (Answer::Refused { retry_after_ms }, latency, latency);
         }
         let (lie, end) = self.send(chunk, size);
         (Answer::Bytes { lie }, end, latency)
+    }
+
+    /// A refused request takes the waiting room's next slot, a second from now at the soonest: the
+    /// `Retry-After` in milliseconds, in whole seconds as the header says it.
+    fn queue(&mut self, now: Millis) -> Millis {
+        let slot = self.next_slot.max(now + 1_000);
+        self.next_slot = slot + (1_000 / u64::from(self.spec.rps.max(1))).max(1);
+        (slot - now).div_ceil(1_000) * 1_000
     }
 
     /// Starts sending chunk `chunk` (admitted): whether the bytes are wrong ones, and how long until the

@@ -178,3 +178,16 @@ fn the_turn_changes_no_sooner_than_the_lottery_says_without_news() {
     }
     assert_eq!(Lottery::default().changes_at(&won, 0), None);
 }
+
+#[test]
+fn a_first_announce_is_news_and_a_repeat_is_not() {
+    let class = class(2);
+    let chunk = (0..).map(cid).find(|c| ticket(&class[1], c) < ticket(&class[0], c)).unwrap();
+    let mut lottery = Lottery::new(rules());
+    assert!(lottery.fetching(&class[1], chunk, 0));
+    assert!(!lottery.fetching(&class[1], chunk, 2_000));
+    // It went quiet and was passed over: announcing again is news.
+    assert_eq!(lottery.turn(&class[0], &[class[1].as_slice()], chunk, 10_000), Turn::Mine);
+    assert!(lottery.fetching(&class[1], chunk, 11_000));
+    assert!(!lottery.fetching(&class[1], chunk, 12_000));
+}

@@ -108,13 +108,13 @@ fn a_page_saves_one_chunk_at_a_time_from_the_origin_alone() {
 
 /// Milliseconds a page waits when `peers_at(waited)` classmates are connected and the tracker counts `others`.
 fn settle(others: Option<usize>, peers_at: impl Fn(Millis) -> usize) -> Millis {
-    let mut settling = Settling::default();
+    let mut settling = Settling::new(false);
     while !settling.settled(peers_at(settling.waited()), others) {}
     settling.waited()
 }
 
 #[test]
-fn a_page_settles_a_second_after_everyone_connects_and_waits_five_seconds_for_nobody() {
+fn a_page_settles_a_second_after_everyone_connects_and_waits_for_a_first_link_when_not_alone() {
     // Alone in the swarm: a second of quiet.
     assert_eq!(settle(Some(0), |_| 0), 1_000);
     // Three classmates, all connected after 1.5 s (a quiet second went by): at once.
@@ -125,6 +125,13 @@ fn a_page_settles_a_second_after_everyone_connects_and_waits_five_seconds_for_no
     assert_eq!(settle(Some(20), |t| if t >= 1_250 { 8 } else { 0 }), 1_250);
     // Two of three came: two seconds of quiet, at the next look.
     assert_eq!(settle(Some(3), |t| if t >= 500 { 2 } else { 0 }), 2_750);
-    // Others counted, nobody reachable: the whole five seconds.
-    assert_eq!(settle(Some(5), |_| 0), SETTLE_MS);
+    // Others counted, nobody reachable yet: up to half a minute for a first link...
+    assert_eq!(settle(Some(5), |_| 0), SETTLE_ALONE_MS);
+    assert_eq!(settle(Some(5), |t| if t >= 12_000 { 5 } else { 0 }), 12_000);
+    // ...five seconds when mirrors spare the origin...
+    let mut settling = Settling::new(true);
+    while !settling.settled(0, Some(5)) {}
+    assert_eq!(settling.waited(), SETTLE_MS);
+    // ...and with one classmate of five, and no other coming: two seconds of quiet.
+    assert_eq!(settle(Some(5), |_| 1), 2_250);
 }
