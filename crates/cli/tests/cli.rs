@@ -280,7 +280,8 @@ fn sim_prints_the_three_policies_and_writes_csv_and_svg() {
     assert!(out.contains("peak memory"), "{out}");
     let summary = std::fs::read_to_string(dir.path().join("figures/sim-summary.csv")).unwrap();
     assert_eq!(summary.lines().count(), 4, "a header and a row per policy:\n{summary}");
-    let corrupt = summary.lines().skip(1).map(|row| row.split(',').nth(14).unwrap_or("?"));
+    let column = |name: &str| summary.lines().next().unwrap().split(',').position(|c| c == name).unwrap();
+    let corrupt = summary.lines().skip(1).map(|row| row.split(',').nth(column("corrupt_accepted")).unwrap_or("?"));
     assert!(corrupt.clone().all(|count| count == "0"), "no corrupt chunk kept: {summary}");
     for plot in ["sim-served.svg", "sim-origin.svg"] {
         let svg = std::fs::read_to_string(dir.path().join("figures").join(plot)).unwrap();
@@ -292,6 +293,32 @@ fn sim_prints_the_three_policies_and_writes_csv_and_svg() {
     let bad = run(dir.path(), &["sim", "--policies", "hopeful"]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("use naive, backoff or cartable"));
+}
+
+// See: issue 15: several seeds, every parameter in the CSV, baselines given the mirror list.
+#[test]
+fn sim_runs_several_seeds_and_writes_its_parameters_beside_the_figures() {
+    let dir = TempDir::new().unwrap();
+    let args = ["sim", "--students", "300", "--seeds", "2", "--baseline-mirrors", "trusting", "--class-size", "20"];
+    let out = ok(&run(dir.path(), &[&args[..], &["--unreachable", "0.1", "--out", "figures"]].concat()));
+    assert!(out.contains("naive (origin, mirrors, unchecked)"), "what each policy may use:\n{out}");
+    assert!(out.contains("classes of 20") && out.contains("10 % unreachable") && out.contains("seeds 1..2"), "{out}");
+    assert!(out.contains('±'), "the spread over seeds:\n{out}");
+    let summary = std::fs::read_to_string(dir.path().join("figures/sim-summary.csv")).unwrap();
+    let header: Vec<&str> = summary.lines().next().unwrap().split(',').collect();
+    let rows: Vec<Vec<&str>> = summary.lines().skip(1).map(|row| row.split(',').collect()).collect();
+    assert_eq!(rows.len(), 6, "a row per policy and seed:\n{summary}");
+    let cell = |row: &Vec<&str>, name: &str| row[header.iter().position(|c| *c == name).unwrap()].to_owned();
+    assert!(rows.iter().all(|row| cell(row, "class_size") == "20" && cell(row, "unreachable") == "0.1"));
+    assert_eq!(rows.iter().map(|row| cell(row, "seed")).collect::<Vec<_>>(), ["1", "2", "1", "2", "1", "2"]);
+    // Trusting the mirrors, the naive client keeps what the lying one sends; cartable never does.
+    let corrupt = |policy: &str| -> Vec<String> {
+        rows.iter().filter(|row| row[0] == policy).map(|row| cell(row, "corrupt_accepted")).collect()
+    };
+    assert!(corrupt("naive").iter().all(|count| count != "0"), "{summary}");
+    assert!(corrupt("cartable").iter().all(|count| count == "0"), "{summary}");
+    let bad = run(dir.path(), &["sim", "--baseline-mirrors", "some"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("use none, trusting or checking"));
 }
 
 // See: issue 6

@@ -1,7 +1,7 @@
 // See: issue 7 ("A region's morning: simulation at scale").
 
 use super::world::arrivals;
-use super::{run, Figures, Policy, Region, MINUTE};
+use super::{run, BaselineMirrors, Figures, Policy, Region, MINUTE};
 use crate::random::SplitMix64;
 
 fn morning(students: usize, seed: u64) -> Vec<Figures> {
@@ -90,4 +90,40 @@ fn the_servers_capacities_follow_their_shares_of_peak_demand() {
     assert_eq!(f64::from(sized.origin.rps), (peak * 0.1).ceil());
     assert_eq!(sized.origin.bandwidth, u64::from(sized.origin.rps) * sized.chunk_size);
     assert!(sized.mirrors.iter().all(|mirror| f64::from(mirror.rps) == (peak * 0.5).ceil()));
+}
+
+// See: issue 15: baselines given the mirror list, checking or not.
+#[test]
+fn baselines_given_the_mirrors_use_them_and_trust_the_liar_unless_they_check() {
+    let mut region = Region::morning(600, 2).with_shares(0.1, 0.5, 4);
+    for (given, corrupt) in [(BaselineMirrors::Trusting, true), (BaselineMirrors::Checking, false)] {
+        region.baseline_mirrors = given;
+        for policy in [Policy::Naive, Policy::Backoff] {
+            let figures = run(&region, policy, 4, &mut |_| {});
+            assert!(figures.bytes_mirrors > figures.bytes_origin, "{given:?} {policy:?}: {figures:?}");
+            assert_eq!(figures.corrupt_accepted > 0, corrupt, "{given:?} {policy:?}");
+            assert_eq!(figures.bytes_refused > 0, !corrupt, "{given:?} {policy:?}");
+            assert_eq!(figures.bytes_delivered(), figures.bytes_kept, "{given:?} {policy:?}");
+        }
+    }
+}
+
+// See: issue 15: a waiting room names the next free second of its queue.
+#[test]
+fn a_waiting_room_spreads_refused_clients_at_its_capacity() {
+    let mut origin = Region::morning(10, 0).origin;
+    origin.set_rate(4, 1);
+    origin.waiting_room = true;
+    let mut live = super::world::Live::new(&origin);
+    let answers: Vec<_> = (0..12).map(|_| live.receive(0, 1, 0).0).collect();
+    let retry_after: Vec<Option<u64>> = answers
+        .iter()
+        .filter_map(|answer| match answer {
+            super::world::Answer::Refused { retry_after_ms } => Some(*retry_after_ms),
+            _ => None,
+        })
+        .collect();
+    // Four admitted; then a slot every quarter second from a second on, rounded up to whole seconds as
+    // the header says: four come back within each second.
+    assert_eq!(retry_after, [1, 2, 2, 2, 2, 3, 3, 3].map(|s| Some(s * 1000)));
 }
