@@ -111,7 +111,7 @@ struct Inner {
     on_held: RefCell<Option<OnHeld>>,
     /// The save loop's state: the lottery's announces and the asks each chunk cost.
     saving: RefCell<Saving>,
-    /// Who waits for news: a `Have`, a `Fetching`, a classmate coming or going.
+    /// Who waits for news: a `Have`, a first `Fetching`, an answer, a classmate coming or going.
     news: RefCell<Vec<oneshot::Sender<()>>>,
     /// The chunks this page is fetching over HTTP, announced to classmates while it does.
     fetching: RefCell<HashSet<Cid>>,
@@ -234,7 +234,8 @@ impl Swarm {
         self.0.saving.borrow_mut().not_given(cid);
     }
 
-    /// Resolves at the next news from the swarm: a classmate holds a chunk, fetches one, comes or goes.
+    /// Resolves at the next news from the swarm: a classmate holds a chunk, starts fetching one, answers
+    /// a request, comes or goes.
     pub fn news(&self) -> oneshot::Receiver<()> {
         let (sender, receiver) = oneshot::channel();
         self.0.news.borrow_mut().push(sender);
