@@ -68,6 +68,10 @@ pub struct SimArgs {
     /// Upload of one student's browser towards classmates, in kB/s.
     #[arg(long, default_value_t = 250, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub peer_upload_kbps: u64,
+    /// The school's TURN relay, in kB/s for each class: students out of reach of classmates reach them
+    /// through it (none by default).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub turn_kbps: Option<u64>,
     /// Milliseconds from a student's arrival until the links to classmates are open.
     #[arg(long, default_value_t = 1_500, value_parser = clap::value_parser!(u64).range(0..=600_000))]
     pub peer_connect_ms: u64,
@@ -172,6 +176,7 @@ fn region(args: &SimArgs) -> anyhow::Result<Region> {
     region.unreachable = args.unreachable;
     region.peer_upload = args.peer_upload_kbps * 1000;
     region.peer_connect = args.peer_connect_ms;
+    region.turn = args.turn_kbps.map(|kbps| kbps * 1000);
     region.patience = args.patience_min * MINUTE;
     region.stay = args.stay_min * MINUTE;
     region.baseline_mirrors = baseline_mirrors;
@@ -246,7 +251,7 @@ fn parameters(region: &Region, args: &SimArgs) -> String {
         None => "no mirror".to_owned(),
     };
     format!(
-        "{} students in classes of {}, {} chunks of {} KiB; origin {} req/s{}{}, Retry-After {} s; {mirrors}; {:.0} % unreachable, {} kB/s up, links in {:.1} s; patience {} min, stay {} min; seeds {}..{}",
+        "{} students in classes of {}, {} chunks of {} KiB; origin {} req/s{}{}, Retry-After {} s; {mirrors}; {:.0} % unreachable{}, {} kB/s up, links in {:.1} s; patience {} min, stay {} min; seeds {}..{}",
         region.students,
         region.class_size,
         region.chunks,
@@ -256,6 +261,7 @@ fn parameters(region: &Region, args: &SimArgs) -> String {
         if region.origin.waiting_room { " waiting room" } else { "" },
         args.retry_after,
         100.0 * region.unreachable,
+        region.turn.map_or(String::new(), |turn| format!(" (through a {} kB/s TURN relay)", turn / 1000)),
         region.peer_upload / 1000,
         region.peer_connect as f64 / 1000.0,
         region.patience / MINUTE,
@@ -349,12 +355,12 @@ fn table(region: &Region, all: &[Run]) -> String {
 }
 
 fn summary_csv(region: &Region, args: &SimArgs, all: &[Run]) -> String {
-    let mut text = "policy,seed,students,class_size,chunks,chunk_bytes,origin_rps,origin_down,retry_after_s,waiting_room,mirrors,mirror_rps,baseline_mirrors,unreachable,peer_upload_bytes_s,peer_connect_ms,patience_min,stay_min,served_5min,served_15min,served_60min,p50_s,p95_s,p99_s,gave_up,bytes_origin,bytes_mirrors,bytes_peers,bytes_refused,corrupt_accepted,origin_peak_rps_10s,origin_peak_retry_rps_10s,peak_present,restarts,events\n".to_owned();
+    let mut text = "policy,seed,students,class_size,chunks,chunk_bytes,origin_rps,origin_down,retry_after_s,waiting_room,mirrors,mirror_rps,baseline_mirrors,unreachable,turn_bytes_s,peer_upload_bytes_s,peer_connect_ms,patience_min,stay_min,served_5min,served_15min,served_60min,p50_s,p95_s,p99_s,gave_up,bytes_origin,bytes_mirrors,bytes_peers,bytes_refused,corrupt_accepted,origin_peak_rps_10s,origin_peak_retry_rps_10s,peak_present,restarts,events\n".to_owned();
     for Run { seed, figures } in all {
         let quantile = |q| figures.quantile(q).map_or(String::new(), |ms| format!("{:.1}", ms as f64 / 1000.0));
         let _ = writeln!(
             text,
-            "{},{seed},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4},{:.4},{:.4},{},{},{},{},{},{},{},{},{},{:.1},{:.1},{},{},{}",
+            "{},{seed},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4},{:.4},{:.4},{},{},{},{},{},{},{},{},{},{:.1},{:.1},{},{},{}",
             figures.policy.map_or("?", Policy::name),
             region.students,
             region.class_size,
@@ -368,6 +374,7 @@ fn summary_csv(region: &Region, args: &SimArgs, all: &[Run]) -> String {
             region.mirrors.first().map_or(0, |mirror| mirror.rps),
             args.baseline_mirrors,
             region.unreachable,
+            region.turn.unwrap_or(0),
             region.peer_upload,
             region.peer_connect,
             region.patience / MINUTE,

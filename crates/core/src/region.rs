@@ -61,6 +61,9 @@ pub struct Region {
     pub peer_connect: Millis,
     /// Whether the naive and backoff clients are given the mirror list, and check what they get.
     pub baseline_mirrors: BaselineMirrors,
+    /// The school's TURN relay, when the manifest names one: its bandwidth in bytes per second, for each
+    /// class. Students out of reach of classmates reach them through it, sharing that bandwidth.
+    pub turn: Option<u64>,
 }
 
 /// What the naive and backoff clients know of the mirrors.
@@ -163,6 +166,7 @@ impl Region {
             peer_latency: 150,
             peer_connect: 1_500,
             baseline_mirrors: BaselineMirrors::None,
+            turn: None,
         }
     }
 

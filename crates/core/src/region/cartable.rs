@@ -44,6 +44,8 @@ pub(super) struct Request {
     first_byte: Millis,
     end: Millis,
     answer: Answer,
+    /// Through the school's TURN relay.
+    relayed: bool,
 }
 
 /// What a page's steps read of its student.
@@ -51,6 +53,7 @@ pub(super) struct Request {
 struct View {
     class: usize,
     reachable: bool,
+    relayed: bool,
     has: u64,
 }
 
@@ -127,7 +130,8 @@ impl Engine<'_> {
     pub(super) fn poll(&mut self, index: u32) {
         let now = self.now;
         let Some(mut student) = self.students.get_mut(index as usize).and_then(Option::take) else { return };
-        let view = View { class: student.class, reachable: student.reachable, has: student.has };
+        let view =
+            View { class: student.class, reachable: student.reachable, relayed: student.relayed, has: student.has };
         if let Client::Saver(saver) = &mut student.client {
             // Otherwise superseded by an earlier poll.
             if saver.poll_at == Some(now) {
@@ -136,12 +140,12 @@ impl Engine<'_> {
                 for chunk in asks {
                     let id = ASK | saver.asks;
                     saver.asks += 1;
-                    let request = self.send(view.class, (index, saver.refused), id, self.peer_source(), chunk);
+                    let request = self.send(view, (index, saver.refused), id, self.peer_source(), chunk);
                     saver.requests.push(request);
                 }
                 let (starts, wake) = self.poll_scheduler(index, saver, view);
                 for (id, source, chunk) in starts {
-                    let request = self.send(view.class, (index, saver.refused), id, source, chunk);
+                    let request = self.send(view, (index, saver.refused), id, source, chunk);
                     saver.requests.push(request);
                 }
                 self.students[index as usize] = Some(student);
@@ -295,23 +299,34 @@ impl Engine<'_> {
     }
 
     /// A request reaches its source, which decides now how it will answer. Classmates holding the chunk
-    /// share their upload among the classmates fetching it from them.
-    fn send(&mut self, class: usize, (index, refused): (u32, bool), id: u64, source: usize, chunk: usize) -> Request {
-        let (now, size) = (self.now, self.region.chunk_size);
+    /// share their upload among the classmates fetching it from them; a student behind the school's TURN
+    /// relay also shares the relay's bandwidth with the class's other relayed transfers.
+    fn send(&mut self, student: View, (index, refused): (u32, bool), id: u64, source: usize, chunk: usize) -> Request {
+        let (now, size, turn) = (self.now, self.region.chunk_size, self.region.turn);
+        let relayed = student.relayed && source == self.peer_source();
         let (answer, end, first_byte) = if source == self.peer_source() {
             let (upload, latency) = (self.region.peer_upload, self.region.peer_latency);
-            let swarm = self.classes.get_mut(class).and_then(Option::as_mut);
-            match swarm.and_then(|class| Some((class.holders.get(chunk)?, class.peer_sending.get_mut(chunk)?))) {
-                Some((&holders, sending)) if holders > 0 => {
-                    *sending += 1;
-                    let transfer = transfer_ms(size, upload.saturating_mul(u64::from(holders)), u64::from(*sending));
-                    (Answer::Bytes { lie: false }, latency + transfer, latency)
+            let swarm = self.classes.get_mut(student.class).and_then(Option::as_mut);
+            match swarm {
+                Some(class) if class.holders.get(chunk).is_some_and(|&holders| holders > 0) => {
+                    let holders = class.holders.get(chunk).copied().unwrap_or(1);
+                    let sending = class.peer_sending.get_mut(chunk).map_or(1, |sending| {
+                        *sending += 1;
+                        *sending
+                    });
+                    let mut rate = upload.saturating_mul(u64::from(holders)) / u64::from(sending).max(1);
+                    if relayed {
+                        class.relayed += 1;
+                        rate = rate.min(turn.unwrap_or(rate) / class.relayed);
+                    }
+                    (Answer::Bytes { lie: false }, latency + transfer_ms(size, rate, 1), latency)
                 }
                 _ => (Answer::Absent, latency, latency),
             }
         } else {
             let Some(server) = self.servers.get_mut(source) else {
-                return Request { id, source, chunk, first_byte: now, end: now, answer: Answer::Down };
+                let answer = Answer::Down;
+                return Request { id, source, chunk, first_byte: now, end: now, answer, relayed: false };
             };
             let decided = server.receive(chunk, size, now);
             if source == 0 && decided.0 != Answer::Down {
@@ -320,7 +335,8 @@ impl Engine<'_> {
             decided
         };
         self.push(now + end.max(1), Event::Answer(index, id));
-        Request { id, source, chunk, first_byte: now + first_byte, end: now + end.max(1), answer }
+        let relayed = relayed && matches!(answer, Answer::Bytes { .. });
+        Request { id, source, chunk, first_byte: now + first_byte, end: now + end.max(1), answer, relayed }
     }
 
     /// An answer reaches the student, who checks the bytes against the chunk's CID before keeping them.
@@ -405,10 +421,12 @@ impl Engine<'_> {
         if let Some(server) = self.servers.get_mut(request.source) {
             return server.release();
         }
-        let sending =
-            self.classes.get_mut(class).and_then(Option::as_mut).and_then(|c| c.peer_sending.get_mut(request.chunk));
-        if let Some(sending) = sending {
+        let Some(class) = self.classes.get_mut(class).and_then(Option::as_mut) else { return };
+        if let Some(sending) = class.peer_sending.get_mut(request.chunk) {
             *sending = sending.saturating_sub(1);
+        }
+        if request.relayed {
+            class.relayed = class.relayed.saturating_sub(1);
         }
     }
 

@@ -79,6 +79,8 @@ pub(super) enum Event {
 pub(super) struct Student {
     pub(super) class: usize,
     pub(super) reachable: bool,
+    /// Out of reach directly, the student reaches classmates through the school's TURN relay.
+    pub(super) relayed: bool,
     pub(super) arrived: Millis,
     /// The chunks verified so far, one bit each.
     pub(super) has: u64,
@@ -171,10 +173,13 @@ impl<'a> Engine<'a> {
             slot.get_or_insert_with(|| Class::new(class, chunks)).present += 1;
         }
         let client = match self.policy {
-            Policy::Cartable => Client::Saver(Box::new(self.saver(reachable))),
+            Policy::Cartable => Client::Saver(Box::new(self.saver(reachable || self.region.turn.is_some()))),
             Policy::Naive | Policy::Backoff => Client::Plain(Plain::default()),
         };
-        let student = Student { class, reachable, arrived: at, has: 0, client };
+        // Through the school's relay, a student out of reach directly reaches classmates all the same.
+        let relayed = !reachable && self.policy == Policy::Cartable && self.region.turn.is_some();
+        let reachable = reachable || relayed;
+        let student = Student { class, reachable, relayed, arrived: at, has: 0, client };
         if let Some(slot) = self.students.get_mut(index) {
             *slot = Some(Box::new(student));
         }

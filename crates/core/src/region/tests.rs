@@ -127,3 +127,24 @@ fn a_waiting_room_spreads_refused_clients_at_its_capacity() {
     // the header says: four come back within each second.
     assert_eq!(retry_after, [1, 2, 2, 2, 2, 3, 3, 3].map(|s| Some(s * 1000)));
 }
+
+// See: issue 15: students out of reach of classmates go through the school's TURN relay when it has one.
+#[test]
+fn a_turn_relay_brings_students_out_of_reach_into_the_swarm() {
+    let mut region = Region::morning(900, 0).with_shares(0.1, 0.5, 6);
+    let without = run(&region, Policy::Cartable, 6, &mut |_| {});
+    region.turn = Some(1_000_000);
+    let with = run(&region, Policy::Cartable, 6, &mut |_| {});
+    assert!(
+        with.bytes_origin < without.bytes_origin / 2,
+        "origin {} with, {} without",
+        with.bytes_origin,
+        without.bytes_origin
+    );
+    assert!(with.share_within(15 * MINUTE) > without.share_within(15 * MINUTE));
+    // A relay of 1 kB/s is all but useless: relayed students take minutes for a chunk.
+    region.turn = Some(1_000);
+    let narrow = run(&region, Policy::Cartable, 6, &mut |_| {});
+    let (narrow, with) = (narrow.share_within(5 * MINUTE), with.share_within(5 * MINUTE));
+    assert!(narrow < with, "{narrow} served within 5 minutes through a 1 kB/s relay, {with} through 1 MB/s");
+}

@@ -127,6 +127,8 @@ pub(super) struct Class {
     pub(super) members: Vec<u32>,
     /// Classmates present, reachable or not: those the tracker counts in the swarm.
     pub(super) present: usize,
+    /// Transfers between classmates going through the school's TURN relay now.
+    pub(super) relayed: u64,
 }
 
 impl Class {
@@ -138,6 +140,7 @@ impl Class {
             fetchers: vec![Vec::new(); chunks],
             members: Vec::new(),
             present: 0,
+            relayed: 0,
         }
     }
 }
