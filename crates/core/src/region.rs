@@ -15,6 +15,7 @@
 mod cartable;
 mod engine;
 mod figures;
+mod opening;
 mod plain;
 mod world;
 
@@ -61,6 +62,8 @@ pub struct Region {
     pub peer_connect: Millis,
     /// Whether the naive and backoff clients are given the mirror list, and check what they get.
     pub baseline_mirrors: BaselineMirrors,
+    /// Size of the signed manifest each page asks for first, in bytes.
+    pub manifest_bytes: u64,
     /// The school's TURN relay, when the manifest names one: its bandwidth in bytes per second, for each
     /// class. Students out of reach of classmates reach them through it, sharing that bandwidth.
     pub turn: Option<u64>,
@@ -167,6 +170,7 @@ impl Region {
             peer_connect: 1_500,
             baseline_mirrors: BaselineMirrors::None,
             turn: None,
+            manifest_bytes: 8 * 1024,
         }
     }
 

@@ -7,14 +7,16 @@
 //! from the page is only how answers arrive.
 
 use super::engine::{Client, Engine, Event, Student};
+use super::opening::{Opening, MANIFEST};
 use super::world::{transfer_ms, Answer};
 use crate::fetch::{AttemptId, Config, Millis, OriginState, Outcome, Scheduler, SourceId, SourceKind};
 use crate::peer::lottery::Rules;
 use crate::peer::saving::{self, Held, Saving, Settling, Step, MAX_LINKS};
 use crate::peer::Limits;
 
-/// How long a pupil whose save stopped (a chunk no source could give) waits before pressing "Réessayer".
-const RETRY_BY_HAND: Millis = 30_000;
+/// How long a pupil whose page shows an error (no manifest, or a chunk no source could give) waits before
+/// pressing "Réessayer".
+pub(super) const RETRY_BY_HAND: Millis = 30_000;
 /// The bit that marks a request as an ask of classmates, apart from the scheduler's attempts.
 const ASK: u64 = 1 << 63;
 
@@ -28,12 +30,14 @@ pub(super) struct Saver {
     asking: u64,
     /// Asks made so far (their ids).
     asks: u64,
-    requests: Vec<Request>,
+    pub(super) requests: Vec<Request>,
     poll_at: Option<Millis>,
     /// The origin has refused this page, or left it unanswered, before.
-    refused: bool,
+    pub(super) refused: bool,
     /// The save stopped (a chunk no source could give): the pupil presses "Réessayer" at this time.
     stopped_until: Option<Millis>,
+    /// Getting the manifest, before the page can join the swarm and save.
+    pub(super) opening: Option<Opening>,
 }
 
 /// A request in flight, and the answer its source decided on when it arrived.
@@ -46,6 +50,13 @@ pub(super) struct Request {
     answer: Answer,
     /// Through the school's TURN relay.
     relayed: bool,
+}
+
+impl Request {
+    /// A request for the manifest to `source`, answered with `answer` at `end`.
+    pub(super) fn manifest(id: u64, source: usize, end: Millis, answer: Answer) -> Request {
+        Request { id, source, chunk: 0, first_byte: end, end, answer, relayed: false }
+    }
 }
 
 /// What a page's steps read of its student.
@@ -76,6 +87,7 @@ impl Engine<'_> {
             poll_at: None,
             refused: false,
             stopped_until: None,
+            opening: Some(Opening::default()),
         }
     }
 
@@ -113,7 +125,7 @@ impl Engine<'_> {
         self.schedule_poll(index, draws_from);
     }
 
-    fn schedule_poll(&mut self, index: u32, time: Millis) {
+    pub(super) fn schedule_poll(&mut self, index: u32, time: Millis) {
         let now = self.now;
         let Some(Client::Saver(saver)) =
             self.students.get_mut(index as usize).and_then(Option::as_mut).map(|student| &mut student.client)
@@ -133,6 +145,12 @@ impl Engine<'_> {
         let view =
             View { class: student.class, reachable: student.reachable, relayed: student.relayed, has: student.has };
         if let Client::Saver(saver) = &mut student.client {
+            // A page still opening asks the origin for the manifest again.
+            if saver.poll_at == Some(now) && saver.opening.is_some() {
+                saver.poll_at = None;
+                self.students[index as usize] = Some(student);
+                return self.ask_manifest(index, &[0]);
+            }
             // Otherwise superseded by an earlier poll.
             if saver.poll_at == Some(now) {
                 saver.poll_at = None;
@@ -354,6 +372,10 @@ impl Engine<'_> {
             return; // cancelled meanwhile, or the page is done
         };
         self.release(student.class, &request);
+        if id & MANIFEST != 0 {
+            self.students[index as usize] = Some(student);
+            return self.manifest_answered(index, request.source, request.answer);
+        }
         let outcome = match request.answer {
             Answer::Bytes { lie } => match self.keep(&mut student, request.chunk, request.source, lie, true) {
                 true => Outcome::Verified { bytes: self.region.chunk_size },

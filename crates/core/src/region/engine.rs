@@ -188,7 +188,7 @@ impl<'a> Engine<'a> {
         let index = index as u32;
         self.push(at.saturating_add(self.region.patience), Event::GiveUp(index));
         match self.policy {
-            Policy::Cartable => self.join(index),
+            Policy::Cartable => self.ask_manifest(index, &[0]),
             Policy::Naive | Policy::Backoff => self.start_plain(index),
         }
     }

@@ -148,3 +148,17 @@ fn a_turn_relay_brings_students_out_of_reach_into_the_swarm() {
     let (narrow, with) = (narrow.share_within(5 * MINUTE), with.share_within(5 * MINUTE));
     assert!(narrow < with, "{narrow} served within 5 minutes through a 1 kB/s relay, {with} through 1 MB/s");
 }
+
+// See: issue 15: every page first asks for the signed manifest, from a mirror when the origin fails it.
+#[test]
+fn the_manifest_comes_from_a_mirror_when_the_origin_is_gone_and_from_nowhere_without_one() {
+    let mut region = Region::morning(300, 2);
+    region.origin.down = Some((0, region.horizon() + 1));
+    let with = run(&region, Policy::Cartable, 8, &mut |_| {});
+    assert_eq!((with.gave_up(), with.bytes_origin), (0, 0), "{with:?}");
+    region.mirrors.clear();
+    let without = run(&region, Policy::Cartable, 8, &mut |_| {});
+    assert_eq!(without.share_within(60 * MINUTE), 0.0, "no manifest, nothing saved");
+    // Each page says so, and its pupil presses "Réessayer" again and again.
+    assert!(without.restarts > 300, "{} restarts", without.restarts);
+}

@@ -161,10 +161,13 @@ pub(super) fn arrivals(region: &Region, random: &mut SplitMix64) -> Vec<Arrival>
     let class_size = region.class_size.max(1);
     let classes = region.students.div_ceil(class_size);
     let morning = region.morning.max(1) as f64;
+    // A class starts early enough for its last student to arrive within the morning: none piles up at
+    // its last second.
+    let last_start = (morning - 5.0 * MINUTE as f64).max(0.0);
     let starts: Vec<f64> = (0..classes)
         .map(|_| match random.next_f64() < 0.8 {
-            true => (60.0 * MINUTE as f64 + random.normal() * 12.0 * MINUTE as f64).clamp(0.0, morning - 1.0),
-            false => random.next_f64() * morning,
+            true => (60.0 * MINUTE as f64 + random.normal() * 12.0 * MINUTE as f64).clamp(0.0, last_start),
+            false => random.next_f64() * last_start,
         })
         .collect();
     let mut arrivals: Vec<Arrival> = (0..region.students)

@@ -1,0 +1,139 @@
+//! A cartable student's page opening the course, before it can save anything, as
+//! `crates/web/src/fetcher/manifest.rs` does: the manifest from the origin; when the origin refuses or does
+//! not answer, from every mirror at once; when no mirror has it and the origin said it is busy, from the
+//! origin again as the core's [`ManifestRetry`] paces it. A page that gets no manifest shows its error,
+//! and the pupil presses "Réessayer" half a minute later. The manifest is signed: any copy will do, and
+//! no mirror can forge one. Once it has it, the page joins its class's swarm and starts saving.
+
+use super::cartable::{Request, Saver, RETRY_BY_HAND};
+use super::engine::{Client, Engine};
+use super::world::Answer;
+use crate::fetch::ManifestRetry;
+
+/// The bit that marks a request as one for the manifest.
+pub(super) const MANIFEST: u64 = 1 << 62;
+
+/// Where a page stands in getting the manifest.
+#[derive(Debug, Default)]
+pub(super) struct Opening {
+    phase: Phase,
+    /// Manifest requests still running.
+    pending: u32,
+    /// Requests made so far (their ids).
+    asked: u64,
+}
+
+#[derive(Debug, Default)]
+enum Phase {
+    /// Asking the origin first.
+    #[default]
+    Origin,
+    /// Asking every mirror at once; the origin had refused (`saturated`) or not answered.
+    Mirrors { saturated: bool },
+    /// Asking the busy origin again, after pauses.
+    Patiently(ManifestRetry),
+}
+
+/// What a page does after a manifest request ended without the manifest.
+enum Next {
+    AskMirrors,
+    Pause,
+    Fail,
+    Wait,
+}
+
+impl Engine<'_> {
+    /// Asks `servers` (0 the origin, then the mirrors) for the manifest at once.
+    pub(super) fn ask_manifest(&mut self, index: u32, servers: &[usize]) {
+        let (now, size) = (self.now, self.region.manifest_bytes);
+        for &server in servers {
+            let Some(live) = self.servers.get_mut(server) else { continue };
+            let (answer, end, _) = live.receive(0, size, now);
+            let Some(refused_before) = self.saver_of(index).map(|saver| saver.refused) else { return };
+            if server == 0 && answer != Answer::Down {
+                self.count_origin(1, u32::from(matches!(answer, Answer::Bytes { .. })), refused_before);
+            }
+            let Some(saver) = self.saver_of(index) else { return };
+            let opening = saver.opening.get_or_insert_with(Opening::default);
+            let id = MANIFEST | opening.asked;
+            opening.asked += 1;
+            opening.pending += 1;
+            saver.requests.push(Request::manifest(id, server, now + end.max(1), answer));
+            self.push(now + end.max(1), super::engine::Event::Answer(index, id));
+        }
+    }
+
+    /// A manifest request ended: with the manifest, the page joins the swarm and saves; otherwise the
+    /// mirrors are asked, or the busy origin again after a pause, or the page shows its error.
+    pub(super) fn manifest_answered(&mut self, index: u32, source: usize, answer: Answer) {
+        let (now, mirrors) = (self.now, self.region.mirrors.len());
+        if source == 0 && !matches!(answer, Answer::Bytes { .. }) {
+            self.figures.origin_protected_at.get_or_insert(now);
+        }
+        let Some(saver) = self.saver_of(index) else { return };
+        if source == 0 && !matches!(answer, Answer::Bytes { .. }) {
+            saver.refused = true;
+        }
+        let Some(opening) = saver.opening.as_mut() else { return }; // opened already: a late copy
+        opening.pending = opening.pending.saturating_sub(1);
+        if let Answer::Bytes { .. } = answer {
+            // The other copies still on their way end on their own (their servers count them until then).
+            saver.opening = None;
+            return self.join(index);
+        }
+        let refused = matches!(answer, Answer::Refused { .. });
+        let (phase, next) = match std::mem::take(&mut opening.phase) {
+            Phase::Origin if mirrors > 0 => (Phase::Mirrors { saturated: refused }, Next::AskMirrors),
+            Phase::Origin if refused => (Phase::Patiently(ManifestRetry::after(None)), Next::Pause),
+            Phase::Mirrors { saturated } if opening.pending > 0 => (Phase::Mirrors { saturated }, Next::Wait),
+            Phase::Mirrors { saturated: true } => (Phase::Patiently(ManifestRetry::after(None)), Next::Pause),
+            Phase::Patiently(mut retry) => match answer {
+                Answer::Refused { retry_after_ms } => {
+                    retry.refused(retry_after_ms);
+                    (Phase::Patiently(retry), Next::Pause)
+                }
+                _ => (Phase::Origin, Next::Fail),
+            },
+            _ => (Phase::Origin, Next::Fail),
+        };
+        opening.phase = phase;
+        match next {
+            Next::AskMirrors => self.ask_manifest(index, &(1..=mirrors).collect::<Vec<_>>()),
+            Next::Pause => self.pause_manifest(index),
+            Next::Fail => self.manifest_failed(index),
+            Next::Wait => {}
+        }
+    }
+
+    /// Waits before asking the busy origin again; gives up once it was asked enough.
+    fn pause_manifest(&mut self, index: u32) {
+        let (now, random) = (self.now, self.random.next_f64());
+        let pause =
+            match self.saver_of(index).and_then(|saver| saver.opening.as_mut()).map(|opening| &mut opening.phase) {
+                Some(Phase::Patiently(retry)) => retry.pause(random),
+                _ => None,
+            };
+        match pause {
+            Some(pause) => self.schedule_poll(index, now + pause.max(1)),
+            None => self.manifest_failed(index),
+        }
+    }
+
+    /// No manifest: the page shows its error; the pupil presses "Réessayer" half a minute later, which
+    /// starts over from the origin.
+    fn manifest_failed(&mut self, index: u32) {
+        let now = self.now;
+        if let Some(opening) = self.saver_of(index).and_then(|saver| saver.opening.as_mut()) {
+            opening.phase = Phase::Origin;
+        }
+        self.figures.restarts += 1;
+        self.schedule_poll(index, now + RETRY_BY_HAND);
+    }
+
+    pub(super) fn saver_of(&mut self, index: u32) -> Option<&mut Saver> {
+        match self.students.get_mut(index as usize).and_then(Option::as_mut).map(|student| &mut student.client) {
+            Some(Client::Saver(saver)) => Some(saver),
+            _ => None,
+        }
+    }
+}
