@@ -28,8 +28,9 @@ enum Phase {
     /// Asking the origin first.
     #[default]
     Origin,
-    /// Asking every mirror at once; the origin had refused (`saturated`) or not answered.
-    Mirrors { saturated: bool },
+    /// Asking every mirror at once; the origin had refused (`saturated`, with its `Retry-After`) or not
+    /// answered.
+    Mirrors { saturated: bool, retry_after_ms: Option<u64> },
     /// Asking the busy origin again, after pauses.
     Patiently(ManifestRetry),
 }
@@ -81,12 +82,21 @@ impl Engine<'_> {
             saver.opening = None;
             return self.join(index);
         }
-        let refused = matches!(answer, Answer::Refused { .. });
+        let (refused, retry_after) = match answer {
+            Answer::Refused { retry_after_ms } => (true, retry_after_ms),
+            _ => (false, None),
+        };
         let (phase, next) = match std::mem::take(&mut opening.phase) {
-            Phase::Origin if mirrors > 0 => (Phase::Mirrors { saturated: refused }, Next::AskMirrors),
-            Phase::Origin if refused => (Phase::Patiently(ManifestRetry::after(None)), Next::Pause),
-            Phase::Mirrors { saturated } if opening.pending > 0 => (Phase::Mirrors { saturated }, Next::Wait),
-            Phase::Mirrors { saturated: true } => (Phase::Patiently(ManifestRetry::after(None)), Next::Pause),
+            Phase::Origin if mirrors > 0 => {
+                (Phase::Mirrors { saturated: refused, retry_after_ms: retry_after }, Next::AskMirrors)
+            }
+            Phase::Origin if refused => (Phase::Patiently(ManifestRetry::after(retry_after)), Next::Pause),
+            Phase::Mirrors { saturated, retry_after_ms } if opening.pending > 0 => {
+                (Phase::Mirrors { saturated, retry_after_ms }, Next::Wait)
+            }
+            Phase::Mirrors { saturated: true, retry_after_ms } => {
+                (Phase::Patiently(ManifestRetry::after(retry_after_ms)), Next::Pause)
+            }
             Phase::Patiently(mut retry) => match answer {
                 Answer::Refused { retry_after_ms } => {
                     retry.refused(retry_after_ms);

@@ -34,9 +34,14 @@ pub async fn fetch(
     now: i64,
     course_id: Option<&str>,
 ) -> Result<Found, FetchError> {
-    let origin_error = match net::get_within(origin, ORIGIN_WAIT_MS).await {
+    let signal = web_sys::AbortSignal::timeout_with_u32(ORIGIN_WAIT_MS);
+    // A refusal's `Retry-After` paces the origin's next asking, if no mirror has a copy.
+    let (origin_error, retry_after_ms) = match super::http::get(origin, &signal, |_| {}).await {
         Ok(json) => return Ok(Found { json, mirror: None, origin: OriginState::Healthy }),
-        Err(error) => error,
+        Err(Outcome::Status { code, retry_after_ms }) => {
+            (FetchError::Status { url: origin.to_owned(), status: code }, retry_after_ms)
+        }
+        Err(_) => (FetchError::NoAnswer { url: origin.to_owned() }, None),
     };
     let state = match origin_error {
         FetchError::Status { status: 503 | 429, .. } => OriginState::Saturated,
@@ -53,7 +58,7 @@ pub async fn fetch(
     match newest {
         Some((_, mirror, json)) => Ok(Found { json, mirror: Some(mirror.clone()), origin: state }),
         None if state == OriginState::Saturated => {
-            let json = patiently(origin).await?;
+            let json = patiently(origin, retry_after_ms).await?;
             Ok(Found { json, mirror: None, origin: state })
         }
         None => Err(origin_error),
@@ -61,9 +66,9 @@ pub async fn fetch(
 }
 
 /// The manifest from a saturated origin, asked again as the core's [`ManifestRetry`] says: a few times,
-/// after full-jitter pauses that honour its `Retry-After`.
-async fn patiently(origin: &str) -> Result<Vec<u8>, FetchError> {
-    let mut retry = ManifestRetry::after(None);
+/// after full-jitter pauses that honour its `Retry-After` (`retry_after_ms` from its first refusal).
+async fn patiently(origin: &str, retry_after_ms: Option<u64>) -> Result<Vec<u8>, FetchError> {
+    let mut retry = ManifestRetry::after(retry_after_ms);
     while let Some(pause) = retry.pause(crate::clock::random()) {
         net::sleep(pause.min(i32::MAX as u64) as i32).await;
         let signal = web_sys::AbortSignal::timeout_with_u32(ORIGIN_WAIT_MS);
