@@ -68,6 +68,9 @@ pub struct SimArgs {
     /// Size of the signed manifest each page asks for first, in KiB.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub manifest_kib: u64,
+    /// Chunks of the first lesson, read as the page opens (0 for none).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=64))]
+    pub reading_chunks: u64,
     /// Upload of one student's browser towards classmates, in kB/s.
     #[arg(long, default_value_t = 250, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub peer_upload_kbps: u64,
@@ -177,6 +180,7 @@ fn region(args: &SimArgs) -> anyhow::Result<Region> {
     region.chunks = usize::try_from(args.chunks)?;
     region.chunk_size = args.chunk_kib * 1024;
     region.manifest_bytes = args.manifest_kib * 1024;
+    region.reading_chunks = usize::try_from(args.reading_chunks)?;
     region.unreachable = args.unreachable;
     region.peer_upload = args.peer_upload_kbps * 1000;
     region.peer_connect = args.peer_connect_ms;
@@ -359,18 +363,19 @@ fn table(region: &Region, all: &[Run]) -> String {
 }
 
 fn summary_csv(region: &Region, args: &SimArgs, all: &[Run]) -> String {
-    let mut text = "policy,seed,students,class_size,chunks,chunk_bytes,manifest_bytes,origin_rps,origin_down,retry_after_s,waiting_room,mirrors,mirror_rps,baseline_mirrors,unreachable,turn_bytes_s,peer_upload_bytes_s,peer_connect_ms,patience_min,stay_min,served_5min,served_15min,served_60min,p50_s,p95_s,p99_s,gave_up,bytes_origin,bytes_mirrors,bytes_peers,bytes_refused,corrupt_accepted,origin_peak_rps_10s,origin_peak_retry_rps_10s,peak_present,restarts,events\n".to_owned();
+    let mut text = "policy,seed,students,class_size,chunks,chunk_bytes,manifest_bytes,reading_chunks,origin_rps,origin_down,retry_after_s,waiting_room,mirrors,mirror_rps,baseline_mirrors,unreachable,turn_bytes_s,peer_upload_bytes_s,peer_connect_ms,patience_min,stay_min,served_5min,served_15min,served_60min,p50_s,p95_s,p99_s,gave_up,bytes_origin,bytes_mirrors,bytes_peers,bytes_refused,corrupt_accepted,origin_peak_rps_10s,origin_peak_retry_rps_10s,peak_present,restarts,events\n".to_owned();
     for Run { seed, figures } in all {
         let quantile = |q| figures.quantile(q).map_or(String::new(), |ms| format!("{:.1}", ms as f64 / 1000.0));
         let _ = writeln!(
             text,
-            "{},{seed},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4},{:.4},{:.4},{},{},{},{},{},{},{},{},{},{:.1},{:.1},{},{},{}",
+            "{},{seed},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4},{:.4},{:.4},{},{},{},{},{},{},{},{},{},{:.1},{:.1},{},{},{}",
             figures.policy.map_or("?", Policy::name),
             region.students,
             region.class_size,
             region.chunks,
             region.chunk_size,
             region.manifest_bytes,
+            region.reading_chunks,
             region.origin.rps,
             region.origin.down.is_some(),
             args.retry_after,

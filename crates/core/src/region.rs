@@ -64,6 +64,8 @@ pub struct Region {
     pub baseline_mirrors: BaselineMirrors,
     /// Size of the signed manifest each page asks for first, in bytes.
     pub manifest_bytes: u64,
+    /// Chunks of the first lesson, which the pupil reads as the page opens (the first ones of the course).
+    pub reading_chunks: usize,
     /// The school's TURN relay, when the manifest names one: its bandwidth in bytes per second, for each
     /// class. Students out of reach of classmates reach them through it, sharing that bandwidth.
     pub turn: Option<u64>,
@@ -171,6 +173,7 @@ impl Region {
             baseline_mirrors: BaselineMirrors::None,
             turn: None,
             manifest_bytes: 8 * 1024,
+            reading_chunks: 1,
         }
     }
 

@@ -101,13 +101,16 @@ impl Engine<'_> {
     }
 
     /// The student joins the class's swarm (if reachable) and settles as the page does: links to the
-    /// reachable classmates present open [`super::Region::peer_connect`] after arrival, and the tracker
-    /// counts every classmate present. The save loop starts once settled.
-    pub(super) fn join(&mut self, index: u32) {
-        let now = self.now;
+    /// reachable classmates present open [`super::Region::peer_connect`] after the page opened, and the
+    /// tracker counts every classmate present. The save loop starts once settled. Meanwhile the pupil
+    /// reads the first lesson: its chunks are wanted at once (HTTP first, no lottery), from a classmate
+    /// first when the origin refused the page as it opened (`saturated`), as `src/course.rs` does.
+    pub(super) fn join(&mut self, index: u32, saturated: bool) {
+        let (now, size, reading) = (self.now, self.region.chunk_size, self.region.reading_chunks.min(self.chunks));
         let Some(student) = self.students.get(index as usize).and_then(Option::as_ref) else { return };
         let (class, reachable) = (student.class, student.reachable);
         let Some(class) = self.classes.get_mut(class).and_then(Option::as_mut) else { return };
+        let lesson: Vec<_> = class.cids.iter().take(reading).map(|cid| (*cid, size)).collect();
         if reachable {
             class.members.push(index);
         }
@@ -121,8 +124,14 @@ impl Engine<'_> {
             self.students.get_mut(index as usize).and_then(Option::as_mut).map(|student| &mut student.client)
         {
             saver.saving = Saving::new(Rules::default(), draws_from);
+            if saturated {
+                saver.scheduler.spare_origin();
+            }
+            saver.given |= u64::MAX.checked_shr(64 - reading as u32).unwrap_or(0);
+            saver.scheduler.want(lesson);
         }
         self.schedule_poll(index, draws_from);
+        self.schedule_poll(index, now);
     }
 
     pub(super) fn schedule_poll(&mut self, index: u32, time: Millis) {

@@ -79,8 +79,9 @@ impl Engine<'_> {
         opening.pending = opening.pending.saturating_sub(1);
         if let Answer::Bytes { .. } = answer {
             // The other copies still on their way end on their own (their servers count them until then).
+            let saturated = matches!(opening.phase, Phase::Mirrors { saturated: true, .. } | Phase::Patiently(_));
             saver.opening = None;
-            return self.join(index);
+            return self.join(index, saturated);
         }
         let (refused, retry_after) = match answer {
             Answer::Refused { retry_after_ms } => (true, retry_after_ms),

@@ -69,6 +69,7 @@ fn clients_the_origin_refused_keep_within_five_percent_of_its_capacity_under_car
 fn classmates_carry_most_of_the_bytes_and_the_lottery_keeps_http_near_one_copy_per_class() {
     let mut region = Region::morning(1_500, 0);
     region.origin.down = None;
+    region.reading_chunks = 0; // saving alone: the first lesson read over HTTP has a test of its own
     let cartable = run(&region, Policy::Cartable, 9, &mut |_| {});
     assert_eq!(cartable.gave_up(), 0);
     let http = cartable.bytes_origin + cartable.bytes_mirrors;
@@ -161,4 +162,21 @@ fn the_manifest_comes_from_a_mirror_when_the_origin_is_gone_and_from_nowhere_wit
     assert_eq!(without.share_within(60 * MINUTE), 0.0, "no manifest, nothing saved");
     // Each page says so, and its pupil presses "Réessayer" again and again.
     assert!(without.restarts > 300, "{} restarts", without.restarts);
+}
+
+// See: issue 15: the reading path: the first lesson is wanted at once, over HTTP, with no lottery.
+#[test]
+fn each_pupil_reads_the_first_lesson_over_http_before_the_class_shares_the_rest() {
+    let mut region = Region::morning(600, 0);
+    region.origin.down = None;
+    region.origin.set_rate(10_000, region.chunk_size);
+    region.reading_chunks = 0;
+    let saving_only = run(&region, Policy::Cartable, 2, &mut |_| {});
+    region.reading_chunks = 1;
+    let reading = run(&region, Policy::Cartable, 2, &mut |_| {});
+    let chunks = |bytes: u64| bytes / region.chunk_size;
+    // Every pupil took the first chunk from the origin: at least one per pupil, on top of the class's copy.
+    assert!(chunks(reading.bytes_origin) >= 600, "{} chunks from the origin", chunks(reading.bytes_origin));
+    assert!(reading.bytes_origin > saving_only.bytes_origin, "reading costs the origin more than saving alone");
+    assert_eq!((reading.gave_up(), saving_only.gave_up()), (0, 0));
 }
