@@ -110,6 +110,7 @@ impl Engine<'_> {
         let Some(student) = self.students.get(index as usize).and_then(Option::as_ref) else { return };
         let (class, reachable) = (student.class, student.reachable);
         let Some(class) = self.classes.get_mut(class).and_then(Option::as_mut) else { return };
+        class.present += 1;
         let lesson: Vec<_> = class.cids.iter().take(reading).map(|cid| (*cid, size)).collect();
         if reachable {
             class.members.push(index);

@@ -170,7 +170,7 @@ impl<'a> Engine<'a> {
         let Some(&Arrival { at, class, reachable }) = self.arrivals.get(index) else { return };
         let chunks = self.chunks;
         if let Some(slot) = self.classes.get_mut(class) {
-            slot.get_or_insert_with(|| Class::new(class, chunks)).present += 1;
+            slot.get_or_insert_with(|| Class::new(class, chunks));
         }
         let client = match self.policy {
             Policy::Cartable => Client::Saver(Box::new(self.saver(reachable || self.region.turn.is_some()))),
@@ -276,7 +276,13 @@ impl<'a> Engine<'a> {
         if student.reachable && self.policy == Policy::Cartable {
             self.quit_swarm(index, &student);
         }
-        if let Some(class) = self.classes.get_mut(student.class).and_then(Option::as_mut) {
+        // A page that had the manifest announced itself to the tracker; one still opening had not.
+        let announced = match &student.client {
+            Client::Saver(saver) => saver.opening.is_none(),
+            Client::Served => true,
+            Client::Plain(_) => false,
+        };
+        if let Some(class) = self.classes.get_mut(student.class).and_then(Option::as_mut).filter(|_| announced) {
             class.present = class.present.saturating_sub(1);
         }
         self.figures.bytes_kept += u64::from(student.has.count_ones()) * self.region.chunk_size;

@@ -125,7 +125,7 @@ pub(super) struct Class {
     pub(super) fetchers: Vec<Vec<u32>>,
     /// The reachable classmates present (the class's swarm), by student.
     pub(super) members: Vec<u32>,
-    /// Classmates present, reachable or not: those the tracker counts in the swarm.
+    /// Classmates in the swarm, reachable or not (their pages have the manifest): those the tracker counts.
     pub(super) present: usize,
     /// Transfers between classmates going through the school's TURN relay now.
     pub(super) relayed: u64,
