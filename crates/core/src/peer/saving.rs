@@ -11,7 +11,7 @@
 //!   busy with this page's other asks, it waits for one to answer;
 //! - otherwise the lottery says whose turn it is; the winner fetches over HTTP (the scheduler picks the
 //!   origin or a mirror) and announces `Fetching` until it holds the chunk; the others wait until the
-//!   lottery's answer may change ([`Lottery::changes_at`]), or until they hear news (a `Have`, a
+//!   lottery's answer may change ([`Lottery::changes_at`]), or until they hear news (a `Have`, a first
 //!   `Fetching`, an answer, a classmate coming or going). Nobody polls in between.
 //!
 //! A page alone (no swarm, or nobody connected) fetches every chunk once settled. Pure: ids, time and what
