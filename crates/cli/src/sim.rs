@@ -78,7 +78,7 @@ pub struct SimArgs {
     /// through it (none by default).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub turn_kbps: Option<u64>,
-    /// Milliseconds from a student's arrival until the links to classmates are open.
+    /// Milliseconds from a page having the manifest until its links to classmates are open.
     #[arg(long, default_value_t = 1_500, value_parser = clap::value_parser!(u64).range(0..=600_000))]
     pub peer_connect_ms: u64,
     /// Minutes a student without the whole coursework waits before giving up.
@@ -126,7 +126,7 @@ pub fn run(args: &SimArgs) -> anyhow::Result<()> {
             })
             .collect();
         while threads.iter().any(|thread| !thread.is_finished()) {
-            show_progress(&runs, &clocks, region.horizon(), started.elapsed().as_secs_f64());
+            show_progress(&policies, &runs, &clocks, region.horizon(), started.elapsed().as_secs_f64());
             std::thread::sleep(std::time::Duration::from_millis(250));
         }
         threads.into_iter().map(|thread| thread.join()).collect::<Result<Vec<_>, _>>()
@@ -134,17 +134,17 @@ pub fn run(args: &SimArgs) -> anyhow::Result<()> {
     .map_err(|_| anyhow::anyhow!("the simulation stopped on an internal error"))?;
     let all: Vec<Run> = runs.iter().zip(all).map(|(&(_, seed), figures)| Run { seed, figures }).collect();
     eprintln!("\r{:<100}", "");
-    println!("{}", parameters(&region, args));
-    println!("{}", table(&region, &all));
+    let subtitle = parameters(&region, args);
+    println!("{subtitle}");
+    println!("{}", table(&region, &policies, &all));
     println!(
         "simulated in {:.1} s on {} thread(s); peak memory {}",
         started.elapsed().as_secs_f64(),
         runs.len(),
         peak_memory().unwrap_or_else(|| "unknown".to_owned())
     );
-    let first: Vec<Figures> = all.iter().filter(|run| run.seed == args.seed).map(|run| run.figures.clone()).collect();
+    let first: Vec<&Figures> = all.iter().filter(|run| run.seed == args.seed).map(|run| &run.figures).collect();
     let labels: Vec<String> = first.iter().map(|figures| label(&region, figures.policy)).collect();
-    let subtitle = parameters(&region, args);
     write(&args.out.join("sim-summary.csv"), &summary_csv(&region, args, &all))?;
     write(&args.out.join("sim-origin.csv"), &origin_csv(&region, &first))?;
     write(&args.out.join("sim-served.svg"), &served_svg(&first, &labels, &subtitle))?;
@@ -223,11 +223,9 @@ struct Run {
 }
 
 /// `naive [#######-------] 08:12  backoff [###-----] 07:40 …  12 s`: per policy, its slowest seed.
-fn show_progress(runs: &[(Policy, u64)], clocks: &[AtomicU64], horizon: u64, elapsed: f64) {
+fn show_progress(policies: &[Policy], runs: &[(Policy, u64)], clocks: &[AtomicU64], horizon: u64, elapsed: f64) {
     let mut line = String::from("\r");
-    let mut policies: Vec<Policy> = runs.iter().map(|&(policy, _)| policy).collect();
-    policies.dedup();
-    for policy in policies {
+    for &policy in policies {
         let slowest = runs.iter().zip(clocks).filter(|((of, _), _)| *of == policy);
         let time = slowest.map(|(_, clock)| clock.load(Ordering::Relaxed)).min().unwrap_or(0);
         let done = (20 * time / horizon.max(1)).min(20) as usize;
@@ -313,7 +311,7 @@ fn spread(values: &[f64]) -> String {
     spread_with(values, 1)
 }
 
-fn table(region: &Region, all: &[Run]) -> String {
+fn table(region: &Region, policies: &[Policy], all: &[Run]) -> String {
     let mut text = format!(
         "{:<38} {:>28} {:>20} {:>22} {:>24} {:>8} {:>8}\n",
         "policy (may use)",
@@ -332,22 +330,20 @@ fn table(region: &Region, all: &[Run]) -> String {
         "p50 / p95 / p99",
         format!("peak 10 s, cap {}", region.origin.rps)
     );
-    let mut policies: Vec<Option<Policy>> = all.iter().map(|run| run.figures.policy).collect();
-    policies.dedup();
     let several = all.len() > policies.len();
-    for policy in policies {
-        let runs: Vec<&Figures> = all.iter().map(|run| &run.figures).filter(|f| f.policy == policy).collect();
+    for &policy in policies {
+        let runs: Vec<&Figures> = all.iter().map(|run| &run.figures).filter(|f| f.policy == Some(policy)).collect();
         let each = |value: &dyn Fn(&Figures) -> f64| runs.iter().map(|figures| value(figures)).collect::<Vec<f64>>();
         let served = [5, 15, 60].map(|minutes| spread(&each(&|f| 100.0 * f.share_within(minutes * MINUTE))));
-        let first = runs.first().copied().cloned().unwrap_or_default();
+        let Some(&first) = runs.first() else { continue };
         let times = [0.5, 0.95, 0.99].map(|q| seconds(first.quantile(q)));
-        let bytes = shares(&first).map(|share| format!("{share:.0}"));
+        let bytes = shares(first).map(|share| format!("{share:.0}"));
         let peaks =
             (spread(&each(&|f| f.origin_peak_rate(0, 10))), spread(&each(&|f| f.origin_peak_retry_rate(0, 10))));
         let _ = writeln!(
             text,
             "{:<38} {:>28} {:>20} {:>22} {:>24} {:>8} {:>8}",
-            label(region, policy),
+            label(region, Some(policy)),
             served.join(" / "),
             times.join(" / "),
             format!("{} / {}", peaks.0, peaks.1),
@@ -411,7 +407,7 @@ fn summary_csv(region: &Region, args: &SimArgs, all: &[Run]) -> String {
     text
 }
 
-fn origin_csv(region: &Region, all: &[Figures]) -> String {
+fn origin_csv(region: &Region, all: &[&Figures]) -> String {
     let mut text = "policy,minute,time,offered_mean_rps,offered_peak_rps,accepted_mean_rps,capacity_rps\n".to_owned();
     for figures in all {
         for minute in figures.minutes() {
@@ -561,7 +557,7 @@ fn escape(text: &str) -> String {
 }
 
 /// Share of students with the whole coursework against minutes after their arrival, per policy.
-fn served_svg(all: &[Figures], labels: &[String], subtitle: &str) -> String {
+fn served_svg(all: &[&Figures], labels: &[String], subtitle: &str) -> String {
     let series: Vec<(String, Vec<(f64, f64)>)> = all
         .iter()
         .zip(labels)
@@ -587,7 +583,7 @@ fn served_svg(all: &[Figures], labels: &[String], subtitle: &str) -> String {
 
 /// Requests reaching the origin each minute (mean per second) against its capacity, per policy, by time
 /// of day.
-fn origin_svg(region: &Region, all: &[Figures], labels: &[String], subtitle: &str) -> String {
+fn origin_svg(region: &Region, all: &[&Figures], labels: &[String], subtitle: &str) -> String {
     let series: Vec<(String, Vec<(f64, f64)>)> = all
         .iter()
         .zip(labels)

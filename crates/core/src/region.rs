@@ -57,8 +57,8 @@ pub struct Region {
     pub peer_upload: u64,
     /// Milliseconds before the first byte from a classmate.
     pub peer_latency: Millis,
-    /// Milliseconds from a reachable student's arrival until the page's links to the classmates present
-    /// are open (tracker round trip, offer and answer, ICE): the page settles from then on.
+    /// Milliseconds from the page having the manifest until its links to the classmates present are open
+    /// (tracker round trip, offer and answer, ICE): the page settles from then on.
     pub peer_connect: Millis,
     /// Whether the naive and backoff clients are given the mirror list, and check what they get.
     pub baseline_mirrors: BaselineMirrors,
@@ -135,9 +135,10 @@ impl Policy {
 impl Region {
     /// A morning for `students`: classes of 30, courses of 12 chunks of 256 KiB, 2 hours of arrivals, an
     /// origin of 100 requests/s and 12.5 MB/s that is down from 08:10 to 08:20, `mirrors` mirrors of 500
-    /// requests/s and 125 MB/s (the first of two or more lies about one chunk in four), 20 % of students out
-    /// of reach of their classmates, 250 kB/s of upload each, links to classmates open 1.5 s after arrival, 20 minutes on average on the page once
-    /// served.
+    /// requests/s and 125 MB/s (the first of two or more lies about one chunk in four), an 8 KiB manifest
+    /// and a first lesson of one chunk, 20 % of students out of reach of their classmates, 250 kB/s of
+    /// upload each, links to classmates open 1.5 s after the manifest came, 20 minutes on average on the
+    /// page once served, no TURN relay, baselines that know the origin only.
     pub fn morning(students: usize, mirrors: usize) -> Region {
         let mirror = |index: usize| Server {
             rps: 500,

@@ -122,15 +122,18 @@ impl Lottery {
         let draw = self.draws.entry(cid).or_default();
         // The latest announce that holds, from a classmate I am connected to: surely still at it. Latest
         // first (the later heard on a tie), so that one connected classmate is looked up, not all.
-        let mut holding: Vec<(Millis, usize)> = (draw.fetching.iter().enumerate())
+        let mut holding: Vec<(Millis, usize)> = draw
+            .fetching
+            .iter()
+            .enumerate()
             .filter(|(_, (_, first, last))| {
                 now.saturating_sub(*last) < rules.patience_ms && now.saturating_sub(*first) < rules.max_wait_ms
             })
             .map(|(index, (_, _, last))| (*last, index))
             .collect();
         holding.sort_unstable_by(|a, b| b.cmp(a));
-        let connected = holding.iter().filter_map(|&(_, index)| draw.fetching.get(index));
-        if let Some((peer, _, _)) = connected.into_iter().find(|(peer, _, _)| classmates.contains(&peer.as_slice())) {
+        let mut connected = holding.iter().filter_map(|&(_, index)| draw.fetching.get(index));
+        if let Some((peer, _, _)) = connected.find(|(peer, _, _)| classmates.contains(&peer.as_slice())) {
             let peer = peer.clone();
             draw.winning = None;
             return Turn::Theirs(peer);

@@ -121,9 +121,7 @@ impl Engine<'_> {
         let connect = self.region.peer_connect;
         while !settling.settled(if settling.waited() >= connect { links } else { 0 }, Some(others)) {}
         let draws_from = now.saturating_add(settling.waited());
-        if let Some(Client::Saver(saver)) =
-            self.students.get_mut(index as usize).and_then(Option::as_mut).map(|student| &mut student.client)
-        {
+        if let Some(saver) = self.saver_of(index) {
             saver.saving = Saving::new(Rules::default(), draws_from);
             if saturated {
                 saver.scheduler.spare_origin();
@@ -131,17 +129,13 @@ impl Engine<'_> {
             saver.given |= u64::MAX.checked_shr(64 - reading as u32).unwrap_or(0);
             saver.scheduler.want(lesson);
         }
-        self.schedule_poll(index, draws_from);
+        // At once, for the lesson; the save loop's steps then wait for `draws_from`.
         self.schedule_poll(index, now);
     }
 
     pub(super) fn schedule_poll(&mut self, index: u32, time: Millis) {
         let now = self.now;
-        let Some(Client::Saver(saver)) =
-            self.students.get_mut(index as usize).and_then(Option::as_mut).map(|student| &mut student.client)
-        else {
-            return;
-        };
+        let Some(saver) = self.saver_of(index) else { return };
         if saver.poll_at.is_some_and(|at| at <= time && at >= now) {
             return;
         }
@@ -155,15 +149,14 @@ impl Engine<'_> {
         let view =
             View { class: student.class, reachable: student.reachable, relayed: student.relayed, has: student.has };
         if let Client::Saver(saver) = &mut student.client {
-            // A page still opening asks the origin for the manifest again.
-            if saver.poll_at == Some(now) && saver.opening.is_some() {
-                saver.poll_at = None;
-                self.students[index as usize] = Some(student);
-                return self.ask_manifest(index, &[0]);
-            }
             // Otherwise superseded by an earlier poll.
             if saver.poll_at == Some(now) {
                 saver.poll_at = None;
+                // A page still opening asks the origin for the manifest again.
+                if saver.opening.is_some() {
+                    self.students[index as usize] = Some(student);
+                    return self.ask_manifest(index, &[0]);
+                }
                 let (asks, look_again) = self.step(index, view, saver);
                 for chunk in asks {
                     let id = ASK | saver.asks;
@@ -302,7 +295,7 @@ impl Engine<'_> {
         };
         let stopped = pending != 0 && (saver.scheduler.stranded(connected) || failed(&saver.scheduler.failed()));
         if stopped {
-            if let Some(class) = self.classes.get_mut(student.class).and_then(Option::as_mut) {
+            if let Some(class) = class {
                 let announced = class.fetchers.iter_mut().enumerate().filter(|(chunk, _)| pending & (1 << chunk) != 0);
                 for (_, fetchers) in announced {
                     fetchers.retain(|&fetcher| fetcher != index);
@@ -335,9 +328,9 @@ impl Engine<'_> {
         let (answer, end, first_byte) = if source == self.peer_source() {
             let (upload, latency) = (self.region.peer_upload, self.region.peer_latency);
             let swarm = self.classes.get_mut(student.class).and_then(Option::as_mut);
-            match swarm {
-                Some(class) if class.holders.get(chunk).is_some_and(|&holders| holders > 0) => {
-                    let holders = class.holders.get(chunk).copied().unwrap_or(1);
+            let held = swarm.and_then(|class| Some((class.holders.get(chunk).copied().filter(|&n| n > 0)?, class)));
+            match held {
+                Some((holders, class)) => {
                     let sending = class.peer_sending.get_mut(chunk).map_or(1, |sending| {
                         *sending += 1;
                         *sending
@@ -349,22 +342,35 @@ impl Engine<'_> {
                     }
                     (Answer::Bytes { lie: false }, latency + transfer_ms(size, rate, 1), latency)
                 }
-                _ => (Answer::Absent, latency, latency),
+                None => (Answer::Absent, latency, latency),
             }
         } else {
-            let Some(server) = self.servers.get_mut(source) else {
+            let Some(decided) = self.ask_server(source, chunk, size, refused) else {
                 let answer = Answer::Down;
                 return Request { id, source, chunk, first_byte: now, end: now, answer, relayed: false };
             };
-            let decided = server.receive(chunk, size, now);
-            if source == 0 && decided.0 != Answer::Down {
-                self.count_origin(1, u32::from(matches!(decided.0, Answer::Bytes { .. })), refused);
-            }
             decided
         };
         self.push(now + end.max(1), Event::Answer(index, id));
         let relayed = relayed && matches!(answer, Answer::Bytes { .. });
         Request { id, source, chunk, first_byte: now + first_byte, end: now + end.max(1), answer, relayed }
+    }
+
+    /// Server `source` receives a request for `size` bytes of chunk `chunk` now and decides its answer (see
+    /// `Live::receive`); the origin counts it, from a page it `refused` before or not. `None` for no such
+    /// server.
+    pub(super) fn ask_server(
+        &mut self,
+        source: usize,
+        chunk: usize,
+        size: u64,
+        refused: bool,
+    ) -> Option<(Answer, Millis, Millis)> {
+        let decided = self.servers.get_mut(source)?.receive(chunk, size, self.now);
+        if source == 0 && decided.0 != Answer::Down {
+            self.count_origin(1, u32::from(matches!(decided.0, Answer::Bytes { .. })), refused);
+        }
+        Some(decided)
     }
 
     /// An answer reaches the student, who checks the bytes against the chunk's CID before keeping them.

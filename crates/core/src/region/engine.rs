@@ -151,6 +151,19 @@ impl<'a> Engine<'a> {
         self.queue.push(Reverse((time, self.seq, event)));
     }
 
+    /// The client of student `index`, while present.
+    pub(super) fn client(&mut self, index: u32) -> Option<&mut Client> {
+        self.students.get_mut(index as usize).and_then(Option::as_mut).map(|student| &mut student.client)
+    }
+
+    /// The page of cartable student `index`, while it saves.
+    pub(super) fn saver_of(&mut self, index: u32) -> Option<&mut Saver> {
+        match self.client(index) {
+            Some(Client::Saver(saver)) => Some(saver),
+            _ => None,
+        }
+    }
+
     /// The source index standing for a reachable student's classmates.
     pub(super) fn peer_source(&self) -> usize {
         self.servers.len()
@@ -172,13 +185,13 @@ impl<'a> Engine<'a> {
         if let Some(slot) = self.classes.get_mut(class) {
             slot.get_or_insert_with(|| Class::new(class, chunks));
         }
-        let client = match self.policy {
-            Policy::Cartable => Client::Saver(Box::new(self.saver(reachable || self.region.turn.is_some()))),
-            Policy::Naive | Policy::Backoff => Client::Plain(Plain::default()),
-        };
         // Through the school's relay, a student out of reach directly reaches classmates all the same.
         let relayed = !reachable && self.policy == Policy::Cartable && self.region.turn.is_some();
         let reachable = reachable || relayed;
+        let client = match self.policy {
+            Policy::Cartable => Client::Saver(Box::new(self.saver(reachable))),
+            Policy::Naive | Policy::Backoff => Client::Plain(Plain::default()),
+        };
         let student = Student { class, reachable, relayed, arrived: at, has: 0, client };
         if let Some(slot) = self.students.get_mut(index) {
             *slot = Some(Box::new(student));

@@ -5,8 +5,8 @@
 //! and the pupil presses "Réessayer" half a minute later. The manifest is signed: any copy will do, and
 //! no mirror can forge one. Once it has it, the page joins its class's swarm and starts saving.
 
-use super::cartable::{Request, Saver, RETRY_BY_HAND};
-use super::engine::{Client, Engine};
+use super::cartable::{Request, RETRY_BY_HAND};
+use super::engine::Engine;
 use super::world::Answer;
 use crate::fetch::ManifestRetry;
 
@@ -47,13 +47,9 @@ impl Engine<'_> {
     /// Asks `servers` (0 the origin, then the mirrors) for the manifest at once.
     pub(super) fn ask_manifest(&mut self, index: u32, servers: &[usize]) {
         let (now, size) = (self.now, self.region.manifest_bytes);
+        let Some(refused) = self.saver_of(index).map(|saver| saver.refused) else { return };
         for &server in servers {
-            let Some(live) = self.servers.get_mut(server) else { continue };
-            let (answer, end, _) = live.receive(0, size, now);
-            let Some(refused_before) = self.saver_of(index).map(|saver| saver.refused) else { return };
-            if server == 0 && answer != Answer::Down {
-                self.count_origin(1, u32::from(matches!(answer, Answer::Bytes { .. })), refused_before);
-            }
+            let Some((answer, end, _)) = self.ask_server(server, 0, size, refused) else { continue };
             let Some(saver) = self.saver_of(index) else { return };
             let opening = saver.opening.get_or_insert_with(Opening::default);
             let id = MANIFEST | opening.asked;
@@ -68,13 +64,12 @@ impl Engine<'_> {
     /// mirrors are asked, or the busy origin again after a pause, or the page shows its error.
     pub(super) fn manifest_answered(&mut self, index: u32, source: usize, answer: Answer) {
         let (now, mirrors) = (self.now, self.region.mirrors.len());
-        if source == 0 && !matches!(answer, Answer::Bytes { .. }) {
+        let refused_by_origin = source == 0 && !matches!(answer, Answer::Bytes { .. });
+        if refused_by_origin {
             self.figures.origin_protected_at.get_or_insert(now);
         }
         let Some(saver) = self.saver_of(index) else { return };
-        if source == 0 && !matches!(answer, Answer::Bytes { .. }) {
-            saver.refused = true;
-        }
+        saver.refused |= refused_by_origin;
         let Some(opening) = saver.opening.as_mut() else { return }; // opened already: a late copy
         opening.pending = opening.pending.saturating_sub(1);
         if let Answer::Bytes { .. } = answer {
@@ -139,12 +134,5 @@ impl Engine<'_> {
         }
         self.figures.restarts += 1;
         self.schedule_poll(index, now + RETRY_BY_HAND);
-    }
-
-    pub(super) fn saver_of(&mut self, index: u32) -> Option<&mut Saver> {
-        match self.students.get_mut(index as usize).and_then(Option::as_mut).map(|student| &mut student.client) {
-            Some(Client::Saver(saver)) => Some(saver),
-            _ => None,
-        }
     }
 }

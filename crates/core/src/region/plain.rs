@@ -76,10 +76,6 @@ impl Engine<'_> {
         self.ask(index, chunk, 0);
     }
 
-    fn client(&mut self, index: u32) -> Option<&mut Client> {
-        self.students.get_mut(index as usize).and_then(Option::as_mut).map(|student| &mut student.client)
-    }
-
     /// The server a plain student asks for `chunk` after `failures` failures: the origin, or, given the
     /// mirror list, the origin and the mirrors in turn (each student starting elsewhere).
     fn server(&self, index: u32, chunk: usize, failures: u8) -> usize {
