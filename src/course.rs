@@ -95,6 +95,8 @@ impl Course {
     /// refusing a version older than the stored one; else from the stored copy. With a tracker (the
     /// page's, else the manifest's first), the page also joins the course's swarm of classmates when the
     /// school's policy and the pupil's switch both allow it, and this tab leads this browser's swarm.
+    /// There, a classmate holding a newer version passes on its signed manifest, checked like the origin's
+    /// ([`Course::newer_from_classmate`]): a page opened from its stored copy learns of today's work.
     pub async fn open(manifest_url: &str, elsewhere: &Elsewhere, key: PublicKey) -> Result<Course, LoadError> {
         let mirrors = &elsewhere.mirrors;
         let page = net::page_url();
@@ -142,7 +144,7 @@ impl Course {
         }
         let swarm = Rc::new(RefCell::new(None));
         if let Some(tracker) = peers {
-            join_swarm(&fetcher, &swarm, &manifest, tracker, store.clone());
+            join_swarm(&fetcher, &swarm, (&manifest, &manifest_url, key), tracker, store.clone());
         }
         Ok(Course {
             manifest,
@@ -278,6 +280,19 @@ impl Course {
         self.swarm.borrow().clone()
     }
 
+    /// A newer version of the course that a classmate passed on, verified and stored: opening the course
+    /// again shows it, even while the origin and the mirrors do not answer.
+    pub fn newer_from_classmate(&self) -> Option<u64> {
+        self.swarm().and_then(|swarm| swarm.stats().newer_version).filter(|&version| version > self.manifest.version)
+    }
+
+    /// Leaves the classmates' swarm of this version, before the course is opened again.
+    pub fn leave(&self) {
+        if let Some(swarm) = self.swarm.borrow_mut().take() {
+            swarm.leave();
+        }
+    }
+
     /// Tells classmates this browser now holds `cid`.
     fn announce(&self, cid: &Cid) {
         if let Some(swarm) = self.swarm() {
@@ -408,7 +423,7 @@ pub struct Elsewhere {
 fn join_swarm(
     fetcher: &Fetcher,
     joined: &Rc<RefCell<Option<Swarm>>>,
-    manifest: &Manifest,
+    (manifest, manifest_url, key): (&Manifest, &str, PublicKey),
     tracker: String,
     store: Rc<dyn Store>,
 ) {
@@ -419,6 +434,8 @@ fn join_swarm(
         chunks: cartable_core::peer::wire::distinct_chunks(manifest),
         ice: sharing::ice(&manifest.peers),
         upload: !sharing::metered(),
+        manifest_url: manifest_url.to_owned(),
+        key,
     };
     let (fetcher, joined) = (fetcher.clone(), joined.clone());
     wasm_bindgen_futures::spawn_local(async move {

@@ -14,11 +14,12 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use cartable_core::fetch::{Millis, Outcome};
+use cartable_core::offline::{self, OfflineError};
 use cartable_core::peer::saving::{Held, Saving, Settling, Step, MAX_LINKS, SETTLE_STEP_MS};
 use cartable_core::peer::session::{Event, Limits, Session};
 use cartable_core::peer::Message;
 use cartable_core::store::Store;
-use cartable_core::Cid;
+use cartable_core::{Cid, ManifestError, PublicKey};
 use futures::channel::oneshot;
 
 use cartable_web::clock::now;
@@ -73,6 +74,10 @@ pub struct SwarmConfig {
     pub ice: Ice,
     /// Whether this page serves chunks to classmates (off on metered connections).
     pub upload: bool,
+    /// The manifest's absolute URL, under which a newer manifest from a classmate is stored.
+    pub manifest_url: String,
+    /// The school's pinned key, which a manifest from a classmate must be signed by.
+    pub key: PublicKey,
 }
 
 /// What the swarm did so far, for the sources panel and the figures.
@@ -93,6 +98,9 @@ pub struct SwarmStats {
     pub bytes_out: u64,
     /// Milliseconds from page start to the first verified chunk from a classmate.
     pub first_chunk_ms: Option<Millis>,
+    /// A newer version of the course a classmate passed on: verified against the school's key and the
+    /// stored version, and stored, so that the course opens at it.
+    pub newer_version: Option<u64>,
 }
 
 /// This page's membership of a course's swarm. Cheap to clone.
@@ -119,6 +127,12 @@ struct Inner {
     size: Cell<Option<u64>>,
     /// Whether the stored chunks are being checked again after one was found damaged.
     checking: Cell<bool>,
+    /// The classmate asked for its newer manifest, while it answers.
+    manifest_asked_of: RefCell<Option<Vec<u8>>>,
+    /// The socket to the tracker, while open.
+    tracker: RefCell<Option<web_sys::WebSocket>>,
+    /// Whether the page left this swarm ([`Swarm::leave`]).
+    left: Cell<bool>,
 }
 
 /// Why a classmate is set aside.
@@ -160,12 +174,30 @@ impl Swarm {
             fetching: RefCell::default(),
             size: Cell::default(),
             checking: Cell::default(),
+            manifest_asked_of: RefCell::default(),
+            tracker: RefCell::default(),
+            left: Cell::default(),
         };
         let swarm = Swarm(Rc::new(inner));
         signalling::start(&swarm);
         swarm.every_second();
         misses::answer(&swarm);
         swarm
+    }
+
+    /// Leaves the swarm for good: the tracker's socket and every link are closed, and the service worker's
+    /// misses are left to the swarm the page joins next (a course opened again at a newer version).
+    pub fn leave(&self) {
+        self.0.left.set(true);
+        if let Some(socket) = self.0.tracker.borrow_mut().take() {
+            socket.set_onclose(None);
+            let _ = socket.close();
+        }
+        let links: Vec<Rc<Link>> = self.0.links.borrow().clone();
+        for link in links {
+            link.close();
+            self.drop_link(&link);
+        }
     }
 
     /// Chunk `cid` (`len` bytes), verified, from a classmate that has it; the outcome to report to the
@@ -309,7 +341,7 @@ impl Swarm {
 
     /// Adds a classmate reached through the tracker, unless banned or too many are connected already.
     fn add_link(&self, peer_id: Vec<u8>, connection: web_sys::RtcPeerConnection, channel: web_sys::RtcDataChannel) {
-        if self.0.banned.borrow().contains(&peer_id) || self.0.links.borrow().len() >= MAX_LINKS {
+        if self.0.left.get() || self.0.banned.borrow().contains(&peer_id) || self.0.links.borrow().len() >= MAX_LINKS {
             connection.close();
             return;
         }
@@ -352,8 +384,76 @@ impl Swarm {
                     self.tell_news();
                 }
             }
-            Event::Ready { .. } => self.tell_news(),
+            Event::Ready { .. } => {
+                self.ask_manifest();
+                self.tell_news();
+            }
+            Event::ManifestRequested => self.serve_manifest(link),
+            Event::Manifest { bytes } => self.received_manifest(link, bytes),
+            Event::ManifestStalled => {
+                self.0.manifest_asked_of.borrow_mut().take();
+                self.ask_manifest();
+            }
         }
+    }
+
+    /// Asks one connected classmate holding a newer version of the course for its signed manifest, unless
+    /// one was passed on already or another classmate is answering.
+    fn ask_manifest(&self) {
+        if self.0.stats.get().newer_version.is_some() || self.0.manifest_asked_of.borrow().is_some() {
+            return;
+        }
+        let links: Vec<Rc<Link>> = self.0.links.borrow().clone();
+        for link in links.iter().filter(|link| link.is_open()) {
+            let ask = link.session.borrow_mut().ask_manifest(now());
+            if let Some(ask) = ask {
+                *self.0.manifest_asked_of.borrow_mut() = Some(link.peer_id.clone());
+                link.send(&[ask]);
+                return;
+            }
+        }
+    }
+
+    /// Answers a classmate's ask for the signed manifest with the one this browser stores (uploading on).
+    fn serve_manifest(&self, link: &Rc<Link>) {
+        if !self.0.config.upload {
+            return;
+        }
+        let (swarm, link) = (self.clone(), link.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            let Ok(Some(copy)) = swarm.0.store.get_manifest(&swarm.0.config.course_id).await else { return };
+            let messages = link.session.borrow_mut().serve_manifest(&copy.json);
+            link.send(&messages);
+        });
+    }
+
+    /// A classmate's signed manifest: kept when it verifies against the school's key and is newer than
+    /// the stored copy, so that the course opens at it; a classmate whose manifest fails is banned.
+    fn received_manifest(&self, link: &Rc<Link>, bytes: Vec<u8>) {
+        self.0.manifest_asked_of.borrow_mut().take();
+        let (swarm, link) = (self.clone(), link.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            let config = &swarm.0.config;
+            let (store, unix_now) = (&*swarm.0.store, cartable_web::clock::unix_s());
+            match offline::accept(store, &config.manifest_url, &bytes, &[config.key], unix_now).await {
+                Ok(accepted) if accepted.updated => {
+                    swarm.update(|stats| stats.newer_version = Some(accepted.manifest.version));
+                }
+                // Another classmate or the origin brought it first; or storage failed, and the page
+                // keeps the version it has.
+                Ok(_) | Err(OfflineError::Manifest(ManifestError::Rollback { .. })) | Err(OfflineError::Store(_)) => {
+                    swarm.ask_manifest();
+                }
+                Err(OfflineError::Manifest(error)) => {
+                    let reason =
+                        format!("cartable: a classmate passed on a manifest that failed verification: {error}");
+                    web_sys::console::warn_1(&reason.into());
+                    let _closed = link.session.borrow_mut().reject_manifest();
+                    swarm.ban(&link, Ban::Corrupt);
+                    swarm.ask_manifest();
+                }
+            }
+        });
     }
 
     /// Answers a classmate's request from the store, if uploading is on, with a chunk checked against its
@@ -464,6 +564,11 @@ impl Swarm {
     /// Forgets a closed link and fails what was asked of it.
     fn drop_link(&self, link: &Rc<Link>) {
         self.0.links.borrow_mut().retain(|other| !Rc::ptr_eq(other, link));
+        let asked = self.0.manifest_asked_of.borrow().as_ref() == Some(&link.peer_id);
+        if asked {
+            self.0.manifest_asked_of.borrow_mut().take();
+            self.ask_manifest();
+        }
         self.0.saving.borrow_mut().left(&link.peer_id);
         self.tell_news();
         let asked: Vec<(Cid, Vec<u8>)> =
@@ -514,10 +619,21 @@ impl Swarm {
 
 /// Whether this tab leads the swarm of `course_id` in this browser (Web Locks): one tab per browser
 /// talks to classmates (also for the service worker, see `misses`), the others use what it stores. The
-/// lock is held for the life of the tab. True where Web Locks do not exist.
+/// lock is held for the life of the tab, so a course opened again in the tab (a retry, a newer version)
+/// leads again. True where Web Locks do not exist.
 pub async fn lead(course_id: &str) -> bool {
+    thread_local! {
+        static LED: RefCell<HashSet<String>> = RefCell::default();
+    }
     let name = cartable_core::miss::leader_name(course_id);
-    wasm_bindgen_futures::JsFuture::from(take_lead(&name)).await.map(|won| won.is_truthy()).unwrap_or(true)
+    if LED.with(|led| led.borrow().contains(&name)) {
+        return true;
+    }
+    let won = wasm_bindgen_futures::JsFuture::from(take_lead(&name)).await.map(|won| won.is_truthy()).unwrap_or(true);
+    if won {
+        LED.with(|led| led.borrow_mut().insert(name));
+    }
+    won
 }
 
 // In JavaScript, as `askLeader` is in the worker: the same through web-sys (whose Web Locks are unstable)

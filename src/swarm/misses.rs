@@ -20,7 +20,8 @@ pub(super) fn answer(swarm: &Swarm) {
     let Ok(channel) = BroadcastChannel::new(&leader_name(&swarm.0.config.course_id)) else { return };
     let (swarm, to_worker) = (swarm.clone(), channel.clone());
     let on_miss = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let Some(text) = event.data().as_string() else { return };
+        // A swarm the page left (it opened a newer version) lets the new one answer.
+        let Some(text) = event.data().as_string().filter(|_| !swarm.0.left.get()) else { return };
         let Some(miss) = Miss::parse(&text) else { return };
         let (swarm, channel) = (swarm.clone(), to_worker.clone());
         wasm_bindgen_futures::spawn_local(async move {

@@ -46,7 +46,7 @@ pub fn start(swarm: &Swarm) {
 }
 
 fn connect(signalling: &Rc<Signalling>) {
-    let Some(swarm) = signalling.swarm.upgrade().map(Swarm) else { return };
+    let Some(swarm) = live(signalling) else { return };
     let Ok(socket) = WebSocket::new(&swarm.0.config.tracker) else { return reconnect(signalling) };
     let (on_open, on_message, on_close) = (signalling.clone(), signalling.clone(), signalling.clone());
     let opened = Closure::<dyn FnMut()>::new(move || {
@@ -66,7 +66,13 @@ fn connect(signalling: &Rc<Signalling>) {
     opened.forget();
     message.forget();
     closed.forget();
+    *swarm.0.tracker.borrow_mut() = Some(socket.clone());
     *signalling.socket.borrow_mut() = Some(socket);
+}
+
+/// The swarm this signalling is for, unless the page dropped it or left it.
+fn live(signalling: &Signalling) -> Option<Swarm> {
+    signalling.swarm.upgrade().map(Swarm).filter(|swarm| !swarm.0.left.get())
 }
 
 /// Reconnects after a full-jitter exponential delay.
@@ -83,7 +89,7 @@ fn reconnect(signalling: &Rc<Signalling>) {
 
 /// Announces with fresh offers (as many as there is room for classmates, at most five).
 fn announce(signalling: &Rc<Signalling>, event: Option<Event>) {
-    let Some(swarm) = signalling.swarm.upgrade().map(Swarm) else { return };
+    let Some(swarm) = live(signalling) else { return };
     let room = MAX_LINKS.saturating_sub(swarm.0.links.borrow().len()).min(tracker::MAX_OFFERS);
     let signalling = signalling.clone();
     wasm_bindgen_futures::spawn_local(async move {
@@ -130,7 +136,7 @@ const CHECK_MS: i32 = (announce::ALONE_ANNOUNCE_MS / 2) as i32;
 fn announce_when_due(signalling: &Rc<Signalling>, generation: u64) {
     let (latest, at) = signalling.announced.get();
     let open = signalling.socket.borrow().as_ref().is_some_and(|socket| socket.ready_state() == WebSocket::OPEN);
-    let Some(swarm) = signalling.swarm.upgrade().map(Swarm) else { return };
+    let Some(swarm) = live(signalling) else { return };
     if latest != generation || !open {
         return;
     }
@@ -150,7 +156,7 @@ fn announce_when_due(signalling: &Rc<Signalling>, generation: u64) {
 }
 
 fn received(signalling: &Rc<Signalling>, text: &str) {
-    let Some(swarm) = signalling.swarm.upgrade().map(Swarm) else { return };
+    let Some(swarm) = live(signalling) else { return };
     match serde_json::from_str::<ServerMessage>(text) {
         Ok(ServerMessage::Announced(reply)) => {
             *signalling.interval_ms.borrow_mut() = (reply.interval.clamp(5, 3600) * 1000) as i32;

@@ -98,13 +98,17 @@ pub fn App(props: &AppProps) -> Html {
         })
     };
     use_effect_with(*lang, |lang| lang.apply_to_document());
+    let reopen = {
+        let attempt = attempt.clone();
+        Callback::from(move |()| attempt.set(*attempt + 1))
+    };
     let retry = Callback::from(move |_| attempt.set(*attempt + 1));
     let new_version = use_new_version(props.service_worker.clone());
     let text = lang.text();
     let body = match &*course {
         Load::Loading => html! { <p class="loading">{ text.loading_course }</p> },
         Load::Failed(error) => html! { <ErrorPanel error={error.clone()} lang={*lang} on_retry={retry} /> },
-        Load::Ready(course) => html! { <CourseView ctx={Ctx { course: course.clone(), lang: *lang }} /> },
+        Load::Ready(course) => html! { <CourseView ctx={Ctx { course: course.clone(), lang: *lang }} {reopen} /> },
     };
     html! {
         <div class="cartable" lang={lang.tag()}>
@@ -144,6 +148,8 @@ fn skip_to_content(event: MouseEvent) {
 #[derive(Properties, PartialEq)]
 struct CourseProps {
     ctx: Ctx,
+    /// Opens the course again (at the newer version a classmate passed on).
+    reopen: Callback<()>,
 }
 
 #[function_component]
@@ -154,6 +160,13 @@ fn CourseView(props: &CourseProps) -> Html {
     let offline = use_offline(&props.ctx);
     use_sources_redraw(&props.ctx);
     let current = |target: Route| (route == target).then_some("page");
+    let show_newer = {
+        let (course, reopen) = (props.ctx.course.clone(), props.reopen.clone());
+        Callback::from(move |_| {
+            course.leave();
+            reopen.emit(());
+        })
+    };
     let page = match route {
         Route::Home => html! { <HomePage ctx={props.ctx.clone()} {offline} /> },
         Route::Lesson(index) => html! { <LessonPage ctx={props.ctx.clone()} {index} /> },
@@ -175,6 +188,12 @@ fn CourseView(props: &CourseProps) -> Html {
             if let Freshness::Stored { stored_at } = props.ctx.course.freshness {
                 <p class="offline-banner" role="status">
                     { text.offline_banner.replace("{date}", &long_date(Date::from_unix(stored_at), props.ctx.lang)) }
+                </p>
+            }
+            if props.ctx.course.newer_from_classmate().is_some() {
+                <p class="new-version" role="status">
+                    { text.newer_from_classmate }{ " " }
+                    <button type="button" onclick={show_newer}>{ text.show_newer }</button>
                 </p>
             }
             { sources::origin_banner(&props.ctx) }

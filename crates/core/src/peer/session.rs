@@ -82,6 +82,18 @@ pub enum Event {
         /// The chunk.
         cid: Cid,
     },
+    /// They ask for my signed manifest: answer with [`Session::serve_manifest`].
+    ManifestRequested,
+    /// Their whole signed manifest, which I asked for with [`Session::ask_manifest`]. Unverified: the
+    /// caller checks its signature against the school's pinned key and my rollback floor before using
+    /// it, and calls [`Session::reject_manifest`] if it fails.
+    Manifest {
+        /// The manifest's bytes as published.
+        bytes: Vec<u8>,
+    },
+    /// The manifest I asked for got no new byte for `stall_ms`: the ask is over; the caller may ask
+    /// another classmate.
+    ManifestStalled,
     /// The peer broke the protocol: disconnect and ban it for the session. Nothing follows.
     Violation {
         /// What it did, for logs.
@@ -115,6 +127,13 @@ pub struct Session {
     stalled: BTreeSet<Cid>,
     /// Their requests I have not answered.
     owed: BTreeSet<Cid>,
+    /// The manifest version their Hello named.
+    their_version: Option<u64>,
+    /// The manifest I asked of them, while it comes; [`Session::ask_manifest`] asks once per session.
+    manifest_in: Option<Inbound>,
+    manifest_asked: bool,
+    /// They asked for my manifest and I have not answered.
+    manifest_owed: bool,
 }
 
 impl Session {
@@ -133,6 +152,10 @@ impl Session {
             asked_before: BTreeSet::new(),
             stalled: BTreeSet::new(),
             owed: BTreeSet::new(),
+            their_version: None,
+            manifest_in: None,
+            manifest_asked: false,
+            manifest_owed: false,
         }
     }
 
@@ -185,6 +208,37 @@ impl Session {
         self.theirs.contains(cid)
     }
 
+    /// The manifest version they hold, when their Hello named a newer one than mine.
+    pub fn newer(&self) -> Option<u64> {
+        self.their_version.filter(|&theirs| theirs > self.version && !self.is_closed())
+    }
+
+    /// An AskManifest to send them: once per session, when they hold a newer version than mine
+    /// ([`Session::newer`]). The answer comes as [`Event::Manifest`] (or [`Event::ManifestStalled`]).
+    pub fn ask_manifest(&mut self, now: Millis) -> Option<Message> {
+        if self.newer().is_none() || self.manifest_asked {
+            return None;
+        }
+        self.manifest_asked = true;
+        self.manifest_in = Some(Inbound::new(now, false));
+        Some(Message::AskManifest)
+    }
+
+    /// The answer to their AskManifest: `json`, my signed manifest as published, in pieces. Nothing when
+    /// they did not ask, or the session is closed.
+    pub fn serve_manifest(&mut self, json: &[u8]) -> Vec<Message> {
+        if self.is_closed() || !std::mem::take(&mut self.manifest_owed) {
+            return Vec::new();
+        }
+        wire::manifest_pieces(json)
+    }
+
+    /// Closes the session because the manifest it handed over failed verification (a bad signature, another
+    /// school, older than it claimed): the [`Event::Violation`] to act on. Nothing follows.
+    pub fn reject_manifest(&mut self) -> Event {
+        self.close("its manifest failed verification".into())
+    }
+
     /// Whether the session is open and another request would be within the in-flight limit.
     pub fn can_request(&self) -> bool {
         matches!(self.phase, Phase::Open { .. }) && self.inbound.len() < self.limits.max_requests_in_flight
@@ -209,7 +263,13 @@ impl Session {
             self.inbound.remove(cid);
             self.stalled.insert(*cid);
         }
-        stalled.into_iter().map(|cid| Event::Stalled { cid }).collect()
+        let manifest_stalled =
+            self.manifest_in.as_ref().is_some_and(|manifest| now.saturating_sub(manifest.progress_at) >= stall_ms);
+        if manifest_stalled {
+            self.manifest_in = None;
+        }
+        let manifest = manifest_stalled.then_some(Event::ManifestStalled);
+        stalled.into_iter().map(|cid| Event::Stalled { cid }).chain(manifest).collect()
     }
 
     /// A Have to send them for a chunk I now hold (verified and stored).
@@ -241,6 +301,8 @@ impl Session {
         self.theirs.clear();
         self.inbound.clear();
         self.owed.clear();
+        self.manifest_in = None;
+        self.manifest_owed = false;
         Event::Violation { reason }
     }
 }

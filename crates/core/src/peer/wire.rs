@@ -17,6 +17,10 @@ pub const MAX_MESSAGE: usize = 65_535;
 pub const PROTOCOL: u8 = 1;
 /// The longest course id a [`Message::Hello`] may carry, in bytes.
 pub const MAX_COURSE_ID: usize = 200;
+/// The longest signed manifest classmates pass on, in bytes (2 MiB: a course of thousands of files).
+pub const MAX_MANIFEST: u32 = 2 * 1024 * 1024;
+/// Bytes of a [`Message::ManifestPiece`] besides its data: tag, offset, total and data length.
+const MANIFEST_PIECE_HEADER: usize = 1 + 4 + 4 + 2;
 /// Bytes of a [`Message::Piece`] besides its data: tag, cid, offset, total and data length.
 const PIECE_HEADER: usize = 1 + cid::BINARY_LEN + 4 + 4 + 2;
 /// The most chunk bytes one [`Message::Piece`] carries: a Piece with this much data is [`MAX_MESSAGE`] long.
@@ -30,6 +34,8 @@ const REQUEST: u8 = 5;
 const PIECE: u8 = 6;
 const CANCEL: u8 = 7;
 const ABSENT: u8 = 8;
+const ASK_MANIFEST: u8 = 9;
+const MANIFEST_PIECE: u8 = 10;
 
 /// One message between two peers of the same course.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,6 +92,17 @@ pub enum Message {
         /// The chunk.
         cid: Cid,
     },
+    /// Please send me your signed manifest (you said you hold a newer version than mine).
+    AskManifest,
+    /// A slice of my signed manifest as published (`manifest.json`'s bytes), sent in order.
+    ManifestPiece {
+        /// Where `data` starts.
+        offset: u32,
+        /// The manifest's whole length, at most [`MAX_MANIFEST`].
+        total: u32,
+        /// The slice; `offset + data.len() <= total`.
+        data: Vec<u8>,
+    },
 }
 
 /// Why bytes are not a message. Messages are lowercase, for logs.
@@ -128,6 +145,9 @@ pub enum WireError {
     /// A chunk declared longer than `MAX_CHUNK_SIZE`.
     #[error("chunk of {0} bytes is over the {MAX_CHUNK_SIZE}-byte limit")]
     ChunkTooLarge(u32),
+    /// A manifest declared longer than [`MAX_MANIFEST`].
+    #[error("manifest of {0} bytes is over the {MAX_MANIFEST}-byte limit")]
+    ManifestTooLarge(u32),
 }
 
 /// The bytes of `message`. Messages built by this module and [`super::session`] always decode back to
@@ -156,6 +176,13 @@ pub fn encode(message: &Message) -> Vec<u8> {
         }
         Message::Cancel { cid } => put_cid(&mut out, CANCEL, cid),
         Message::Absent { cid } => put_cid(&mut out, ABSENT, cid),
+        Message::AskManifest => out.push(ASK_MANIFEST),
+        Message::ManifestPiece { offset, total, data } => {
+            out.push(MANIFEST_PIECE);
+            out.extend(offset.to_be_bytes());
+            out.extend(total.to_be_bytes());
+            put_bytes(&mut out, data);
+        }
     }
     out
 }
@@ -180,6 +207,8 @@ pub fn decode(bytes: &[u8]) -> Result<Message, WireError> {
         PIECE => reader.piece()?,
         CANCEL => Message::Cancel { cid: reader.cid()? },
         ABSENT => Message::Absent { cid: reader.cid()? },
+        ASK_MANIFEST => Message::AskManifest,
+        MANIFEST_PIECE => reader.manifest_piece()?,
         other => return Err(WireError::UnknownTag(other)),
     };
     match reader.rest.len() {
@@ -203,6 +232,22 @@ pub fn pieces(cid: Cid, chunk: &[u8]) -> Vec<Message> {
             // Cannot overflow: `index * MAX_PIECE_DATA` is below `total`, itself at most 1 MiB.
             let offset = index * MAX_PIECE_DATA as u32;
             Message::Piece { cid, offset, total, data: data.to_vec() }
+        })
+        .collect()
+}
+
+/// The signed manifest `json` (its published bytes) as ManifestPiece messages in order, each encoding to
+/// at most [`MAX_MESSAGE`] bytes. One over [`MAX_MANIFEST`], or empty, gives no message at all.
+pub fn manifest_pieces(json: &[u8]) -> Vec<Message> {
+    let Some(total) = u32::try_from(json.len()).ok().filter(|&total| total > 0 && total <= MAX_MANIFEST) else {
+        return Vec::new();
+    };
+    (0u32..)
+        .zip(json.chunks(MAX_MESSAGE - MANIFEST_PIECE_HEADER))
+        .map(|(index, data)| {
+            // Cannot overflow: the offset is below `total`, itself at most 2 MiB.
+            let offset = index * (MAX_MESSAGE - MANIFEST_PIECE_HEADER) as u32;
+            Message::ManifestPiece { offset, total, data: data.to_vec() }
         })
         .collect()
 }
@@ -281,6 +326,18 @@ impl<'a> Reader<'a> {
             return Err(WireError::PieceBeyondTotal { offset, len: data.len(), total });
         }
         Ok(Message::Piece { cid, offset, total, data: data.to_vec() })
+    }
+
+    fn manifest_piece(&mut self) -> Result<Message, WireError> {
+        let (offset, total) = (self.u32()?, self.u32()?);
+        let data = self.bytes()?;
+        if total > MAX_MANIFEST {
+            return Err(WireError::ManifestTooLarge(total));
+        }
+        if u64::from(offset) + data.len() as u64 > u64::from(total) {
+            return Err(WireError::PieceBeyondTotal { offset, len: data.len(), total });
+        }
+        Ok(Message::ManifestPiece { offset, total, data: data.to_vec() })
     }
 }
 

@@ -5,7 +5,7 @@ use super::inbound::{Inbound, Step};
 use super::{Event, Phase, Session};
 use crate::cid::Cid;
 use crate::fetch::Millis;
-use crate::peer::wire::{Message, PROTOCOL};
+use crate::peer::wire::{Message, MAX_MANIFEST, PROTOCOL};
 
 impl Session {
     pub(super) fn apply(&mut self, message: Message, now: Millis) -> Result<Vec<Event>, String> {
@@ -40,6 +40,7 @@ impl Session {
             return Err(format!("hello for course `{course_id}`, not `{}`", self.course_id));
         }
         self.phase = Phase::Open { same_version: version == self.version, bitfield_seen: false };
+        self.their_version = Some(version);
         Ok(vec![Event::Ready { version }])
     }
 
@@ -71,6 +72,10 @@ impl Session {
                 self.theirs.remove(&cid);
                 Event::Absent { cid }
             }),
+            Message::AskManifest => {
+                (!std::mem::replace(&mut self.manifest_owed, true)).then_some(Event::ManifestRequested)
+            }
+            Message::ManifestPiece { offset, total, data } => self.manifest_piece(offset, total, &data, now)?,
             // Handled by `apply`: the handshake messages never reach here.
             Message::Hello { .. } | Message::Bitfield { .. } => None,
         };
@@ -92,6 +97,24 @@ impl Session {
         }
         self.owed.insert(cid);
         Ok(Some(Event::Requested { cid }))
+    }
+
+    /// A piece of the manifest I asked for; one I did not ask for breaks the protocol. Pieces after a stall
+    /// may still be on the wire, and are dropped.
+    fn manifest_piece(&mut self, offset: u32, total: u32, data: &[u8], now: Millis) -> Result<Option<Event>, String> {
+        let Some(manifest) = self.manifest_in.as_mut() else {
+            return match self.manifest_asked {
+                true => Ok(None),
+                false => Err("a manifest piece, which was not asked for".into()),
+            };
+        };
+        match manifest.accept(offset, total, data, u64::from(MAX_MANIFEST), now)? {
+            Step::Dropped | Step::Partial => Ok(None),
+            Step::Complete(bytes) => {
+                self.manifest_in = None;
+                Ok(Some(Event::Manifest { bytes }))
+            }
+        }
     }
 
     fn piece(&mut self, cid: Cid, offset: u32, total: u32, data: &[u8], now: Millis) -> Result<Option<Event>, String> {

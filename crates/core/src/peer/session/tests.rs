@@ -287,3 +287,46 @@ fn arbitrary_bytes_never_panic_a_session() {
     }
     let _ = pieces(cids()[0], b"x");
 }
+
+/// A page holding version 2 of the course and one holding version 1, after both handshakes.
+fn newer_and_older() -> (Session, Session) {
+    let (mut newer, mut older) = (session(2, Limits::default()), session(1, Limits::default()));
+    assert_eq!(deliver(&mut older, &newer.hello(&[]), 0), [Event::Ready { version: 2 }]);
+    assert_eq!(deliver(&mut newer, &older.hello(&[]), 0), [Event::Ready { version: 1 }]);
+    (newer, older)
+}
+
+#[test]
+fn a_classmate_on_a_newer_version_passes_on_its_manifest_once_asked() {
+    let (mut newer, mut older) = newer_and_older();
+    let json: Vec<u8> = (0..100_000u32).map(|i| b"{\"version\":2}"[i as usize % 13]).collect();
+    assert_eq!((older.newer(), newer.newer()), (Some(2), None));
+    assert_eq!(newer.ask_manifest(0), None, "an older version is never asked for");
+    let ask = older.ask_manifest(10).expect("asked of the newer classmate");
+    assert_eq!(older.ask_manifest(10), None, "asked once per session");
+    assert_eq!(deliver(&mut newer, &[ask.clone()], 10), [Event::ManifestRequested]);
+    assert_eq!(deliver(&mut newer, &[ask], 10), [], "a repeated ask is one ask");
+    let pieces = newer.serve_manifest(&json);
+    assert_eq!(pieces.len(), 2);
+    assert_eq!(newer.serve_manifest(&json), [], "answered once");
+    assert_eq!(deliver(&mut older, &pieces, 20), [Event::Manifest { bytes: json }]);
+    assert!(!older.is_closed());
+}
+
+#[test]
+fn an_unasked_manifest_breaks_the_protocol_and_a_stalled_one_can_be_asked_elsewhere() {
+    let (mut newer, mut older) = newer_and_older();
+    let piece = Message::ManifestPiece { offset: 0, total: 4, data: b"{}".to_vec() };
+    assert!(matches!(deliver(&mut newer, &[piece.clone()], 0)[..], [Event::Violation { .. }]));
+
+    let ask = older.ask_manifest(0).expect("an ask");
+    deliver(&mut older, &[piece], 100);
+    assert_eq!(older.poll(5_099), []);
+    assert_eq!(older.poll(5_100), [Event::ManifestStalled]);
+    let late = Message::ManifestPiece { offset: 2, total: 4, data: b"\n\n".to_vec() };
+    assert_eq!(deliver(&mut older, &[late], 5_200), [], "late pieces of a stalled manifest are dropped");
+    assert!(!older.is_closed());
+    assert_eq!(older.reject_manifest(), Event::Violation { reason: "its manifest failed verification".into() });
+    assert!(older.is_closed() && older.newer().is_none());
+    let _ = ask;
+}

@@ -24,6 +24,9 @@ fn every_message() -> Vec<Message> {
         Message::Piece { cid: cid(4), offset: MAX_CHUNK_SIZE - 1, total: MAX_CHUNK_SIZE, data: vec![9] },
         Message::Cancel { cid: cid(5) },
         Message::Absent { cid: cid(6) },
+        Message::AskManifest,
+        Message::ManifestPiece { offset: 0, total: 3, data: b"{}\n".to_vec() },
+        Message::ManifestPiece { offset: MAX_MANIFEST - 1, total: MAX_MANIFEST, data: vec![b'}'] },
     ]
 }
 
@@ -81,6 +84,28 @@ fn pieces_of_small_empty_and_oversize_chunks() {
 }
 
 #[test]
+fn a_manifest_goes_in_pieces_that_fit_and_reassemble_and_an_oversize_one_is_not_sent() {
+    let json: Vec<u8> = (0..150_000u32).map(|i| b"{\"files\":[]}"[i as usize % 12]).collect();
+    let pieces = manifest_pieces(&json);
+    assert_eq!(pieces.len(), 3);
+    let mut whole = Vec::new();
+    for piece in &pieces {
+        let bytes = encode(piece);
+        assert!(bytes.len() <= MAX_MESSAGE, "{} bytes", bytes.len());
+        let Ok(Message::ManifestPiece { offset, total, data }) = decode(&bytes) else { panic!("not a manifest piece") };
+        assert_eq!((offset as usize, total as usize), (whole.len(), json.len()));
+        whole.extend(data);
+    }
+    assert_eq!(whole, json);
+    assert_eq!(manifest_pieces(b""), []);
+    assert_eq!(manifest_pieces(&vec![b' '; MAX_MANIFEST as usize + 1]), []);
+    let over = Message::ManifestPiece { offset: 0, total: MAX_MANIFEST + 1, data: vec![1] };
+    check_refused(&encode(&over), WireError::ManifestTooLarge(MAX_MANIFEST + 1));
+    let beyond = Message::ManifestPiece { offset: 2, total: 3, data: vec![1, 2] };
+    check_refused(&encode(&beyond), WireError::PieceBeyondTotal { offset: 2, len: 2, total: 3 });
+}
+
+#[test]
 fn truncated_at_every_length_is_refused() {
     for message in every_message() {
         let bytes = encode(&message);
@@ -101,7 +126,7 @@ fn malformed_messages_are_refused() {
     let have = encode(&Message::Have { cid: cid(1) });
     check_refused(&[], WireError::Empty);
     check_refused(&[0], WireError::UnknownTag(0));
-    check_refused(&[9, 1, 2], WireError::UnknownTag(9));
+    check_refused(&[11, 1, 2], WireError::UnknownTag(11));
     check_refused(&[255], WireError::UnknownTag(255));
     check_refused(&[&have[..], &[0]].concat(), WireError::Trailing(1));
     check_refused(&[&encode(&Message::Bitfield { bits: vec![1] })[..], &[0, 0]].concat(), WireError::Trailing(2));
