@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context as _;
-use cartable_core::region::{self, BaselineMirrors, Figures, Policy, Region, MINUTE};
+use cartable_core::region::{self, BaselineMirrors, Figures, Overload, Policy, Region, MINUTE};
 
 /// Options of `cartable sim`.
 #[derive(clap::Args)]
@@ -49,6 +49,14 @@ pub struct SimArgs {
     /// The origin is a waiting room: a refusal's `Retry-After` names the next free second of its queue.
     #[arg(long)]
     pub waiting_room: bool,
+    /// What the origin does beyond its rate: refuse (503 at once, with `Retry-After`) or timeout (no
+    /// answer: each client waits until it gives up).
+    #[arg(long, default_value = "refuse")]
+    pub overload: String,
+    /// Share of the chunk answers the origin and mirrors accept, from 0 to 1, that stop halfway and stay
+    /// silent (drawn per answer from the seed): clients must give up on them.
+    #[arg(long, default_value_t = 0.01)]
+    pub stalls: f64,
     /// What the naive and backoff clients know of the mirrors: none (the origin only), trusting (the
     /// origin and the mirrors in turn, bytes trusted) or checking (the same, each chunk checked).
     #[arg(long, default_value = "none")]
@@ -56,6 +64,10 @@ pub struct SimArgs {
     /// Share of students, from 0 to 1, whom no classmate can reach.
     #[arg(long, default_value_t = 0.2)]
     pub unreachable: f64,
+    /// Share of pairs of classmates, from 0 to 1, who cannot link directly (their NATs), drawn per pair
+    /// from the seed; through --turn-kbps they link all the same.
+    #[arg(long, default_value_t = 0.1)]
+    pub pair_failure: f64,
     /// Students per class (each class has a course of its own).
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=1000))]
     pub class_size: u64,
@@ -71,11 +83,11 @@ pub struct SimArgs {
     /// Chunks of the first lesson, read as the page opens (0 for none).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=64))]
     pub reading_chunks: u64,
-    /// Upload of one student's browser towards classmates, in kB/s.
+    /// Upload of one student's browser towards classmates, in kB/s, shared by the transfers it is sending.
     #[arg(long, default_value_t = 250, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub peer_upload_kbps: u64,
-    /// The school's TURN relay, in kB/s for each class: students out of reach of classmates reach them
-    /// through it (none by default).
+    /// The school's TURN relay, in kB/s for each class: students out of reach of classmates, and pairs
+    /// that cannot link directly, link through it (none by default).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub turn_kbps: Option<u64>,
     /// Milliseconds from a page having the manifest until its links to classmates are open.
@@ -169,6 +181,17 @@ fn region(args: &SimArgs) -> anyhow::Result<Region> {
     if !(0.0..=1.0).contains(&args.unreachable) {
         anyhow::bail!("--unreachable must be between 0 and 1 (a share of the students), not {}", args.unreachable);
     }
+    if !(0.0..=1.0).contains(&args.pair_failure) {
+        anyhow::bail!("--pair-failure must be between 0 and 1 (a share of the pairs), not {}", args.pair_failure);
+    }
+    if !(0.0..=1.0).contains(&args.stalls) {
+        anyhow::bail!("--stalls must be between 0 and 1 (a share of the answers), not {}", args.stalls);
+    }
+    let overload = match args.overload.as_str() {
+        "refuse" => Overload::Refuse,
+        "timeout" => Overload::Timeout,
+        other => anyhow::bail!("unknown --overload {other:?}: use refuse or timeout"),
+    };
     let baseline_mirrors = match args.baseline_mirrors.as_str() {
         "none" => BaselineMirrors::None,
         "trusting" => BaselineMirrors::Trusting,
@@ -182,6 +205,7 @@ fn region(args: &SimArgs) -> anyhow::Result<Region> {
     region.manifest_bytes = args.manifest_kib * 1024;
     region.reading_chunks = usize::try_from(args.reading_chunks)?;
     region.unreachable = args.unreachable;
+    region.pair_failure = args.pair_failure;
     region.peer_upload = args.peer_upload_kbps * 1000;
     region.peer_connect = args.peer_connect_ms;
     region.turn = args.turn_kbps.map(|kbps| kbps * 1000);
@@ -189,8 +213,10 @@ fn region(args: &SimArgs) -> anyhow::Result<Region> {
     region.stay = args.stay_min * MINUTE;
     region.baseline_mirrors = baseline_mirrors;
     region.origin.waiting_room = args.waiting_room;
+    region.origin.overload = overload;
     for server in std::iter::once(&mut region.origin).chain(&mut region.mirrors) {
         server.retry_after_s = Some(args.retry_after);
+        server.stalls = args.stalls;
     }
     let mut region = region.with_shares(args.origin_share, args.mirror_share, args.seed);
     if args.no_outage {
@@ -257,7 +283,7 @@ fn parameters(region: &Region, args: &SimArgs) -> String {
         None => "no mirror".to_owned(),
     };
     format!(
-        "{} students in classes of {}, {} chunks of {} KiB; origin {} req/s{}{}, Retry-After {} s; {mirrors}; {:.0} % unreachable{}, {} kB/s up, links in {:.1} s; patience {} min, stay {} min; seeds {}..{}",
+        "{} students in classes of {}, {} chunks of {} KiB; origin {} req/s{}{}{}, Retry-After {} s; {mirrors}; {:.1} % of answers stall; {:.0} % unreachable, {:.0} % of pairs unlinked{}, {} kB/s up, links in {:.1} s; patience {} min, stay {} min; seeds {}..{}",
         region.students,
         region.class_size,
         region.chunks,
@@ -265,8 +291,11 @@ fn parameters(region: &Region, args: &SimArgs) -> String {
         region.origin.rps,
         if region.origin.down.is_some() { " (down 08:10-08:20)" } else { "" },
         if region.origin.waiting_room { " waiting room" } else { "" },
+        if region.origin.overload == Overload::Timeout { " timing out beyond it" } else { "" },
         args.retry_after,
+        100.0 * args.stalls,
         100.0 * region.unreachable,
+        100.0 * region.pair_failure,
         region.turn.map_or(String::new(), |turn| format!(" (through a {} kB/s TURN relay)", turn / 1000)),
         region.peer_upload / 1000,
         region.peer_connect as f64 / 1000.0,
@@ -359,12 +388,12 @@ fn table(region: &Region, policies: &[Policy], all: &[Run]) -> String {
 }
 
 fn summary_csv(region: &Region, args: &SimArgs, all: &[Run]) -> String {
-    let mut text = "policy,seed,students,class_size,chunks,chunk_bytes,manifest_bytes,reading_chunks,origin_rps,origin_down,retry_after_s,waiting_room,mirrors,mirror_rps,baseline_mirrors,unreachable,turn_bytes_s,peer_upload_bytes_s,peer_connect_ms,patience_min,stay_min,served_5min,served_15min,served_60min,p50_s,p95_s,p99_s,gave_up,bytes_origin,bytes_mirrors,bytes_peers,bytes_refused,corrupt_accepted,origin_peak_rps_10s,origin_peak_retry_rps_10s,peak_present,restarts,events\n".to_owned();
+    let mut text = "policy,seed,students,class_size,chunks,chunk_bytes,manifest_bytes,reading_chunks,origin_rps,origin_down,retry_after_s,waiting_room,overload,stalls,mirrors,mirror_rps,baseline_mirrors,unreachable,pair_failure,turn_bytes_s,peer_upload_bytes_s,peer_connect_ms,patience_min,stay_min,served_5min,served_15min,served_60min,p50_s,p95_s,p99_s,gave_up,bytes_origin,bytes_mirrors,bytes_peers,bytes_refused,corrupt_accepted,origin_peak_rps_10s,origin_peak_retry_rps_10s,peak_present,restarts,peer_cut,stalls_caught,events\n".to_owned();
     for Run { seed, figures } in all {
         let quantile = |q| figures.quantile(q).map_or(String::new(), |ms| format!("{:.1}", ms as f64 / 1000.0));
         let _ = writeln!(
             text,
-            "{},{seed},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4},{:.4},{:.4},{},{},{},{},{},{},{},{},{},{:.1},{:.1},{},{},{}",
+            "{},{seed},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4},{:.4},{:.4},{},{},{},{},{},{},{},{},{},{:.1},{:.1},{},{},{},{},{}",
             figures.policy.map_or("?", Policy::name),
             region.students,
             region.class_size,
@@ -376,10 +405,13 @@ fn summary_csv(region: &Region, args: &SimArgs, all: &[Run]) -> String {
             region.origin.down.is_some(),
             args.retry_after,
             region.origin.waiting_room,
+            args.overload,
+            args.stalls,
             region.mirrors.len(),
             region.mirrors.first().map_or(0, |mirror| mirror.rps),
             args.baseline_mirrors,
             region.unreachable,
+            region.pair_failure,
             region.turn.unwrap_or(0),
             region.peer_upload,
             region.peer_connect,
@@ -401,6 +433,8 @@ fn summary_csv(region: &Region, args: &SimArgs, all: &[Run]) -> String {
             figures.origin_peak_retry_rate(0, 10),
             figures.peak_present,
             figures.restarts,
+            figures.peer_cut,
+            figures.stalls_caught,
             figures.events,
         );
     }

@@ -17,7 +17,7 @@ mod source;
 pub mod scenario;
 
 pub use config::{full_jitter, Config};
-pub use manifest::{ManifestRetry, MANIFEST_PAUSE_BASE, MANIFEST_PAUSE_CAP, MANIFEST_TRIES};
+pub use manifest::{ManifestRetry, MANIFEST_PAUSE_BASE, MANIFEST_PAUSE_CAP, MANIFEST_TRIES, MANIFEST_WAIT};
 pub use retry_after::retry_after_ms;
 pub use scheduler::Scheduler;
 

@@ -15,6 +15,7 @@
 mod cartable;
 mod engine;
 mod figures;
+mod links;
 mod opening;
 mod plain;
 mod world;
@@ -52,8 +53,15 @@ pub struct Region {
     /// Share of students, from 0 to 1, who cannot connect to classmates (and so neither fetch from nor
     /// serve them).
     pub unreachable: f64,
+    /// Share of pairs of classmates, from 0 to 1, whose direct link fails (their NATs do not let them
+    /// through), on top of [`Region::unreachable`]: drawn once per pair from the seed. Through the
+    /// school's TURN relay, when present, such a pair is linked all the same.
+    pub pair_failure: f64,
     /// Upload bandwidth of one student's browser towards classmates, in bytes per second, shared by the
-    /// classmates it is sending to.
+    /// transfers it is sending now. A page links to [`MAX_LINKS`] classmates at most, among those present
+    /// the tracker hands out; a transfer is sent by one of them, and fails if it leaves meanwhile.
+    ///
+    /// [`MAX_LINKS`]: crate::peer::saving::MAX_LINKS
     pub peer_upload: u64,
     /// Milliseconds before the first byte from a classmate.
     pub peer_latency: Millis,
@@ -67,7 +75,8 @@ pub struct Region {
     /// Chunks of the first lesson, which the pupil reads as the page opens (the first ones of the course).
     pub reading_chunks: usize,
     /// The school's TURN relay, when the manifest names one: its bandwidth in bytes per second, for each
-    /// class. Students out of reach of classmates reach them through it, sharing that bandwidth.
+    /// class. Students out of reach of classmates, and pairs that cannot link directly, link through it,
+    /// their transfers sharing that bandwidth.
     pub turn: Option<u64>,
 }
 
@@ -102,7 +111,27 @@ pub struct Server {
     /// A waiting room: a refusal's `Retry-After` names the next free second in its queue instead of
     /// `retry_after_s`, so that clients who honour it come back spread at its capacity.
     pub waiting_room: bool,
+    /// How it answers beyond its request rate.
+    pub overload: Overload,
+    /// Share of the chunk answers it accepts, from 0 to 1, that stop sending halfway and stay silent: a
+    /// client's stall timeout must catch them. Drawn per answer from the seed.
+    pub stalls: f64,
 }
+
+/// How a server answers the requests beyond its rate.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Overload {
+    /// 503 at once, with its `Retry-After`.
+    #[default]
+    Refuse,
+    /// No answer at all: the request hangs until the client gives up (the scheduler's stall or request
+    /// timeout, the page's wait for the manifest, a plain client's [`PLAIN_TIMEOUT`]).
+    Timeout,
+}
+
+/// How long a naive or backoff client waits for an answer that does not come (a stalled one, or none)
+/// before it counts the request failed: a hand-written loop's `AbortSignal.timeout`.
+pub const PLAIN_TIMEOUT: Millis = 30_000;
 
 /// How students' browsers fetch the coursework.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -134,11 +163,13 @@ impl Policy {
 
 impl Region {
     /// A morning for `students`: classes of 30, courses of 12 chunks of 256 KiB, 2 hours of arrivals, an
-    /// origin of 100 requests/s and 12.5 MB/s that is down from 08:10 to 08:20, `mirrors` mirrors of 500
-    /// requests/s and 125 MB/s (the first of two or more lies about one chunk in four), an 8 KiB manifest
-    /// and a first lesson of one chunk, 20 % of students out of reach of their classmates, 250 kB/s of
-    /// upload each, links to classmates open 1.5 s after the manifest came, 20 minutes on average on the
-    /// page once served, no TURN relay, baselines that know the origin only.
+    /// origin of 100 requests/s and 12.5 MB/s that is down from 08:10 to 08:20 and refuses beyond its rate,
+    /// `mirrors` mirrors of 500 requests/s and 125 MB/s (the first of two or more lies about one chunk in
+    /// four), one chunk answer in a hundred stalling on every server, an 8 KiB manifest and a first lesson
+    /// of one chunk, 20 % of students out of reach of their classmates and one pair of classmates in ten
+    /// unable to link directly, 250 kB/s of upload each, links to classmates open 1.5 s after the manifest
+    /// came, 20 minutes on average on the page once served, no TURN relay, baselines that know the origin
+    /// only.
     pub fn morning(students: usize, mirrors: usize) -> Region {
         let mirror = |index: usize| Server {
             rps: 500,
@@ -148,6 +179,8 @@ impl Region {
             down: None,
             lies_every: if index == 0 && mirrors >= 2 { 4 } else { 0 },
             waiting_room: false,
+            overload: Overload::Refuse,
+            stalls: 0.01,
         };
         Region {
             students,
@@ -165,9 +198,12 @@ impl Region {
                 down: Some((70 * MINUTE, 80 * MINUTE)),
                 lies_every: 0,
                 waiting_room: false,
+                overload: Overload::Refuse,
+                stalls: 0.01,
             },
             mirrors: (0..mirrors).map(mirror).collect(),
             unreachable: 0.2,
+            pair_failure: 0.1,
             peer_upload: 250_000,
             peer_latency: 150,
             peer_connect: 1_500,

@@ -4,6 +4,9 @@
 
 use super::{full_jitter, Millis};
 
+/// How long a server (the origin, then each mirror) has to send the manifest before the page counts it
+/// unanswered and asks the next. A saturated origin that refuses at once (503, 429) is passed over at once.
+pub const MANIFEST_WAIT: Millis = 8_000;
 /// Times in all a saturated origin (503, 429) is asked for the manifest when no mirror has it.
 pub const MANIFEST_TRIES: u32 = 6;
 /// The ceiling of the first pause's jitter; it doubles with each try, up to [`MANIFEST_PAUSE_CAP`].

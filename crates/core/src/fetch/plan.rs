@@ -134,10 +134,14 @@ impl Scheduler {
     }
 
     /// True when a mirror that is well (busy or not), or a classmate known to hold `chunk` and well, can
-    /// give `chunk` instead of the origin.
+    /// give `chunk` instead of the origin. Not the source that just failed for it: the retry avoids that
+    /// one, and waiting for it would wait for nothing.
     fn stands_in_for_origin(&self, chunk: &Chunk) -> bool {
         self.sources.iter().enumerate().any(|(index, source)| {
             let id = SourceId(index);
+            if chunk.last_failed == Some(id) {
+                return false;
+            }
             let stands_in = match source.kind {
                 SourceKind::Origin => false,
                 SourceKind::Mirror => !chunk.shunned.contains(&id),

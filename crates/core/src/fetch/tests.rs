@@ -508,6 +508,21 @@ fn a_chunk_a_pupil_waits_for_goes_to_a_mirror_then_a_peer_while_the_origin_is_sa
     }
 }
 
+// Found by the region simulation: a prefetch stood waiting, with nothing running and no wake-up, for
+// the classmate its retry avoided.
+#[test]
+fn a_prefetch_the_holding_classmate_just_failed_goes_to_the_origin_rather_than_wait_for_it() {
+    let mut drive = Drive::new(&[SourceKind::Origin, SourceKind::Peer], Config::default(), 0);
+    drive.scheduler.prefetch(course(1));
+    drive.scheduler.held_by(SourceId(1), &cid(0));
+    // The classmate takes no more requests: "not held"; then it says again that it holds the chunk.
+    drive.step(&mut |_, _| Some((150, Outcome::NotHeld)));
+    drive.scheduler.held_by(SourceId(1), &cid(0));
+    drive.run_until(60_000, &mut |_, _| ok(100));
+    assert!(drive.scheduler.done(), "{:?}", drive.started);
+    assert_eq!((drive.to(0).len(), drive.to(1).len()), (1, 1));
+}
+
 #[test]
 fn chunks_a_pupil_waits_for_start_before_prefetched_ones() {
     let config = Config { max_in_flight: 1, ..Config::default() };

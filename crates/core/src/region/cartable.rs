@@ -6,24 +6,24 @@
 //! scheduler, the lottery and the loop are the core's own, one each per student present: what differs
 //! from the page is only how answers arrive.
 
-use super::engine::{Client, Engine, Event, Student};
+use super::engine::{Client, Engine, Event, Link};
+use super::links::{held_by_links, peer_id};
 use super::opening::{Opening, MANIFEST};
 use super::world::{transfer_ms, Answer};
 use crate::fetch::{AttemptId, Config, Millis, OriginState, Outcome, Scheduler, SourceId, SourceKind};
 use crate::peer::lottery::Rules;
 use crate::peer::saving::{self, Held, Saving, Settling, Step, MAX_LINKS};
-use crate::peer::Limits;
 
 /// How long a pupil whose page shows an error (no manifest, or a chunk no source could give) waits before
 /// pressing "Réessayer".
 pub(super) const RETRY_BY_HAND: Millis = 30_000;
 /// The bit that marks a request as an ask of classmates, apart from the scheduler's attempts.
-const ASK: u64 = 1 << 63;
+pub(super) const ASK: u64 = 1 << 63;
 
 /// A cartable student's page while it saves the course.
 pub(super) struct Saver {
     scheduler: Scheduler,
-    saving: Saving,
+    pub(super) saving: Saving,
     /// Chunks handed to the scheduler so far, one bit each.
     given: u64,
     /// Chunks asked of classmates, not answered yet, one bit each.
@@ -50,12 +50,41 @@ pub(super) struct Request {
     answer: Answer,
     /// Through the school's TURN relay.
     relayed: bool,
+    /// The classmate sending it, for a request to classmates.
+    holder: Option<u32>,
 }
 
 impl Request {
     /// A request for the manifest to `source`, answered with `answer` at `end`.
     pub(super) fn manifest(id: u64, source: usize, end: Millis, answer: Answer) -> Request {
-        Request { id, source, chunk: 0, first_byte: end, end, answer, relayed: false }
+        Request { id, source, chunk: 0, first_byte: end, end, answer, relayed: false, holder: None }
+    }
+}
+
+impl Saver {
+    /// Classmate `holder` left while sending request `id`: the request ends now, not given. Returns
+    /// whether it went through the relay, `None` if no such request runs.
+    pub(super) fn cut(&mut self, id: u64, holder: u32, now: Millis) -> Option<bool> {
+        let request = self.requests.iter_mut().find(|request| request.id == id && request.holder == Some(holder))?;
+        let relayed = std::mem::take(&mut request.relayed);
+        (request.answer, request.first_byte, request.end) = (Answer::Absent, now, now);
+        Some(relayed)
+    }
+
+    /// The chunk requests in flight: (source, chunk, when the answer ends, the classmate sending it).
+    #[cfg(test)]
+    pub(super) fn requested(&self) -> Vec<(usize, usize, Millis, Option<u32>)> {
+        let chunks = self.requests.iter().filter(|request| request.id & MANIFEST == 0);
+        chunks.map(|request| (request.source, request.chunk, request.end, request.holder)).collect()
+    }
+
+    /// This page's requests in flight on each of `links`.
+    fn in_flight(&self, links: &[Link]) -> [usize; MAX_LINKS] {
+        let mut in_flight = [0; MAX_LINKS];
+        for (count, link) in in_flight.iter_mut().zip(links) {
+            *count = self.requests.iter().filter(|request| request.holder == Some(link.peer)).count();
+        }
+        in_flight
     }
 }
 
@@ -64,13 +93,9 @@ impl Request {
 struct View {
     class: usize,
     reachable: bool,
-    relayed: bool,
+    /// Linked to a classmate at least.
+    linked: bool,
     has: u64,
-}
-
-/// The id a student's page has in the swarm.
-fn peer_id(student: u32) -> [u8; 4] {
-    student.to_le_bytes()
 }
 
 impl Engine<'_> {
@@ -100,11 +125,12 @@ impl Engine<'_> {
         Scheduler::new(&kinds, Config::default())
     }
 
-    /// The student joins the class's swarm (if reachable) and settles as the page does: links to the
-    /// reachable classmates present open [`super::Region::peer_connect`] after the page opened, and the
-    /// tracker counts every classmate present. The save loop starts once settled. Meanwhile the pupil
-    /// reads the first lesson: its chunks are wanted at once (HTTP first, no lottery), from a classmate
-    /// first when the origin refused the page as it opened (`saturated`), as `src/course.rs` does.
+    /// The student joins the class's swarm (if reachable) and settles as the page does: links to
+    /// classmates of the swarm present ([`super::links`]) open [`super::Region::peer_connect`] after the
+    /// page opened, and the tracker counts every classmate present. The save loop starts once settled.
+    /// Meanwhile the pupil reads the first lesson: its chunks are wanted at once (HTTP first, no lottery),
+    /// from a classmate first when the origin refused the page as it opened (`saturated`), as
+    /// `src/course.rs` does.
     pub(super) fn join(&mut self, index: u32, saturated: bool) {
         let (now, size, reading) = (self.now, self.region.chunk_size, self.region.reading_chunks.min(self.chunks));
         let Some(student) = self.students.get(index as usize).and_then(Option::as_ref) else { return };
@@ -116,7 +142,7 @@ impl Engine<'_> {
             class.members.push(index);
         }
         let others = class.present.saturating_sub(1);
-        let links = if reachable { class.members.len().saturating_sub(1).min(MAX_LINKS) } else { 0 };
+        let links = self.connect(index);
         let mut settling = Settling::new(!self.region.mirrors.is_empty());
         let connect = self.region.peer_connect;
         while !settling.settled(if settling.waited() >= connect { links } else { 0 }, Some(others)) {}
@@ -146,29 +172,37 @@ impl Engine<'_> {
     pub(super) fn poll(&mut self, index: u32) {
         let now = self.now;
         let Some(mut student) = self.students.get_mut(index as usize).and_then(Option::take) else { return };
-        let view =
-            View { class: student.class, reachable: student.reachable, relayed: student.relayed, has: student.has };
+        let linked = !student.links.is_empty();
+        let view = View { class: student.class, reachable: student.reachable, linked, has: student.has };
+        let links = std::mem::take(&mut student.links);
         if let Client::Saver(saver) = &mut student.client {
             // Otherwise superseded by an earlier poll.
             if saver.poll_at == Some(now) {
                 saver.poll_at = None;
                 // A page still opening asks the origin for the manifest again.
                 if saver.opening.is_some() {
+                    student.links = links;
                     self.students[index as usize] = Some(student);
                     return self.ask_manifest(index, &[0]);
                 }
-                let (asks, look_again) = self.step(index, view, saver);
-                for chunk in asks {
+                let (asks, look_again) = self.step(index, view, saver, &links);
+                for (chunk, holder) in asks {
                     let id = ASK | saver.asks;
                     saver.asks += 1;
-                    let request = self.send(view, (index, saver.refused), id, self.peer_source(), chunk);
+                    let request = self.send((index, view, saver.refused), id, self.peer_source(), chunk, Some(holder));
                     saver.requests.push(request);
                 }
                 let (starts, wake) = self.poll_scheduler(index, saver, view);
                 for (id, source, chunk) in starts {
-                    let request = self.send(view, (index, saver.refused), id, source, chunk);
+                    // The page asks a linked classmate that holds the chunk and takes a request.
+                    let holder = match source == self.peer_source() {
+                        true => held_by_links(&links, &self.holdings(&links), &saver.in_flight(&links), 1 << chunk).1,
+                        false => None,
+                    };
+                    let request = self.send((index, view, saver.refused), id, source, chunk, holder);
                     saver.requests.push(request);
                 }
+                student.links = links;
                 self.students[index as usize] = Some(student);
                 if let Some(wake) = [look_again, wake].into_iter().flatten().min() {
                     self.schedule_poll(index, wake);
@@ -176,13 +210,21 @@ impl Engine<'_> {
                 return;
             }
         }
+        student.links = links;
         self.students[index as usize] = Some(student);
     }
 
     /// The save loop's step for every chunk the page misses and has not started yet, as many at once as
-    /// [`saving::at_once`] allows: the chunks to ask of classmates (the others went to the scheduler or
-    /// wait), and when to look again for those left waiting.
-    fn step(&mut self, index: u32, student: View, saver: &mut Saver) -> (Vec<usize>, Option<Millis>) {
+    /// [`saving::at_once`] allows: the chunks to ask of classmates, each with the linked holder asked
+    /// (the others went to the scheduler or wait), and when to look again for those left waiting. The
+    /// page sees only its linked classmates: their `Have`, their `Fetching`, their tickets.
+    fn step(
+        &mut self,
+        index: u32,
+        student: View,
+        saver: &mut Saver,
+        links: &[Link],
+    ) -> (Vec<(usize, Link)>, Option<Millis>) {
         let (now, size, peer, all) =
             (self.now, self.region.chunk_size, SourceId(self.peer_source()), self.all_chunks());
         if let Some(until) = saver.stopped_until.filter(|&until| now < until) {
@@ -190,33 +232,31 @@ impl Engine<'_> {
         }
         saver.stopped_until = None;
         let mirrors = !self.region.mirrors.is_empty();
-        let Some(class) = self.classes.get_mut(student.class).and_then(Option::as_mut) else {
-            return (Vec::new(), None);
-        };
         let me = peer_id(index);
-        let ids: Vec<[u8; 4]> = match student.reachable {
-            true => class.members.iter().filter(|&&other| other != index).map(|&m| peer_id(m)).collect(),
-            false => Vec::new(),
-        };
-        let classmates: Vec<&[u8]> = ids.iter().map(|id| id.as_slice()).collect();
+        let mut ids = [[0u8; 4]; MAX_LINKS];
+        for (id, link) in ids.iter_mut().zip(links) {
+            *id = peer_id(link.peer);
+        }
+        let ids = ids.get(..links.len()).unwrap_or_default();
+        let mut classmates = [&[][..]; MAX_LINKS];
+        for (classmate, id) in classmates.iter_mut().zip(ids) {
+            *classmate = id.as_slice();
+        }
+        let classmates = classmates.get(..ids.len()).unwrap_or_default();
         let missing = (all & !student.has).count_ones() as usize;
         let at_once = saving::at_once(!classmates.is_empty(), mirrors, missing);
         let mut running = ((saver.given | saver.asking) & !student.has).count_ones() as usize;
         // Each link takes a few requests in flight: a page asking more than its holders take waits.
-        let per_link = Limits::default().max_requests_in_flight;
-        let mut asking = saver.asking.count_ones() as usize;
+        let (mut in_flight, holdings) = (saver.in_flight(links), self.holdings(links));
         let (mut asks, mut look_again) = (Vec::new(), None::<Millis>);
         for chunk in 0..self.chunks {
             let bit = 1u64 << chunk;
-            let (Some(&cid), Some(&holders)) = (class.cids.get(chunk), class.holders.get(chunk)) else { break };
-            let held = match (student.reachable && holders > 0, asking < per_link * (holders as usize).min(MAX_LINKS)) {
-                (false, _) => Held::No,
-                (true, true) => Held::Free,
-                (true, false) => Held::Busy,
-            };
             if (student.has | saver.asking) & bit != 0 {
                 continue;
             }
+            let (held, holder) = held_by_links(links, &holdings, &in_flight, bit);
+            let Some(class) = self.classes.get_mut(student.class).and_then(Option::as_mut) else { break };
+            let Some(&cid) = class.cids.get(chunk) else { break };
             if saver.given & bit != 0 {
                 if held != Held::No {
                     saver.scheduler.held_by(peer, &cid); // handed over, and now a classmate has it
@@ -226,18 +266,25 @@ impl Engine<'_> {
             if running >= at_once {
                 break;
             }
-            // Classmates fetching it say so again every 2 s while they do: still saying so now.
-            for &fetcher in class.fetchers.get(chunk).into_iter().flatten().filter(|&&other| other != index) {
+            // Linked classmates fetching it say so again every 2 s while they do: still saying so now.
+            let linked = |other: &&u32| links.iter().any(|link| link.peer == **other);
+            for &fetcher in class.fetchers.get(chunk).into_iter().flatten().filter(linked) {
                 saver.saving.fetching(&peer_id(fetcher), cid, now);
             }
-            match saver.saving.step(&me, &classmates, cid, held, now) {
-                Step::Ask => {
+            match (saver.saving.step(&me, classmates, cid, held, now), holder) {
+                (Step::Ask, Some(holder)) => {
                     saver.asking |= bit;
-                    asks.push(chunk);
+                    asks.push((chunk, holder));
                     running += 1;
-                    asking += 1;
+                    if let Some(busy) =
+                        links.iter().position(|link| *link == holder).and_then(|at| in_flight.get_mut(at))
+                    {
+                        *busy += 1;
+                    }
                 }
-                Step::Fetch => {
+                // The loop asks only what a free holder has.
+                (Step::Ask, None) => {}
+                (Step::Fetch, _) => {
                     saver.scheduler.prefetch([(cid, size)]);
                     if held != Held::No {
                         saver.scheduler.held_by(peer, &cid);
@@ -248,7 +295,7 @@ impl Engine<'_> {
                         fetchers.push(index);
                     }
                 }
-                Step::Wait(at) => look_again = Some(look_again.map_or(at, |earliest| earliest.min(at))),
+                (Step::Wait(at), _) => look_again = Some(look_again.map_or(at, |earliest| earliest.min(at))),
             }
         }
         (asks, look_again)
@@ -263,11 +310,18 @@ impl Engine<'_> {
         student: View,
     ) -> (Vec<(u64, usize, usize)>, Option<Millis>) {
         let (now, size) = (self.now, self.region.chunk_size);
-        for request in saver.requests.iter().filter(|request| matches!(request.answer, Answer::Bytes { .. })) {
-            if now > request.first_byte {
-                let span = request.end.saturating_sub(request.first_byte).max(1);
-                let bytes = (u128::from(size) * u128::from(now - request.first_byte) / u128::from(span)) as u64;
-                saver.scheduler.progress(AttemptId(request.id), bytes.clamp(1, size), now);
+        for request in &saver.requests {
+            // Bytes come evenly from the first to the last, the latest of them now; a stalled answer's stop
+            // halfway, the latest of them then.
+            let span = request.end.saturating_sub(request.first_byte).max(1);
+            let until = match request.answer {
+                Answer::Bytes { .. } => now,
+                Answer::Stalled => now.min(request.first_byte.saturating_add(span / 2)),
+                _ => continue,
+            };
+            if until > request.first_byte {
+                let bytes = (u128::from(size) * u128::from(until - request.first_byte) / u128::from(span)) as u64;
+                saver.scheduler.progress(AttemptId(request.id), bytes.clamp(1, size), until);
             }
         }
         let random = &mut self.random;
@@ -278,7 +332,10 @@ impl Engine<'_> {
         for id in plan.cancel {
             if let Some(position) = saver.requests.iter().position(|request| request.id == id.0) {
                 let request = saver.requests.swap_remove(position);
-                self.release(student.class, &request);
+                // Given up on a silent origin: it left this page unanswered.
+                saver.refused |= request.source == 0 && matches!(request.answer, Answer::Stalled | Answer::Unanswered);
+                self.figures.stalls_caught += u64::from(request.answer == Answer::Stalled);
+                self.release(student.class, index, &request);
             }
             saver.scheduler.finish(id, Outcome::Cancelled, now);
         }
@@ -288,7 +345,7 @@ impl Engine<'_> {
         // and bans hold); what was not kept goes through the loop again.
         let pending = saver.given & !student.has;
         let class = self.classes.get_mut(student.class).and_then(Option::as_mut);
-        let connected = student.reachable && class.as_ref().is_some_and(|class| class.members.len() > 1);
+        let connected = student.linked;
         let failed = |cids: &[crate::Cid]| {
             let position = |cid| class.as_ref().and_then(|class| class.cids.iter().position(|known| known == cid));
             cids.iter().filter_map(position).any(|chunk| pending & (1 << chunk) != 0)
@@ -319,41 +376,63 @@ impl Engine<'_> {
         (starts, plan.wake_at)
     }
 
-    /// A request reaches its source, which decides now how it will answer. Classmates holding the chunk
-    /// share their upload among the classmates fetching it from them; a student behind the school's TURN
-    /// relay also shares the relay's bandwidth with the class's other relayed transfers.
-    fn send(&mut self, student: View, (index, refused): (u32, bool), id: u64, source: usize, chunk: usize) -> Request {
-        let (now, size, turn) = (self.now, self.region.chunk_size, self.region.turn);
-        let relayed = student.relayed && source == self.peer_source();
+    /// A request reaches its source, which decides now how it will answer. A request to classmates goes
+    /// to `holder`, a linked classmate that holds the chunk (none: not held), which shares its upload
+    /// among the transfers it is sending; one through the school's TURN relay also shares the relay's
+    /// bandwidth with the class's other relayed transfers.
+    fn send(
+        &mut self,
+        (index, student, refused): (u32, View, bool),
+        id: u64,
+        source: usize,
+        chunk: usize,
+        holder: Option<Link>,
+    ) -> Request {
+        let (now, size) = (self.now, self.region.chunk_size);
         let (answer, end, first_byte) = if source == self.peer_source() {
-            let (upload, latency) = (self.region.peer_upload, self.region.peer_latency);
-            let swarm = self.classes.get_mut(student.class).and_then(Option::as_mut);
-            let held = swarm.and_then(|class| Some((class.holders.get(chunk).copied().filter(|&n| n > 0)?, class)));
-            match held {
-                Some((holders, class)) => {
-                    let sending = class.peer_sending.get_mut(chunk).map_or(1, |sending| {
-                        *sending += 1;
-                        *sending
-                    });
-                    let mut rate = upload.saturating_mul(u64::from(holders)) / u64::from(sending).max(1);
-                    if relayed {
-                        class.relayed += 1;
-                        rate = rate.min(turn.unwrap_or(rate) / class.relayed);
-                    }
-                    (Answer::Bytes { lie: false }, latency + transfer_ms(size, rate, 1), latency)
-                }
-                None => (Answer::Absent, latency, latency),
-            }
+            self.send_from_classmate((index, student.class), id, chunk, holder)
         } else {
             let Some(decided) = self.ask_server(source, chunk, size, refused) else {
                 let answer = Answer::Down;
-                return Request { id, source, chunk, first_byte: now, end: now, answer, relayed: false };
+                return Request { id, source, chunk, first_byte: now, end: now, answer, relayed: false, holder: None };
             };
             decided
         };
-        self.push(now + end.max(1), Event::Answer(index, id));
-        let relayed = relayed && matches!(answer, Answer::Bytes { .. });
-        Request { id, source, chunk, first_byte: now + first_byte, end: now + end.max(1), answer, relayed }
+        // A stalled or unanswered request never ends by itself: the scheduler gives up on it (its stall or
+        // request timeout) and cancels it.
+        let (first_byte, end) = (now.saturating_add(first_byte), now.saturating_add(end.max(1)));
+        if !matches!(answer, Answer::Stalled | Answer::Unanswered) {
+            self.push(end, Event::Answer(index, id));
+        }
+        let sent = matches!(answer, Answer::Bytes { .. });
+        let holder = holder.filter(|_| sent && source == self.peer_source());
+        let relayed = holder.is_some_and(|link| link.relayed);
+        Request { id, source, chunk, first_byte, end, answer, relayed, holder: holder.map(|link| link.peer) }
+    }
+
+    /// Linked classmate `holder` receives request `id` for chunk `chunk` from `index` (of class `class`):
+    /// it sends it, from its upload shared with its other transfers (and the relay's bandwidth, through the
+    /// relay); without a holder, or if it does not hold it, the answer is "not held".
+    fn send_from_classmate(
+        &mut self,
+        (index, class): (u32, usize),
+        id: u64,
+        chunk: usize,
+        holder: Option<Link>,
+    ) -> (Answer, Millis, Millis) {
+        let (size, turn, upload, latency) =
+            (self.region.chunk_size, self.region.turn, self.region.peer_upload, self.region.peer_latency);
+        let sender = holder.and_then(|link| Some((link, self.students.get_mut(link.peer as usize)?.as_mut()?)));
+        let Some((link, sender)) = sender.filter(|(_, sender)| sender.has & (1 << chunk) != 0) else {
+            return (Answer::Absent, latency, latency);
+        };
+        sender.uploads.push((index, id));
+        let mut rate = upload / sender.uploads.len() as u64;
+        if let Some(class) = self.classes.get_mut(class).and_then(Option::as_mut).filter(|_| link.relayed) {
+            class.relayed += 1;
+            rate = rate.min(turn.unwrap_or(rate) / class.relayed);
+        }
+        (Answer::Bytes { lie: false }, latency + transfer_ms(size, rate, 1), latency)
     }
 
     /// Server `source` receives a request for `size` bytes of chunk `chunk` now and decides its answer (see
@@ -368,7 +447,7 @@ impl Engine<'_> {
     ) -> Option<(Answer, Millis, Millis)> {
         let decided = self.servers.get_mut(source)?.receive(chunk, size, self.now);
         if source == 0 && decided.0 != Answer::Down {
-            self.count_origin(1, u32::from(matches!(decided.0, Answer::Bytes { .. })), refused);
+            self.count_origin(1, u32::from(matches!(decided.0, Answer::Bytes { .. } | Answer::Stalled)), refused);
         }
         Some(decided)
     }
@@ -387,7 +466,7 @@ impl Engine<'_> {
             self.students[index as usize] = Some(student);
             return; // cancelled meanwhile, or the page is done
         };
-        self.release(student.class, &request);
+        self.release(student.class, index, &request);
         if id & MANIFEST != 0 {
             self.students[index as usize] = Some(student);
             return self.manifest_answered(index, request.source, request.answer);
@@ -399,7 +478,7 @@ impl Engine<'_> {
             },
             Answer::Refused { retry_after_ms } => Outcome::Status { code: 503, retry_after_ms },
             Answer::Absent => Outcome::NotHeld,
-            Answer::Down => Outcome::NetworkError,
+            Answer::Down | Answer::Stalled | Answer::Unanswered => Outcome::NetworkError,
         };
         let Client::Saver(saver) = &mut student.client else {
             self.students[index as usize] = Some(student);
@@ -421,15 +500,26 @@ impl Engine<'_> {
             if let Some(fetchers) = class.fetchers.get_mut(request.chunk) {
                 fetchers.retain(|&fetcher| fetcher != index);
             }
-            // The first classmate to hold it: those waiting for it take it now (their `Have` arrives).
-            if student.reachable && class.holders.get(request.chunk) == Some(&1) {
-                wake = class.members.clone();
-            }
+        }
+        if verified {
+            // Linked classmates waiting for it, for whom it is the first linked holder, take it now (their
+            // `Have` arrives). Those that fetch it already carry on.
+            let bit = 1 << request.chunk;
+            let misses = |peer: u32| match self.students.get(peer as usize) {
+                Some(Some(other)) => match &other.client {
+                    Client::Saver(saver) => (other.has | saver.given | saver.asking) & bit == 0,
+                    _ => false,
+                },
+                _ => false,
+            };
+            let first =
+                student.links.iter().filter(|link| misses(link.peer) && !self.linked_holder(link.peer, index, bit));
+            wake = first.map(|link| link.peer).collect();
         }
         let complete = student.has == self.all_chunks();
         if complete {
             for request in std::mem::take(&mut saver.requests) {
-                self.release(student.class, &request);
+                self.release(student.class, index, &request);
             }
             student.client = Client::Served;
         }
@@ -451,49 +541,28 @@ impl Engine<'_> {
         }
     }
 
-    /// A source stops sending an answer.
-    fn release(&mut self, class: usize, request: &Request) {
-        if !matches!(request.answer, Answer::Bytes { .. }) {
+    /// A source stops sending an answer to student `index`.
+    fn release(&mut self, class: usize, index: u32, request: &Request) {
+        if !matches!(request.answer, Answer::Bytes { .. } | Answer::Stalled) {
             return;
         }
         if let Some(server) = self.servers.get_mut(request.source) {
             return server.release();
         }
-        let Some(class) = self.classes.get_mut(class).and_then(Option::as_mut) else { return };
-        if let Some(sending) = class.peer_sending.get_mut(request.chunk) {
-            *sending = sending.saturating_sub(1);
+        let holder = request.holder.and_then(|holder| self.students.get_mut(holder as usize)?.as_mut());
+        if let Some(holder) = holder {
+            holder.uploads.retain(|&upload| upload != (index, request.id));
         }
+        let Some(class) = self.classes.get_mut(class).and_then(Option::as_mut) else { return };
         if request.relayed {
             class.relayed = class.relayed.saturating_sub(1);
         }
     }
 
     /// A leaving page's requests end with it.
-    pub(super) fn abandon(&mut self, class: usize, saver: &Saver) {
+    pub(super) fn abandon(&mut self, class: usize, index: u32, saver: &Saver) {
         for request in &saver.requests {
-            self.release(class, request);
-        }
-    }
-
-    /// A reachable student leaves the class's swarm: what they held is no longer offered, their
-    /// `Fetching` announces stop, and every classmate's save loop forgets them.
-    pub(super) fn quit_swarm(&mut self, index: u32, student: &Student) {
-        let Some(class) = self.classes.get_mut(student.class).and_then(Option::as_mut) else { return };
-        for (chunk, holders) in class.holders.iter_mut().enumerate() {
-            if student.has & (1 << chunk) != 0 {
-                *holders = holders.saturating_sub(1);
-            }
-        }
-        for fetchers in &mut class.fetchers {
-            fetchers.retain(|&fetcher| fetcher != index);
-        }
-        class.members.retain(|&member| member != index);
-        let members = class.members.clone();
-        for member in members {
-            let client = self.students.get_mut(member as usize).and_then(Option::as_mut).map(|s| &mut s.client);
-            if let Some(Client::Saver(saver)) = client {
-                saver.saving.left(&peer_id(index));
-            }
+            self.release(class, index, request);
         }
     }
 }

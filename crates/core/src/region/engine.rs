@@ -1,5 +1,5 @@
-//! The discrete-event engine of a region's morning: arrivals (sorted in advance) and a queue of timed
-//! events, handled in time order, ties in the order they were queued. A student exists only between
+//! The discrete-event engine of a region's morning: arrivals (sorted in advance, and so the times patience
+//! runs out) and a queue of timed events, handled in time order, ties in the order they were queued. A student exists only between
 //! arrival and leaving (coursework complete, or given up; a reachable cartable student who has it stays a
 //! while to serve classmates). What differs between policies lives in `plain.rs` (naive, backoff) and
 //! `cartable.rs`; what they share (the servers' books, keeping a chunk, leaving) lives here.
@@ -12,6 +12,7 @@ use super::plain::{Delivery, Plain, Waiting};
 use super::world::{arrivals, payload, Arrival, Class, Live};
 use super::{Figures, Policy, Region, MINUTE};
 use crate::fetch::Millis;
+use crate::peer::saving::MAX_LINKS;
 use crate::random::SplitMix64;
 
 /// Runs `policy` over the morning of `region` with the random numbers of `seed`: the same seed gives the
@@ -19,37 +20,11 @@ use crate::random::SplitMix64;
 /// every new minute, for a progress line. Courses of more than 64 chunks are cut to 64.
 pub fn run(region: &Region, policy: Policy, seed: u64, progress: &mut dyn FnMut(Millis)) -> Figures {
     let mut engine = Engine::new(region, policy, seed);
-    let horizon = region.horizon();
     let mut minute = 0;
-    loop {
-        let next_event = engine.queue.peek().map(|Reverse((time, _, _))| *time);
-        let next_arrival = engine.arrivals.get(engine.next_arrival).map(|arrival| arrival.at);
-        let (time, arrival) = match (next_event, next_arrival) {
-            (Some(time), Some(at)) if time < at => (time, false),
-            (_, Some(at)) => (at, true),
-            (Some(time), None) => (time, false),
-            (None, None) => break,
-        };
-        if time > horizon {
-            break;
-        }
-        engine.now = time;
-        engine.figures.events += 1;
-        if time / MINUTE != minute {
-            minute = time / MINUTE;
-            progress(time);
-        }
-        if arrival {
-            engine.arrive();
-        } else if let Some(Reverse((_, _, event))) = engine.queue.pop() {
-            match event {
-                Event::Tick => engine.tick(),
-                Event::Poll(student) => engine.poll(student),
-                Event::Answer(student, id) => engine.answer(student, id),
-                Event::Delivered(student, request) => engine.delivered(student, request),
-                Event::GiveUp(student) => engine.give_up(student),
-                Event::Leave(student) => engine.leave(student),
-            }
+    while engine.handle_next(region.horizon()) {
+        if engine.now / MINUTE != minute {
+            minute = engine.now / MINUTE;
+            progress(engine.now);
         }
     }
     for student in 0..engine.students.len() {
@@ -69,22 +44,44 @@ pub(super) enum Event {
     Answer(u32, u64),
     /// A server's answer to a naive or backoff student ends with the chunk's bytes.
     Delivered(u32, Delivery),
-    /// The student's patience runs out.
-    GiveUp(u32),
     /// The student, served, closes the page.
     Leave(u32),
+}
+
+/// What comes next: students arrive, and their patience runs out, in the order of the arrivals (a cursor
+/// each, not events: the queue stays small); the rest is queued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Due {
+    Arrival,
+    GiveUp,
+    Event,
 }
 
 /// A present student.
 pub(super) struct Student {
     pub(super) class: usize,
+    /// In the class's swarm: classmates can link to the student, directly or through the relay.
     pub(super) reachable: bool,
     /// Out of reach directly, the student reaches classmates through the school's TURN relay.
     pub(super) relayed: bool,
     pub(super) arrived: Millis,
     /// The chunks verified so far, one bit each.
     pub(super) has: u64,
+    /// The classmates the page is linked to, [`crate::peer::saving::MAX_LINKS`] at most.
+    pub(super) links: Vec<Link>,
+    /// The transfers it is sending to classmates now: (the classmate, its request's id).
+    pub(super) uploads: Vec<(u32, u64)>,
     pub(super) client: Client,
+}
+
+/// A link between two classmates' pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Link {
+    /// The classmate at the other end.
+    pub(super) peer: u32,
+    /// Through the school's TURN relay: one of the two is out of reach, or their pair cannot link
+    /// directly.
+    pub(super) relayed: bool,
 }
 
 pub(super) enum Client {
@@ -99,10 +96,14 @@ pub(super) struct Engine<'a> {
     pub(super) policy: Policy,
     pub(super) now: Millis,
     pub(super) random: SplitMix64,
+    /// The run's seed, from which the fixed draws (which pairs cannot link, which answers stall) come.
+    pub(super) seed: u64,
     queue: BinaryHeap<Reverse<(Millis, u64, Event)>>,
     seq: u64,
     arrivals: Vec<Arrival>,
     next_arrival: usize,
+    /// The next student whose patience runs out (arrival order is also that order).
+    next_give_up: usize,
     pub(super) classes: Vec<Option<Class>>,
     pub(super) students: Vec<Option<Box<Student>>>,
     /// The origin, then the mirrors; a reachable student's classmates come after them as one source.
@@ -114,21 +115,25 @@ pub(super) struct Engine<'a> {
 }
 
 impl<'a> Engine<'a> {
-    fn new(region: &'a Region, policy: Policy, seed: u64) -> Engine<'a> {
+    pub(super) fn new(region: &'a Region, policy: Policy, seed: u64) -> Engine<'a> {
         let arrivals = arrivals(region, &mut SplitMix64::new(seed));
         let seconds = (region.horizon() / 1000) as usize + 1;
         let classes = region.students.div_ceil(region.class_size.max(1));
-        let servers = std::iter::once(&region.origin).chain(&region.mirrors).map(Live::new).collect();
+        let servers = std::iter::once(&region.origin).chain(&region.mirrors).enumerate();
+        let servers =
+            servers.map(|(index, spec)| Live::new(spec, seed ^ 0x57a1_1ed0 ^ ((index as u64) << 40))).collect();
         Engine {
             region,
             policy,
             now: 0,
             random: SplitMix64::new(seed ^ 0x05ee_d0fc_1a55 ^ (policy as u64).wrapping_mul(0x9e37_79b9)),
+            seed,
             queue: BinaryHeap::new(),
             seq: 0,
             students: (0..arrivals.len()).map(|_| None).collect(),
             arrivals,
             next_arrival: 0,
+            next_give_up: 0,
             classes: (0..classes).map(|_| None).collect(),
             servers,
             chunks: region.chunks.min(64),
@@ -144,6 +149,44 @@ impl<'a> Engine<'a> {
                 ..Figures::default()
             },
         }
+    }
+
+    /// Handles what comes next, if it comes by `until`; false when nothing does.
+    pub(super) fn handle_next(&mut self, until: Millis) -> bool {
+        // Arrivals first on a tie, then the patience running out, then the queue.
+        let next_arrival = self.arrivals.get(self.next_arrival).map(|arrival| (arrival.at, Due::Arrival));
+        let next_give_up = self.give_up_at().map(|at| (at, Due::GiveUp));
+        let next_event = self.queue.peek().map(|Reverse((time, _, _))| (*time, Due::Event));
+        let Some((time, due)) = [next_arrival, next_give_up, next_event].into_iter().flatten().min() else {
+            return false;
+        };
+        if time > until {
+            return false;
+        }
+        self.now = time;
+        self.figures.events += 1;
+        match due {
+            Due::Arrival => self.arrive(),
+            Due::GiveUp => {
+                self.next_give_up += 1;
+                self.give_up(self.next_give_up as u32 - 1);
+            }
+            Due::Event => match self.queue.pop().map(|Reverse((_, _, event))| event) {
+                Some(Event::Tick) => self.tick(),
+                Some(Event::Poll(student)) => self.poll(student),
+                Some(Event::Answer(student, id)) => self.answer(student, id),
+                Some(Event::Delivered(student, request)) => self.delivered(student, request),
+                Some(Event::Leave(student)) => self.leave(student),
+                None => {}
+            },
+        }
+        true
+    }
+
+    /// Drops every event queued so far (a test's starting point: what was due is taken as done).
+    #[cfg(test)]
+    pub(super) fn forget_events(&mut self) {
+        self.queue.clear();
     }
 
     pub(super) fn push(&mut self, time: Millis, event: Event) {
@@ -177,7 +220,7 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn arrive(&mut self) {
+    pub(super) fn arrive(&mut self) {
         let index = self.next_arrival;
         self.next_arrival += 1;
         let Some(&Arrival { at, class, reachable }) = self.arrivals.get(index) else { return };
@@ -192,14 +235,15 @@ impl<'a> Engine<'a> {
             Policy::Cartable => Client::Saver(Box::new(self.saver(reachable))),
             Policy::Naive | Policy::Backoff => Client::Plain(Plain::default()),
         };
-        let student = Student { class, reachable, relayed, arrived: at, has: 0, client };
+        let linkable = reachable && self.policy == Policy::Cartable;
+        let (links, uploads) = (Vec::with_capacity(if linkable { MAX_LINKS } else { 0 }), Vec::new());
+        let student = Student { class, reachable, relayed, arrived: at, has: 0, links, uploads, client };
         if let Some(slot) = self.students.get_mut(index) {
             *slot = Some(Box::new(student));
         }
         self.present += 1;
         self.figures.peak_present = self.figures.peak_present.max(self.present);
         let index = index as u32;
-        self.push(at.saturating_add(self.region.patience), Event::GiveUp(index));
         match self.policy {
             Policy::Cartable => self.ask_manifest(index, &[0]),
             Policy::Naive | Policy::Backoff => self.start_plain(index),
@@ -249,11 +293,6 @@ impl<'a> Engine<'a> {
             return true;
         }
         student.has |= bit;
-        if student.reachable && self.policy == Policy::Cartable {
-            if let Some(holders) = class.holders.get_mut(chunk) {
-                *holders += 1;
-            }
-        }
         match source {
             0 => self.figures.bytes_origin += size,
             source if source == self.servers.len() => self.figures.bytes_peers += size,
@@ -269,6 +308,12 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// When the next student to give up, among those arrived, runs out of patience.
+    fn give_up_at(&self) -> Option<Millis> {
+        let arrival = self.arrivals.get(self.next_give_up).filter(|_| self.next_give_up < self.next_arrival)?;
+        Some(arrival.at.saturating_add(self.region.patience))
+    }
+
     fn give_up(&mut self, index: u32) {
         let served = self.students.get(index as usize).and_then(Option::as_ref).map(|student| &student.client);
         if !matches!(served, Some(Client::Served)) {
@@ -277,12 +322,13 @@ impl<'a> Engine<'a> {
     }
 
     /// The student leaves (served and done serving, or giving up): requests abandoned, scheduler dropped,
-    /// what they held no longer offered to classmates. What they kept is counted on their side, apart from
-    /// what the sources counted.
+    /// what they were sending to classmates cut, what they held no longer offered. What they kept is
+    /// counted on their side, apart from what the sources counted.
     pub(super) fn leave(&mut self, index: u32) {
         let Some(student) = self.students.get_mut(index as usize).and_then(Option::take) else { return };
+        self.cut_uploads(index, &student.uploads);
         match &student.client {
-            Client::Saver(saver) => self.abandon(student.class, saver),
+            Client::Saver(saver) => self.abandon(student.class, index, saver),
             Client::Plain(plain) => self.waiting.forget(plain),
             Client::Served => {}
         }

@@ -42,6 +42,10 @@ pub struct Figures {
     pub peak_present: usize,
     /// Cartable pages left with every source failed, restarted by their pupil.
     pub restarts: u64,
+    /// Transfers between classmates cut because the sender left while sending (the receiver asks again).
+    pub peer_cut: u64,
+    /// Stalled answers from servers that cartable pages gave up on (their stall timeout) to ask again.
+    pub stalls_caught: u64,
     /// Events handled.
     pub events: u64,
 }

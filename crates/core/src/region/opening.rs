@@ -8,7 +8,7 @@
 use super::cartable::{Request, RETRY_BY_HAND};
 use super::engine::Engine;
 use super::world::Answer;
-use crate::fetch::ManifestRetry;
+use crate::fetch::{ManifestRetry, MANIFEST_WAIT};
 
 /// The bit that marks a request as one for the manifest.
 pub(super) const MANIFEST: u64 = 1 << 62;
@@ -44,12 +44,17 @@ enum Next {
 }
 
 impl Engine<'_> {
-    /// Asks `servers` (0 the origin, then the mirrors) for the manifest at once.
+    /// Asks `servers` (0 the origin, then the mirrors) for the manifest at once. A stalled answer, or none,
+    /// ends when the page stops waiting for it.
     pub(super) fn ask_manifest(&mut self, index: u32, servers: &[usize]) {
         let (now, size) = (self.now, self.region.manifest_bytes);
         let Some(refused) = self.saver_of(index).map(|saver| saver.refused) else { return };
         for &server in servers {
             let Some((answer, end, _)) = self.ask_server(server, 0, size, refused) else { continue };
+            let end = match answer {
+                Answer::Stalled | Answer::Unanswered => MANIFEST_WAIT,
+                _ => end,
+            };
             let Some(saver) = self.saver_of(index) else { return };
             let opening = saver.opening.get_or_insert_with(Opening::default);
             let id = MANIFEST | opening.asked;

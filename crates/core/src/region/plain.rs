@@ -6,7 +6,7 @@
 //! mirrors, takes a slot on a wheel of seconds at its (jittered) time.
 
 use super::engine::{Client, Engine, Event};
-use super::{BaselineMirrors, Policy};
+use super::{BaselineMirrors, Overload, Policy, PLAIN_TIMEOUT};
 use crate::fetch::{full_jitter, Millis};
 
 /// A naive or backoff student's state.
@@ -30,14 +30,15 @@ pub(super) struct Waiting {
     tick_queued: bool,
 }
 
-/// A plain client's answer on its way: which chunk, from which server, after how many failures, and
-/// whether its bytes are wrong ones.
+/// A plain client's answer on its way: which chunk, from which server, after how many failures, whether
+/// its bytes are wrong ones, and whether it stalled (the client then gives up at the delivery's time).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) struct Delivery {
     chunk: u8,
     server: u8,
     failures: u8,
     lie: bool,
+    stalled: bool,
 }
 
 /// Requests a plain client keeps running at once.
@@ -85,34 +86,41 @@ impl Engine<'_> {
         }
     }
 
-    /// Asks a server for `chunk` now; refused (or unanswered), the request waits to be asked again.
+    /// Asks a server for `chunk` now; refused (or unanswered), the request waits to be asked again. A
+    /// stalled answer, or none from a server that times out, is given up after [`PLAIN_TIMEOUT`].
     fn ask(&mut self, index: u32, chunk: usize, failures: u8) {
         let (now, size) = (self.now, self.region.chunk_size);
         let server = self.server(index, chunk, failures);
         let Some(live) = self.servers.get_mut(server) else { return };
         if live.down(now) {
             let answered = now + live.silence();
-            return self.wait(index, chunk, failures.saturating_add(1), answered);
+            return self.wait(index, chunk, failures.saturating_add(1), answered, false);
         }
         let (admitted, latency) = (live.admit(now), live.latency());
+        let hung = !admitted && live.overload() == Overload::Timeout;
         if admitted {
             let (lie, end) = live.send(chunk, size);
-            let delivery = Delivery { chunk: chunk as u8, server: server as u8, failures, lie };
+            let stalled = live.stalls();
+            let delivery = Delivery { chunk: chunk as u8, server: server as u8, failures, lie, stalled };
+            let end = if stalled { PLAIN_TIMEOUT } else { end };
             self.push(now + end, Event::Delivered(index, delivery));
         }
         if server == 0 {
             self.count_origin(1, u32::from(admitted), failures > 0);
         }
-        if !admitted {
-            self.wait(index, chunk, failures.saturating_add(1), now + latency);
+        match (admitted, hung) {
+            (true, _) => {}
+            (false, true) => self.wait(index, chunk, failures.saturating_add(1), now + PLAIN_TIMEOUT, true),
+            (false, false) => self.wait(index, chunk, failures.saturating_add(1), now + latency, false),
         }
     }
 
-    /// A request failed, its answer arriving at `answered`: into the naive pool, or on the wheel at the
-    /// next second (naive, given the mirrors) or at its backoff's time.
-    fn wait(&mut self, index: u32, chunk: usize, failures: u8, answered: Millis) {
+    /// A request failed, its answer arriving (or the client giving up) at `answered`: into the naive pool,
+    /// or on the wheel at the next second (naive, given the mirrors, or after a request that `hung`) or at
+    /// its backoff's time.
+    fn wait(&mut self, index: u32, chunk: usize, failures: u8, answered: Millis, hung: bool) {
         let delay = match (self.policy, self.region.baseline_mirrors) {
-            (Policy::Naive, BaselineMirrors::None) => {
+            (Policy::Naive, BaselineMirrors::None) if !hung => {
                 if let Some(Client::Plain(plain)) = self.client(index) {
                     plain.pooled += 1;
                 }
@@ -184,23 +192,48 @@ impl Engine<'_> {
                 break;
             }
             let (lie, end) = origin.send(usize::from(chunk), size);
+            let stalled = origin.stalls();
             if let Some(Client::Plain(plain)) = self.client(index) {
                 plain.pooled = plain.pooled.saturating_sub(1);
             }
             self.waiting.pool.swap_remove(drawn);
             self.waiting.pooled -= 1;
             self.count_origin(1, 1, true);
-            self.push(now + end, Event::Delivered(index, Delivery { chunk, server: 0, failures: 1, lie }));
+            let end = if stalled { PLAIN_TIMEOUT } else { end };
+            let delivery = Delivery { chunk, server: 0, failures: 1, lie, stalled };
+            self.push(now + end, Event::Delivered(index, delivery));
         }
         self.count_origin(u32::try_from(self.waiting.pooled).unwrap_or(u32::MAX), 0, true);
+        if self.servers.first().is_some_and(|origin| origin.overload() == Overload::Timeout) {
+            self.hang_pool();
+        }
+    }
+
+    /// An origin that times out answers none of the naive requests it did not admit: each client gives up
+    /// after [`PLAIN_TIMEOUT`] and asks again a second later, from the wheel.
+    fn hang_pool(&mut self) {
+        let answered = self.now + PLAIN_TIMEOUT;
+        for (index, chunk) in std::mem::take(&mut self.waiting.pool) {
+            let Some(Client::Plain(plain)) = self.client(index) else { continue };
+            plain.pooled = plain.pooled.saturating_sub(1);
+            self.waiting.pooled = self.waiting.pooled.saturating_sub(1);
+            self.wait(index, usize::from(chunk), 2, answered, true);
+        }
     }
 
     /// A server's answer to a plain student ends: the chunk is kept (checked against its CID only when
     /// the client checks, a wrong one then asked of the next server at once) and the next one asked for.
     pub(super) fn delivered(&mut self, index: u32, delivery: Delivery) {
-        let Delivery { chunk, server, failures, lie } = delivery;
+        let Delivery { chunk, server, failures, lie, stalled } = delivery;
         if let Some(live) = self.servers.get_mut(usize::from(server)) {
             live.release();
+        }
+        if stalled {
+            // The client gives up on it and asks again, if still there.
+            if matches!(self.client(index), Some(Client::Plain(_))) {
+                self.wait(index, usize::from(chunk), failures.saturating_add(1), self.now, true);
+            }
+            return;
         }
         let checks = self.region.baseline_mirrors == BaselineMirrors::Checking;
         let Some(mut student) = self.students.get_mut(index as usize).and_then(Option::take) else { return };

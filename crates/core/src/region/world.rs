@@ -1,8 +1,8 @@
 //! What the students fetch from: the servers (a token bucket for their request rate, a bandwidth shared by
-//! the answers in flight, an outage, lies), the classes and what their members hold, the arrivals, and the
-//! simulation's own seeded random numbers.
+//! the answers in flight, an outage, lies, stalls, refusals or silence beyond their rate), the classes and
+//! who fetches what over HTTP, the arrivals, and the simulation's own seeded random numbers.
 
-use super::{Region, Server, MINUTE};
+use super::{Overload, Region, Server, MINUTE};
 use crate::cid::Cid;
 use crate::fetch::Millis;
 use crate::random::SplitMix64;
@@ -16,8 +16,13 @@ pub(super) enum Answer {
     Refused { retry_after_ms: Option<u64> },
     /// A classmate swarm with nobody holding the chunk: 404.
     Absent,
-    /// No answer.
+    /// No answer: the network gives up at the answer's time.
     Down,
+    /// Accepted, then silent halfway through the bytes: no end comes; the client gives up on its own clock.
+    Stalled,
+    /// Beyond its rate, a server that times out rather than refuse leaves the request unanswered: no end
+    /// comes; the client gives up on its own clock.
+    Unanswered,
 }
 
 /// A server during the run.
@@ -27,13 +32,23 @@ pub(super) struct Live {
     refilled: Millis,
     /// The waiting room's next free time: each refusal takes the next slot of `1000 / rps` ms.
     next_slot: Millis,
-    /// Answers it is sending now.
+    /// Answers it is sending now (a stalled one until its client gives up).
     pub(super) sending: u64,
+    /// Which of its answers stall.
+    random: SplitMix64,
 }
 
 impl Live {
-    pub(super) fn new(spec: &Server) -> Live {
-        Live { spec: spec.clone(), tokens: f64::from(spec.rps), refilled: 0, next_slot: 0, sending: 0 }
+    /// Server `spec` at 07:00, its stalls drawn from `seed`.
+    pub(super) fn new(spec: &Server, seed: u64) -> Live {
+        let tokens = f64::from(spec.rps);
+        let random = SplitMix64::new(seed);
+        Live { spec: spec.clone(), tokens, refilled: 0, next_slot: 0, sending: 0, random }
+    }
+
+    /// How it answers beyond its rate.
+    pub(super) fn overload(&self) -> Overload {
+        self.spec.overload
     }
 
     /// True while it answers nothing at all.
@@ -65,13 +80,17 @@ impl Live {
     }
 
     /// Receives a request for chunk `chunk` of a course at `now`: the answer, and how long until its end
-    /// (and until its first byte).
+    /// (and until its first byte). A stalled answer's end is when its bytes would have ended; they stop
+    /// halfway. An unanswered request's end is `Millis::MAX`.
     pub(super) fn receive(&mut self, chunk: usize, size: u64, now: Millis) -> (Answer, Millis, Millis) {
         let latency = self.spec.latency;
         if self.down(now) {
             return (Answer::Down, self.silence(), self.silence());
         }
         if !self.admit(now) {
+            if self.spec.overload == Overload::Timeout {
+                return (Answer::Unanswered, Millis::MAX, Millis::MAX);
+            }
             let retry_after_ms = match self.spec.waiting_room {
                 true => Some(self.queue(now)),
                 false => self.spec.retry_after_s.map(|seconds| seconds * 1000),
@@ -79,7 +98,16 @@ impl Live {
             return (Answer::Refused { retry_after_ms }, latency, latency);
         }
         let (lie, end) = self.send(chunk, size);
-        (Answer::Bytes { lie }, end, latency)
+        match self.stalls() {
+            true => (Answer::Stalled, end, latency),
+            false => (Answer::Bytes { lie }, end, latency),
+        }
+    }
+
+    /// Whether the answer it has just started sending stalls halfway: one in `1 / stalls`, drawn from its
+    /// own numbers (no draw at all when none stall, so that figures without stalls stay as they were).
+    pub(super) fn stalls(&mut self) -> bool {
+        self.spec.stalls > 0.0 && self.random.next_f64() < self.spec.stalls
     }
 
     /// A refused request takes the waiting room's next slot, a second from now at the soonest: the
@@ -98,7 +126,7 @@ impl Live {
         (lie, self.spec.latency + transfer_ms(size, self.spec.bandwidth, self.sending))
     }
 
-    /// An answer it was sending ended (delivered or abandoned).
+    /// An answer it was sending ended (delivered, or abandoned by its client).
     pub(super) fn release(&mut self) {
         self.sending = self.sending.saturating_sub(1);
     }
@@ -116,12 +144,10 @@ pub(super) fn payload(course: usize, chunk: usize) -> Vec<u8> {
     format!("course {course} chunk {chunk}").into_bytes()
 }
 
-/// One class: its course's CIDs and, per chunk, who holds it among the reachable classmates present, how
-/// many are fetching it from them, and who is fetching it over HTTP (their `Fetching` announces).
+/// One class: its course's CIDs and, per chunk, who is fetching it over HTTP (their `Fetching` announces,
+/// heard by their linked classmates).
 pub(super) struct Class {
     pub(super) cids: Vec<Cid>,
-    pub(super) holders: Vec<u32>,
-    pub(super) peer_sending: Vec<u32>,
     pub(super) fetchers: Vec<Vec<u32>>,
     /// The reachable classmates present (the class's swarm), by student.
     pub(super) members: Vec<u32>,
@@ -135,8 +161,6 @@ impl Class {
     pub(super) fn new(course: usize, chunks: usize) -> Class {
         Class {
             cids: (0..chunks).map(|chunk| Cid::of(&payload(course, chunk))).collect(),
-            holders: vec![0; chunks],
-            peer_sending: vec![0; chunks],
             fetchers: vec![Vec::new(); chunks],
             members: Vec::new(),
             present: 0,

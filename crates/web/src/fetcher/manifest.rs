@@ -8,11 +8,10 @@ use futures::future::join_all;
 use super::Source;
 use crate::net::{self, FetchError};
 
-/// How long the origin has to send the manifest before the mirrors are asked. A saturated origin that
-/// refuses at once (503, 429) sends the page to the mirrors at once.
-const ORIGIN_WAIT_MS: u32 = 8_000;
-/// How long each mirror has to send its copy.
-const MIRROR_WAIT_MS: u32 = 8_000;
+/// How long the origin has to send the manifest before the mirrors are asked, and each mirror its copy:
+/// the core's `MANIFEST_WAIT`, which the region simulation waits too.
+const ORIGIN_WAIT_MS: u32 = cartable_core::fetch::MANIFEST_WAIT as u32;
+const MIRROR_WAIT_MS: u32 = ORIGIN_WAIT_MS;
 
 /// A published manifest, as fetched.
 pub struct Found {
