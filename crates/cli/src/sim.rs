@@ -68,6 +68,10 @@ pub struct SimArgs {
     /// from the seed; through --turn-kbps they link all the same.
     #[arg(long, default_value_t = 0.1)]
     pub pair_failure: f64,
+    /// Share of students, from 0 to 1, who saved an earlier version of the course: with no server giving
+    /// today's manifest, they open their copy and take the manifest from a classmate (0: first visits).
+    #[arg(long, default_value_t = 0.0)]
+    pub returning: f64,
     /// Students per class (each class has a course of its own).
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=1000))]
     pub class_size: u64,
@@ -149,6 +153,9 @@ pub fn run(args: &SimArgs) -> anyhow::Result<()> {
     let subtitle = parameters(&region, args);
     println!("{subtitle}");
     println!("{}", table(&region, &policies, &all));
+    if let Some(floor) = manifest_floor(&region, &all) {
+        println!("{floor}");
+    }
     println!(
         "simulated in {:.1} s on {} thread(s); peak memory {}",
         started.elapsed().as_secs_f64(),
@@ -181,6 +188,9 @@ fn region(args: &SimArgs) -> anyhow::Result<Region> {
     if !(0.0..=1.0).contains(&args.unreachable) {
         anyhow::bail!("--unreachable must be between 0 and 1 (a share of the students), not {}", args.unreachable);
     }
+    if !(0.0..=1.0).contains(&args.returning) {
+        anyhow::bail!("--returning must be between 0 and 1 (a share of the students), not {}", args.returning);
+    }
     if !(0.0..=1.0).contains(&args.pair_failure) {
         anyhow::bail!("--pair-failure must be between 0 and 1 (a share of the pairs), not {}", args.pair_failure);
     }
@@ -206,6 +216,7 @@ fn region(args: &SimArgs) -> anyhow::Result<Region> {
     region.reading_chunks = usize::try_from(args.reading_chunks)?;
     region.unreachable = args.unreachable;
     region.pair_failure = args.pair_failure;
+    region.returning = args.returning;
     region.peer_upload = args.peer_upload_kbps * 1000;
     region.peer_connect = args.peer_connect_ms;
     region.turn = args.turn_kbps.map(|kbps| kbps * 1000);
@@ -283,7 +294,7 @@ fn parameters(region: &Region, args: &SimArgs) -> String {
         None => "no mirror".to_owned(),
     };
     format!(
-        "{} students in classes of {}, {} chunks of {} KiB; origin {} req/s{}{}{}, Retry-After {} s; {mirrors}; {:.1} % of answers stall; {:.0} % unreachable, {:.0} % of pairs unlinked{}, {} kB/s up, links in {:.1} s; patience {} min, stay {} min; seeds {}..{}",
+        "{} students in classes of {}, {} chunks of {} KiB; origin {} req/s{}{}{}, Retry-After {} s; {mirrors}; {:.1} % of answers stall; {:.0} % unreachable, {:.0} % of pairs unlinked{}, {:.0} % returning, {} kB/s up, links in {:.1} s; patience {} min, stay {} min; seeds {}..{}",
         region.students,
         region.class_size,
         region.chunks,
@@ -297,6 +308,7 @@ fn parameters(region: &Region, args: &SimArgs) -> String {
         100.0 * region.unreachable,
         100.0 * region.pair_failure,
         region.turn.map_or(String::new(), |turn| format!(" (through a {} kB/s TURN relay)", turn / 1000)),
+        100.0 * region.returning,
         region.peer_upload / 1000,
         region.peer_connect as f64 / 1000.0,
         region.patience / MINUTE,
@@ -304,6 +316,28 @@ fn parameters(region: &Region, args: &SimArgs) -> String {
         args.seed,
         args.seed.wrapping_add(args.seeds - 1),
     )
+}
+
+/// For cartable: how many pages took today's manifest from a classmate, and how many the origin refused
+/// came back to it for the manifest (the mean over seeds). When only the origin holds the manifest, each
+/// of those is a request from a refused client that no policy avoids: spread over the whole run, a floor
+/// under the refused clients' load.
+fn manifest_floor(region: &Region, all: &[Run]) -> Option<String> {
+    let runs: Vec<&Figures> =
+        all.iter().map(|run| &run.figures).filter(|figures| figures.policy == Some(Policy::Cartable)).collect();
+    let mean =
+        |count: fn(&Figures) -> u64| runs.iter().map(|figures| count(figures)).sum::<u64>() as f64 / runs.len() as f64;
+    if runs.is_empty() {
+        return None;
+    }
+    let came_back = mean(|figures| figures.manifest_origin_after_refusal);
+    let floor = came_back / (region.horizon() as f64 / 1000.0);
+    Some(format!(
+        "cartable: {:.0} pages took the manifest from a classmate; {came_back:.0} pages the origin refused came back to it \
+         for the manifest: at least {floor:.2} req/s over the whole run, {:.1} % of its capacity",
+        mean(|figures| figures.manifest_from_classmates),
+        100.0 * floor / f64::from(region.origin.rps.max(1)),
+    ))
 }
 
 fn write(path: &Path, text: &str) -> anyhow::Result<()> {
@@ -388,12 +422,12 @@ fn table(region: &Region, policies: &[Policy], all: &[Run]) -> String {
 }
 
 fn summary_csv(region: &Region, args: &SimArgs, all: &[Run]) -> String {
-    let mut text = "policy,seed,students,class_size,chunks,chunk_bytes,manifest_bytes,reading_chunks,origin_rps,origin_down,retry_after_s,waiting_room,overload,stalls,mirrors,mirror_rps,baseline_mirrors,unreachable,pair_failure,turn_bytes_s,peer_upload_bytes_s,peer_connect_ms,patience_min,stay_min,served_5min,served_15min,served_60min,p50_s,p95_s,p99_s,gave_up,bytes_origin,bytes_mirrors,bytes_peers,bytes_refused,corrupt_accepted,origin_peak_rps_10s,origin_peak_retry_rps_10s,peak_present,restarts,peer_cut,stalls_caught,events\n".to_owned();
+    let mut text = "policy,seed,students,class_size,chunks,chunk_bytes,manifest_bytes,reading_chunks,origin_rps,origin_down,retry_after_s,waiting_room,overload,stalls,mirrors,mirror_rps,baseline_mirrors,unreachable,pair_failure,returning,turn_bytes_s,peer_upload_bytes_s,peer_connect_ms,patience_min,stay_min,served_5min,served_15min,served_60min,p50_s,p95_s,p99_s,gave_up,bytes_origin,bytes_mirrors,bytes_peers,bytes_refused,corrupt_accepted,origin_peak_rps_10s,origin_peak_retry_rps_10s,peak_present,restarts,peer_cut,stalls_caught,manifest_from_classmates,manifest_origin_after_refusal,events\n".to_owned();
     for Run { seed, figures } in all {
         let quantile = |q| figures.quantile(q).map_or(String::new(), |ms| format!("{:.1}", ms as f64 / 1000.0));
         let _ = writeln!(
             text,
-            "{},{seed},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4},{:.4},{:.4},{},{},{},{},{},{},{},{},{},{:.1},{:.1},{},{},{},{},{}",
+            "{},{seed},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4},{:.4},{:.4},{},{},{},{},{},{},{},{},{},{:.1},{:.1},{},{},{},{},{},{},{}",
             figures.policy.map_or("?", Policy::name),
             region.students,
             region.class_size,
@@ -412,6 +446,7 @@ fn summary_csv(region: &Region, args: &SimArgs, all: &[Run]) -> String {
             args.baseline_mirrors,
             region.unreachable,
             region.pair_failure,
+            region.returning,
             region.turn.unwrap_or(0),
             region.peer_upload,
             region.peer_connect,
@@ -435,6 +470,8 @@ fn summary_csv(region: &Region, args: &SimArgs, all: &[Run]) -> String {
             figures.restarts,
             figures.peer_cut,
             figures.stalls_caught,
+            figures.manifest_from_classmates,
+            figures.manifest_origin_after_refusal,
             figures.events,
         );
     }

@@ -300,7 +300,7 @@ fn sim_prints_the_three_policies_and_writes_csv_and_svg() {
 fn sim_runs_several_seeds_and_writes_its_parameters_beside_the_figures() {
     let dir = TempDir::new().unwrap();
     let args = ["sim", "--students", "300", "--seeds", "2", "--baseline-mirrors", "trusting", "--class-size", "20"];
-    let modelled = ["--pair-failure", "0.3", "--stalls", "0.05", "--overload", "timeout"];
+    let modelled = ["--pair-failure", "0.3", "--stalls", "0.05", "--overload", "timeout", "--returning", "0.5"];
     let out = ok(&run(dir.path(), &[&args[..], &modelled, &["--unreachable", "0.1", "--out", "figures"]].concat()));
     assert!(out.contains("naive (origin, mirrors, unchecked)"), "what each policy may use:\n{out}");
     assert!(out.contains("classes of 20") && out.contains("10 % unreachable") && out.contains("seeds 1..2"), "{out}");
@@ -311,8 +311,12 @@ fn sim_runs_several_seeds_and_writes_its_parameters_beside_the_figures() {
     assert_eq!(rows.len(), 6, "a row per policy and seed:\n{summary}");
     let cell = |row: &Vec<&str>, name: &str| row[header.iter().position(|c| *c == name).unwrap()].to_owned();
     assert!(rows.iter().all(|row| cell(row, "class_size") == "20" && cell(row, "unreachable") == "0.1"));
-    let modelled = |row: &Vec<&str>| [cell(row, "pair_failure"), cell(row, "stalls"), cell(row, "overload")];
-    assert!(rows.iter().all(|row| modelled(row) == ["0.3", "0.05", "timeout"]), "{summary}");
+    let modelled = |row: &Vec<&str>| {
+        [cell(row, "pair_failure"), cell(row, "stalls"), cell(row, "overload"), cell(row, "returning")]
+    };
+    assert!(rows.iter().all(|row| modelled(row) == ["0.3", "0.05", "timeout", "0.5"]), "{summary}");
+    assert!(rows.iter().all(|row| cell(row, "manifest_from_classmates").parse::<u64>().is_ok()), "{summary}");
+    assert!(out.contains("50 % returning") && out.contains("pages took the manifest from a classmate"), "{out}");
     assert!(rows.iter().all(|row| cell(row, "peer_cut").parse::<u64>().is_ok()), "{summary}");
     assert!(out.contains("30 % of pairs unlinked") && out.contains("timing out"), "{out}");
     assert_eq!(rows.iter().map(|row| cell(row, "seed")).collect::<Vec<_>>(), ["1", "2", "1", "2", "1", "2"]);

@@ -53,6 +53,14 @@ pub struct Region {
     /// Share of students, from 0 to 1, who cannot connect to classmates (and so neither fetch from nor
     /// serve them).
     pub unreachable: f64,
+    /// Share of students, from 0 to 1, who saved an earlier version of the course on this device: when
+    /// neither the origin nor a mirror gives them today's manifest, their page opens that copy, joins the
+    /// swarm with it, and takes today's signed manifest from a classmate it links to who has it (or the
+    /// pupil reloads [`RETRY_BY_HAND`] later). The others come for the first time, and only a server
+    /// can give them the manifest.
+    ///
+    /// [`RETRY_BY_HAND`]: cartable::RETRY_BY_HAND
+    pub returning: f64,
     /// Share of pairs of classmates, from 0 to 1, whose direct link fails (their NATs do not let them
     /// through), on top of [`Region::unreachable`]: drawn once per pair from the seed. Through the
     /// school's TURN relay, when present, such a pair is linked all the same.
@@ -203,6 +211,7 @@ impl Region {
             },
             mirrors: (0..mirrors).map(mirror).collect(),
             unreachable: 0.2,
+            returning: 0.0,
             pair_failure: 0.1,
             peer_upload: 250_000,
             peer_latency: 150,

@@ -38,6 +38,8 @@ pub(super) struct Saver {
     stopped_until: Option<Millis>,
     /// Getting the manifest, before the page can join the swarm and save.
     pub(super) opening: Option<Opening>,
+    /// The page holds an earlier version of the course ([`super::Region::returning`]).
+    pub(super) returning: bool,
 }
 
 /// A request in flight, and the answer its source decided on when it arrived.
@@ -101,7 +103,7 @@ struct View {
 impl Engine<'_> {
     /// A new page: the origin, the mirrors and, if classmates can reach the student, the classmates as one
     /// peer source. Its save loop starts when it joins.
-    pub(super) fn saver(&self, reachable: bool) -> Saver {
+    pub(super) fn saver(&self, reachable: bool, returning: bool) -> Saver {
         Saver {
             scheduler: self.scheduler(reachable),
             saving: Saving::default(),
@@ -113,6 +115,7 @@ impl Engine<'_> {
             refused: false,
             stopped_until: None,
             opening: Some(Opening::default()),
+            returning,
         }
     }
 
@@ -141,7 +144,12 @@ impl Engine<'_> {
         if reachable {
             class.members.push(index);
         }
+        // Returning pages of the class waiting for today's manifest may now link to this one.
+        let awaiting = std::mem::take(&mut class.awaiting_manifest);
         let others = class.present.saturating_sub(1);
+        for waiting in awaiting {
+            self.manifest_from_classmates(waiting);
+        }
         let links = self.connect(index);
         let mut settling = Settling::new(!self.region.mirrors.is_empty());
         let connect = self.region.peer_connect;
@@ -180,7 +188,8 @@ impl Engine<'_> {
             if saver.poll_at == Some(now) {
                 saver.poll_at = None;
                 // A page still opening asks the origin for the manifest again.
-                if saver.opening.is_some() {
+                if let Some(opening) = saver.opening.as_mut() {
+                    opening.reload();
                     student.links = links;
                     self.students[index as usize] = Some(student);
                     return self.ask_manifest(index, &[0]);

@@ -223,7 +223,7 @@ impl<'a> Engine<'a> {
     pub(super) fn arrive(&mut self) {
         let index = self.next_arrival;
         self.next_arrival += 1;
-        let Some(&Arrival { at, class, reachable }) = self.arrivals.get(index) else { return };
+        let Some(&Arrival { at, class, reachable, returning }) = self.arrivals.get(index) else { return };
         let chunks = self.chunks;
         if let Some(slot) = self.classes.get_mut(class) {
             slot.get_or_insert_with(|| Class::new(class, chunks));
@@ -232,7 +232,7 @@ impl<'a> Engine<'a> {
         let relayed = !reachable && self.policy == Policy::Cartable && self.region.turn.is_some();
         let reachable = reachable || relayed;
         let client = match self.policy {
-            Policy::Cartable => Client::Saver(Box::new(self.saver(reachable))),
+            Policy::Cartable => Client::Saver(Box::new(self.saver(reachable, returning))),
             Policy::Naive | Policy::Backoff => Client::Plain(Plain::default()),
         };
         let linkable = reachable && self.policy == Policy::Cartable;

@@ -48,6 +48,11 @@ pub struct Figures {
     pub stalls_caught: u64,
     /// Events handled.
     pub events: u64,
+    /// Cartable pages that took today's manifest from a classmate ([`super::Region::returning`]).
+    pub manifest_from_classmates: u64,
+    /// Cartable pages the origin had refused that got the manifest from the origin later: each came back
+    /// at least once, a load no client policy avoids when only the origin holds the manifest.
+    pub manifest_origin_after_refusal: u64,
 }
 
 /// The origin's load over one minute.

@@ -53,7 +53,7 @@ impl Engine<'_> {
 
     /// How students `a` and `b` (both in the swarm) can link: `Some(false)` directly, `Some(true)` through
     /// the relay, `None` not at all.
-    fn pair(&self, a: u32, b: u32, a_relayed: bool, b_relayed: bool) -> Option<bool> {
+    pub(super) fn pair(&self, a: u32, b: u32, a_relayed: bool, b_relayed: bool) -> Option<bool> {
         let direct = !a_relayed && !b_relayed && !self.pair_fails(a, b);
         match (direct, self.region.turn.is_some()) {
             (true, _) => Some(false),

@@ -2,12 +2,14 @@
 //! `crates/web/src/fetcher/manifest.rs` does: the manifest from the origin; when the origin refuses or does
 //! not answer, from every mirror at once; when no mirror has it and the origin said it is busy, from the
 //! origin again as the core's [`ManifestRetry`] paces it. A page that gets no manifest shows its error,
-//! and the pupil presses "Réessayer" half a minute later. The manifest is signed: any copy will do, and
-//! no mirror can forge one. Once it has it, the page joins its class's swarm and starts saving.
+//! and the pupil presses "Réessayer" half a minute later; a page that saved the course before opens its
+//! stored copy instead, joins the swarm with it and takes today's manifest from a linked classmate who
+//! has it (`src/swarm.rs`: `AskManifest`). The manifest is signed: any copy will do, and no mirror or
+//! classmate can forge one. Once it has it, the page joins its class's swarm and starts saving.
 
 use super::cartable::{Request, RETRY_BY_HAND};
-use super::engine::Engine;
-use super::world::Answer;
+use super::engine::{Client, Engine};
+use super::world::{transfer_ms, Answer};
 use crate::fetch::{ManifestRetry, MANIFEST_WAIT};
 
 /// The bit that marks a request as one for the manifest.
@@ -33,6 +35,16 @@ enum Phase {
     Mirrors { saturated: bool, retry_after_ms: Option<u64> },
     /// Asking the busy origin again, after pauses.
     Patiently(ManifestRetry),
+    /// Opened from the stored copy of an earlier version, in the swarm with it: today's manifest comes
+    /// from a linked classmate who has it.
+    FromClassmates,
+}
+
+impl Opening {
+    /// The pupil reloads the page: it asks the origin first again.
+    pub(super) fn reload(&mut self) {
+        self.phase = Phase::Origin;
+    }
 }
 
 /// What a page does after a manifest request ended without the manifest.
@@ -79,8 +91,17 @@ impl Engine<'_> {
         opening.pending = opening.pending.saturating_sub(1);
         if let Answer::Bytes { .. } = answer {
             // The other copies still on their way end on their own (their servers count them until then).
-            let saturated = matches!(opening.phase, Phase::Mirrors { saturated: true, .. } | Phase::Patiently(_));
+            let saturated = matches!(
+                opening.phase,
+                Phase::Mirrors { saturated: true, .. } | Phase::Patiently(_) | Phase::FromClassmates
+            );
             saver.opening = None;
+            let came_back = source == 0 && saver.refused;
+            if source == self.peer_source() {
+                self.figures.manifest_from_classmates += 1;
+            } else if came_back {
+                self.figures.manifest_origin_after_refusal += 1;
+            }
             return self.join(index, saturated);
         }
         let (refused, retry_after) = match answer {
@@ -108,12 +129,65 @@ impl Engine<'_> {
             _ => (Phase::Origin, Next::Fail),
         };
         opening.phase = phase;
+        let returning = saver.returning;
         match next {
             Next::AskMirrors => self.ask_manifest(index, &(1..=mirrors).collect::<Vec<_>>()),
             Next::Pause => self.pause_manifest(index),
+            Next::Fail if returning => self.open_stored_copy(index),
             Next::Fail => self.manifest_failed(index),
             Next::Wait => {}
         }
+    }
+
+    /// No server gave the manifest to a page holding an earlier version: it opens that copy, joins the
+    /// swarm with it, and asks a linked classmate for today's manifest; with none yet, it waits for one
+    /// to arrive, and the pupil reloads half a minute later.
+    fn open_stored_copy(&mut self, index: u32) {
+        if let Some(opening) = self.saver_of(index).and_then(|saver| saver.opening.as_mut()) {
+            opening.phase = Phase::FromClassmates;
+        }
+        if !self.manifest_from_classmates(index) {
+            let now = self.now;
+            self.schedule_poll(index, now + RETRY_BY_HAND);
+        }
+    }
+
+    /// A returning page in the swarm with its stored copy takes today's manifest from a classmate of the
+    /// swarm it can link to: once the link is open, after a classmate's latency and the manifest's bytes
+    /// from its upload. Without one, it waits in the class's list for the next to join. True when asked.
+    pub(super) fn manifest_from_classmates(&mut self, index: u32) -> bool {
+        let Some(student) = self.students.get(index as usize).and_then(Option::as_deref) else { return false };
+        let (class, reachable, relayed) = (student.class, student.reachable, student.relayed);
+        let Some(Client::Saver(saver)) = Some(&student.client) else { return false };
+        if !matches!(saver.opening.as_ref().map(|opening| &opening.phase), Some(Phase::FromClassmates)) {
+            return false;
+        }
+        let Some(members) = self.classes.get(class).and_then(Option::as_ref).map(|class| &class.members) else {
+            return false;
+        };
+        let linkable = |&other: &u32| {
+            let other_relayed = self.students.get(other as usize).and_then(Option::as_deref).map(|s| s.relayed);
+            other_relayed.is_some_and(|other_relayed| self.pair(index, other, relayed, other_relayed).is_some())
+        };
+        let holder = reachable.then(|| members.iter().copied().find(linkable)).flatten();
+        if holder.is_none() {
+            if let Some(class) = self.classes.get_mut(class).and_then(Option::as_mut) {
+                class.awaiting_manifest.push(index);
+            }
+            return false;
+        }
+        let (now, region) = (self.now, self.region);
+        let end =
+            now + region.peer_connect + region.peer_latency + transfer_ms(region.manifest_bytes, region.peer_upload, 1);
+        let source = self.peer_source();
+        let Some(saver) = self.saver_of(index) else { return false };
+        let Some(opening) = saver.opening.as_mut() else { return false };
+        let id = MANIFEST | opening.asked;
+        opening.asked += 1;
+        opening.pending += 1;
+        saver.requests.push(Request::manifest(id, source, end, Answer::Bytes { lie: false }));
+        self.push(end, super::engine::Event::Answer(index, id));
+        true
     }
 
     /// Waits before asking the busy origin again; gives up once it was asked enough.

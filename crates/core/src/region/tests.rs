@@ -432,3 +432,21 @@ fn a_timing_out_origin_gets_no_more_requests_from_a_client_than_its_breaker_allo
     assert!(last_gaps.clone().all(|gap| gap >= (config.breaker_open_max / 2 / 1000) as usize), "{seconds:?}");
     assert!(figures.origin_offered.iter().sum::<u32>() <= 30, "{seconds:?}");
 }
+
+// See: issue 15: classmates pass on the signed manifest to a page opened from its stored copy.
+#[test]
+fn returning_pages_the_origin_refuses_take_the_manifest_from_classmates_and_first_visits_cannot() {
+    let region = |returning| Region { returning, ..Region::morning(1_500, 0).with_shares(0.1, 0.5, 2) };
+    let first_visits = run(&region(0.0), Policy::Cartable, 2, &mut |_| {});
+    let returning = run(&region(1.0), Policy::Cartable, 2, &mut |_| {});
+    assert_eq!(first_visits.manifest_from_classmates, 0, "a first visit joins no swarm before its manifest");
+    assert!(first_visits.manifest_origin_after_refusal > 0, "refused first visits came back to the origin");
+    assert!(returning.manifest_from_classmates > 0, "{returning:?}");
+    assert!(
+        returning.manifest_origin_after_refusal < first_visits.manifest_origin_after_refusal,
+        "{} refused pages came back to the origin for the manifest, against {} without stored copies",
+        returning.manifest_origin_after_refusal,
+        first_visits.manifest_origin_after_refusal
+    );
+    assert_eq!(returning.corrupt_accepted, 0);
+}

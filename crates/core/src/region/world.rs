@@ -155,6 +155,8 @@ pub(super) struct Class {
     pub(super) present: usize,
     /// Transfers between classmates going through the school's TURN relay now.
     pub(super) relayed: u64,
+    /// Returning pages opened from their stored copy, waiting for a classmate with today's manifest.
+    pub(super) awaiting_manifest: Vec<u32>,
 }
 
 impl Class {
@@ -165,6 +167,7 @@ impl Class {
             members: Vec::new(),
             present: 0,
             relayed: 0,
+            awaiting_manifest: Vec::new(),
         }
     }
 }
@@ -176,6 +179,8 @@ pub(super) struct Arrival {
     pub(super) at: Millis,
     pub(super) class: usize,
     pub(super) reachable: bool,
+    /// Holds an earlier version of the course ([`Region::returning`]).
+    pub(super) returning: bool,
 }
 
 /// Every student's arrival, sorted by time (ties by student). Classes start at 08:00 give or take a normal
@@ -199,7 +204,10 @@ pub(super) fn arrivals(region: &Region, random: &mut SplitMix64) -> Vec<Arrival>
             let class = student / class_size;
             let late = random.next_f64() * 5.0 * MINUTE as f64;
             let at = (starts.get(class).copied().unwrap_or(0.0) + late).min(morning - 1.0).max(0.0) as Millis;
-            Arrival { at, class, reachable: random.next_f64() >= region.unreachable }
+            let reachable = random.next_f64() >= region.unreachable;
+            // No draw when nobody returns, so that such mornings keep the numbers they had.
+            let returning = region.returning > 0.0 && random.next_f64() < region.returning;
+            Arrival { at, class, reachable, returning }
         })
         .collect();
     arrivals.sort_by_key(|arrival| arrival.at);
