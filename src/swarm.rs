@@ -400,7 +400,8 @@ impl Swarm {
     /// Asks one connected classmate holding a newer version of the course for its signed manifest, unless
     /// one was passed on already or another classmate is answering.
     fn ask_manifest(&self) {
-        if self.0.stats.get().newer_version.is_some() || self.0.manifest_asked_of.borrow().is_some() {
+        let asking = self.0.manifest_asked_of.borrow().is_some();
+        if self.0.left.get() || self.0.stats.get().newer_version.is_some() || asking {
             return;
         }
         let links: Vec<Rc<Link>> = self.0.links.borrow().clone();
@@ -435,7 +436,8 @@ impl Swarm {
         wasm_bindgen_futures::spawn_local(async move {
             let config = &swarm.0.config;
             let (store, unix_now) = (&*swarm.0.store, cartable_web::clock::unix_s());
-            match offline::accept(store, &config.manifest_url, &bytes, &[config.key], unix_now).await {
+            let ours = (config.manifest_url.as_str(), config.course_id.as_str());
+            match offline::accept_passed_on(store, ours, &bytes, &[config.key], unix_now).await {
                 Ok(accepted) if accepted.updated => {
                     swarm.update(|stats| stats.newer_version = Some(accepted.manifest.version));
                 }

@@ -107,6 +107,25 @@ pub async fn accept<S: Store + ?Sized>(
     Ok(Accepted { manifest, updated, previous_version })
 }
 
+/// [`accept`] for a manifest a classmate passed on in the swarm of course `course_id`: a manifest of
+/// another course, however well signed by the same school, is refused before anything is stored (kept
+/// under `source`, it would open in place of this course).
+pub async fn accept_passed_on<S: Store + ?Sized>(
+    store: &S,
+    (source, course_id): (&str, &str),
+    json: &[u8],
+    keys: &[PublicKey],
+    now: i64,
+) -> Result<Accepted, OfflineError> {
+    match course_id_of(json) {
+        Some(id) if id == course_id => accept(store, source, json, keys, now).await,
+        other => {
+            let found = other.unwrap_or_else(|| "no course".to_owned());
+            Err(ManifestError::Malformed(format!("a manifest of {found}, passed on for {course_id}")).into())
+        }
+    }
+}
+
 /// The copy kept in `store` of the manifest last fetched from `source` (an absolute URL), verified again
 /// (signature, pinned key, expiry) at time `now`; `None` when nothing from `source` is kept.
 ///

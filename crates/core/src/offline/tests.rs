@@ -293,3 +293,16 @@ fn a_store_past_its_quota_refuses_the_write_and_keeps_what_it_held() {
     assert_eq!(block_on(store.chunk_ids()).unwrap(), before);
     assert_eq!(block_on(store.chunk_bytes()), Ok(8));
 }
+
+#[test]
+fn a_manifest_passed_on_for_one_course_is_refused_when_it_is_another_course_and_nothing_is_stored() {
+    let store = MemoryStore::new();
+    let other = published(course("chimie", 9, &[]));
+    let refused = block_on(accept_passed_on(&store, (SOURCE, "physique"), &other, &keys(), 1_000));
+    assert!(matches!(refused, Err(OfflineError::Manifest(ManifestError::Malformed(_)))), "{refused:?}");
+    assert_eq!((stored_version(&store, "chimie"), stored_version(&store, "physique")), (None, None));
+    let ours = published(course("physique", 9, &[]));
+    let accepted = block_on(accept_passed_on(&store, (SOURCE, "physique"), &ours, &keys(), 1_000)).unwrap();
+    assert!(accepted.updated);
+    assert_eq!(stored_version(&store, "physique"), Some(9));
+}
