@@ -496,15 +496,17 @@ pub fn long_date(date: cartable_core::date::Date, lang: Lang) -> String {
     }
 }
 
-/// A byte count for people, such as "1,4 Mo" or "1.4 MB".
+/// A byte count for people, such as "1,4 Mo" or "1.4 MB": tenths, rounded half up. Integers only: the
+/// float formatting `{:.1}` would weigh about 8 KB of the app's gzip.
 pub fn bytes(count: u64, lang: Lang) -> String {
     let french = lang == Lang::Fr;
-    let (value, unit) = match count {
+    let (tenth, unit) = match count {
         0..=999 => return format!("{count} {}", if french { "o" } else { "B" }),
-        1_000..=999_999 => (count as f64 / 1e3, if french { "ko" } else { "kB" }),
-        1_000_000..=999_999_999 => (count as f64 / 1e6, if french { "Mo" } else { "MB" }),
-        _ => (count as f64 / 1e9, if french { "Go" } else { "GB" }),
+        1_000..=999_999 => (100, if french { "ko" } else { "kB" }),
+        1_000_000..=999_999_999 => (100_000, if french { "Mo" } else { "MB" }),
+        _ => (100_000_000, if french { "Go" } else { "GB" }),
     };
-    let number = format!("{value:.1}");
-    format!("{} {unit}", if french { number.replace('.', ",") } else { number })
+    let tenths = count.saturating_add(tenth / 2) / tenth;
+    let separator = if french { ',' } else { '.' };
+    format!("{}{separator}{} {unit}", tenths / 10, tenths % 10)
 }

@@ -139,3 +139,19 @@ fn the_pupils_switch_is_kept_in_this_browser() {
     assert_eq!(storage.get_item("cartable.peers").ok().flatten(), None);
     assert!(sharing::pupil_shares());
 }
+
+// See: issue 16: sizes in words, without float formatting.
+#[wasm_bindgen_test]
+fn a_byte_count_reads_in_tenths_with_the_language_s_separator() {
+    use cartable::i18n::bytes;
+    assert_eq!(bytes(0, Lang::Fr), "0 o");
+    assert_eq!(bytes(999, Lang::En), "999 B");
+    assert_eq!(bytes(1_000, Lang::Fr), "1,0 ko");
+    assert_eq!(bytes(1_449, Lang::En), "1.4 kB");
+    assert_eq!(bytes(1_450, Lang::En), "1.5 kB");
+    assert_eq!(bytes(28_049_999, Lang::Fr), "28,0 Mo");
+    assert_eq!(bytes(28_050_000, Lang::Fr), "28,1 Mo");
+    assert_eq!(bytes(999_999_999, Lang::En), "1000.0 MB");
+    assert_eq!(bytes(3_200_000_000, Lang::Fr), "3,2 Go");
+    assert_eq!(bytes(u64::MAX, Lang::En), "18446744073.7 GB");
+}
