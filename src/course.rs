@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use cartable_core::manifest::FileEntry;
 use cartable_core::offline::{self, OfflineError, Progress};
-use cartable_core::store::{MemoryStore, Store, StoreError};
+use cartable_core::store::{Store, StoreError};
 use cartable_core::{Cid, Manifest, ManifestError, PublicKey};
 use futures::future::try_join_all;
 use futures::stream::StreamExt;
@@ -21,6 +21,8 @@ use cartable_core::peer::saving::{self, Step};
 use cartable_web::fetcher::{manifest, Failure, Fetcher, Source};
 use cartable_web::net::{self, FetchError};
 use cartable_web::store::IdbStore;
+
+mod unkept;
 
 /// Why a course or one of its files cannot be shown.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -353,11 +355,11 @@ fn now() -> i64 {
     cartable_web::clock::unix_s()
 }
 
-/// IndexedDB, or memory for this visit only where the browser refuses storage (private mode...).
+/// IndexedDB, or, where the browser refuses storage, a store that keeps nothing ([`unkept::Unkept`]).
 async fn open_store() -> Rc<dyn Store> {
     match IdbStore::open().await {
         Ok(store) => Rc::new(store),
-        Err(_) => Rc::new(MemoryStore::new()),
+        Err(_) => Rc::new(unkept::Unkept),
     }
 }
 
