@@ -8,7 +8,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use cartable_core::peer::announce;
-use cartable_core::tracker::{self, Announce, ClientMessage, Event, Id20, Offer, Sdp, SdpType, ServerMessage};
+use cartable_core::tracker::{self, Announce, ClientMessage, Event, Id20, Offer, Sdp, SdpType, ToPage};
 use futures::future::join_all;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -157,12 +157,12 @@ fn announce_when_due(signalling: &Rc<Signalling>, generation: u64) {
 
 fn received(signalling: &Rc<Signalling>, text: &str) {
     let Some(swarm) = live(signalling) else { return };
-    match serde_json::from_str::<ServerMessage>(text) {
-        Ok(ServerMessage::Announced(reply)) => {
+    match serde_json::from_str::<ToPage>(text) {
+        Ok(ToPage::Announced(reply)) => {
             *signalling.interval_ms.borrow_mut() = (reply.interval.clamp(5, 3600) * 1000) as i32;
             swarm.0.size.set(Some(reply.complete + reply.incomplete));
         }
-        Ok(ServerMessage::Offer(relayed)) if relayed.peer_id.0 != swarm.0.me => {
+        Ok(ToPage::Offer(relayed)) if relayed.peer_id.0 != swarm.0.me => {
             let signalling = signalling.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let ice = swarm.0.config.ice.clone();
@@ -181,7 +181,7 @@ fn received(signalling: &Rc<Signalling>, text: &str) {
                 send(&signalling, &ClientMessage::Announce(answer));
             });
         }
-        Ok(ServerMessage::Answer(relayed)) => {
+        Ok(ToPage::Answer(relayed)) => {
             let found = {
                 let mut pending = signalling.pending.borrow_mut();
                 let index = pending.iter().position(|(offer_id, _, _)| *offer_id == relayed.offer_id);

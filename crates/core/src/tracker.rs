@@ -16,7 +16,7 @@ mod tests;
 pub use crate::fetch::Millis;
 pub use message::{
     Action, Announce, AnnounceReply, ClientMessage, Event, Failure, Id20, Offer, RelayedAnswer, RelayedOffer, Scrape,
-    ScrapeFile, ScrapeFlags, ScrapeReply, Sdp, SdpType, ServerMessage,
+    ScrapeFile, ScrapeFlags, ScrapeReply, Sdp, SdpType, ServerMessage, ToPage,
 };
 pub use swarms::{ConnId, Counts, Swarms, MAX_PEERS_PER_SWARM, MAX_SWARMS_PER_CONNECTION};
 

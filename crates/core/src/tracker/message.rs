@@ -169,6 +169,22 @@ pub enum ServerMessage {
     Scraped(ScrapeReply),
 }
 
+/// What a page reads of the tracker's messages: [`ServerMessage`] but scrape replies, which a page that
+/// never scrapes has no use for (parsing them would weigh on every pupil's download). A scrape reply,
+/// or anything else, is an error the page ignores.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum ToPage {
+    /// The request was refused.
+    Failure(Failure),
+    /// Another peer's offer, relayed.
+    Offer(RelayedOffer),
+    /// The answer to one of this page's offers, relayed.
+    Answer(RelayedAnswer),
+    /// The reply to this page's announce.
+    Announced(AnnounceReply),
+}
+
 /// The reply to an announce (not sent for an announce that carries an answer).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AnnounceReply {

@@ -170,6 +170,22 @@ fn messages_captured_from_the_npm_server_round_trip() {
     }
 }
 
+// See: issue 16: a page parses no scrape reply.
+#[test]
+fn a_page_reads_what_the_npm_server_sends_it_but_scrape_replies() {
+    for text in CAPTURED {
+        let page = serde_json::from_str::<ToPage>(text);
+        let server: ServerMessage = serde_json::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        match server {
+            ServerMessage::Scraped(_) => assert!(page.is_err(), "{text}"),
+            ServerMessage::Failure(failure) => assert_eq!(page.ok(), Some(ToPage::Failure(failure))),
+            ServerMessage::Offer(offer) => assert_eq!(page.ok(), Some(ToPage::Offer(offer))),
+            ServerMessage::Answer(answer) => assert_eq!(page.ok(), Some(ToPage::Answer(answer))),
+            ServerMessage::Announced(reply) => assert_eq!(page.ok(), Some(ToPage::Announced(reply))),
+        }
+    }
+}
+
 /// A tracker and its connections, with a seeded random source.
 struct Tracker {
     swarms: Swarms,
