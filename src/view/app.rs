@@ -98,11 +98,8 @@ pub fn App(props: &AppProps) -> Html {
         })
     };
     use_effect_with(*lang, |lang| lang.apply_to_document());
-    let reopen = {
-        let attempt = attempt.clone();
-        Callback::from(move |()| attempt.set(*attempt + 1))
-    };
-    let retry = Callback::from(move |_| attempt.set(*attempt + 1));
+    let reopen = Callback::from(move |()| attempt.set(*attempt + 1));
+    let retry = reopen.reform(|_: MouseEvent| ());
     let new_version = use_new_version(props.service_worker.clone());
     let text = lang.text();
     let body = match &*course {

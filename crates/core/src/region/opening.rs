@@ -10,7 +10,7 @@
 use super::cartable::{Request, RETRY_BY_HAND};
 use super::engine::{Client, Engine};
 use super::world::{transfer_ms, Answer};
-use crate::fetch::{ManifestRetry, MANIFEST_WAIT};
+use crate::fetch::{ManifestRetry, Millis, MANIFEST_WAIT};
 
 /// The bit that marks a request as one for the manifest.
 pub(super) const MANIFEST: u64 = 1 << 62;
@@ -67,14 +67,19 @@ impl Engine<'_> {
                 Answer::Stalled | Answer::Unanswered => MANIFEST_WAIT,
                 _ => end,
             };
-            let Some(saver) = self.saver_of(index) else { return };
-            let opening = saver.opening.get_or_insert_with(Opening::default);
-            let id = MANIFEST | opening.asked;
-            opening.asked += 1;
-            opening.pending += 1;
-            saver.requests.push(Request::manifest(id, server, now + end.max(1), answer));
-            self.push(now + end.max(1), super::engine::Event::Answer(index, id));
+            self.manifest_request(index, server, now + end.max(1), answer);
         }
+    }
+
+    /// A manifest request of page `index` to `source`, which ends at `end` with `answer`.
+    fn manifest_request(&mut self, index: u32, source: usize, end: Millis, answer: Answer) {
+        let Some(saver) = self.saver_of(index) else { return };
+        let opening = saver.opening.get_or_insert_with(Opening::default);
+        let id = MANIFEST | opening.asked;
+        opening.asked += 1;
+        opening.pending += 1;
+        saver.requests.push(Request::manifest(id, source, end, answer));
+        self.push(end, super::engine::Event::Answer(index, id));
     }
 
     /// A manifest request ended: with the manifest, the page joins the swarm and saves; otherwise the
@@ -158,7 +163,7 @@ impl Engine<'_> {
     pub(super) fn manifest_from_classmates(&mut self, index: u32) -> bool {
         let Some(student) = self.students.get(index as usize).and_then(Option::as_deref) else { return false };
         let (class, reachable, relayed) = (student.class, student.reachable, student.relayed);
-        let Some(Client::Saver(saver)) = Some(&student.client) else { return false };
+        let Client::Saver(saver) = &student.client else { return false };
         if !matches!(saver.opening.as_ref().map(|opening| &opening.phase), Some(Phase::FromClassmates)) {
             return false;
         }
@@ -179,14 +184,7 @@ impl Engine<'_> {
         let (now, region) = (self.now, self.region);
         let end =
             now + region.peer_connect + region.peer_latency + transfer_ms(region.manifest_bytes, region.peer_upload, 1);
-        let source = self.peer_source();
-        let Some(saver) = self.saver_of(index) else { return false };
-        let Some(opening) = saver.opening.as_mut() else { return false };
-        let id = MANIFEST | opening.asked;
-        opening.asked += 1;
-        opening.pending += 1;
-        saver.requests.push(Request::manifest(id, source, end, Answer::Bytes { lie: false }));
-        self.push(end, super::engine::Event::Answer(index, id));
+        self.manifest_request(index, self.peer_source(), end, Answer::Bytes { lie: false });
         true
     }
 

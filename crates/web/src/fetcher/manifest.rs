@@ -10,8 +10,7 @@ use crate::net::{self, FetchError};
 
 /// How long the origin has to send the manifest before the mirrors are asked, and each mirror its copy:
 /// the core's `MANIFEST_WAIT`, which the region simulation waits too.
-const ORIGIN_WAIT_MS: u32 = cartable_core::fetch::MANIFEST_WAIT as u32;
-const MIRROR_WAIT_MS: u32 = ORIGIN_WAIT_MS;
+const WAIT_MS: u32 = cartable_core::fetch::MANIFEST_WAIT as u32;
 
 /// A published manifest, as fetched.
 pub struct Found {
@@ -33,7 +32,7 @@ pub async fn fetch(
     now: i64,
     course_id: Option<&str>,
 ) -> Result<Found, FetchError> {
-    let signal = web_sys::AbortSignal::timeout_with_u32(ORIGIN_WAIT_MS);
+    let signal = web_sys::AbortSignal::timeout_with_u32(WAIT_MS);
     // A refusal's `Retry-After` paces the origin's next asking, if no mirror has a copy.
     let (origin_error, retry_after_ms) = match super::http::get(origin, &signal, |_| {}).await {
         Ok(json) => return Ok(Found { json, mirror: None, origin: OriginState::Healthy }),
@@ -47,7 +46,7 @@ pub async fn fetch(
         _ => OriginState::Down,
     };
     let copies = join_all(mirrors.iter().map(|mirror| async move {
-        let json = net::get_within(&format!("{}manifest.json", mirror.base), MIRROR_WAIT_MS).await.ok()?;
+        let json = net::get_within(&format!("{}manifest.json", mirror.base), WAIT_MS).await.ok()?;
         let manifest = verify(&json, key, now)?;
         let wanted = course_id.is_none_or(|id| manifest.course.id == id);
         wanted.then_some((manifest.version, mirror, json))
@@ -70,7 +69,7 @@ async fn patiently(origin: &str, retry_after_ms: Option<u64>) -> Result<Vec<u8>,
     let mut retry = ManifestRetry::after(retry_after_ms);
     while let Some(pause) = retry.pause(crate::clock::random()) {
         net::sleep(pause.min(i32::MAX as u64) as i32).await;
-        let signal = web_sys::AbortSignal::timeout_with_u32(ORIGIN_WAIT_MS);
+        let signal = web_sys::AbortSignal::timeout_with_u32(WAIT_MS);
         match super::http::get(origin, &signal, |_| {}).await {
             Ok(json) => return Ok(json),
             Err(Outcome::Status { code: 503 | 429, retry_after_ms }) => retry.refused(retry_after_ms),
