@@ -33,18 +33,34 @@ if [ "$installed" != "$wanted" ]; then
   cargo install -q wasm-bindgen-cli --version "$wanted"
 fi
 
+# wasm-split-cli cuts the app into its first bundle and the parts loaded when first needed (src/parts.rs):
+# this version reads the split points of wasm_split_helpers 0.2 (Cargo.lock).
+split_wanted=0.2.4
+if ! cargo install --list | grep -qx "wasm_split_cli_support v$split_wanted:"; then
+  say "installing wasm-split-cli $split_wanted (about 1 minute, once)"
+  cargo install -q --locked wasm_split_cli_support --version "$split_wanted" --features build-binary
+fi
+
 # The browser app and its service worker: optimised for size, bound to JavaScript with names stripped.
 # Two cargo runs, so the worker does not inherit the app's features (Yew) through feature unification.
 # Each is built as a cdylib alone: with the rlib the tests link against built beside it, every public
 # function stays exported through LTO, and the app's wasm is 26 KB gzip larger, the worker's 20 KB.
+# The app is linked with its relocations (what wasm-split-cli follows to cut it) and without names, then
+# cut: its first bundle goes through wasm-bindgen (keeping the function table, which the parts share),
+# its parts and their loader are copied beside it.
 say "building the browser app and its service worker into pkg/"
-rm -rf pkg/snippets   # wasm-bindgen names them by a hash: an old build's would linger
-for crate in cartable cartable-sw; do
-  "${WASM_CARGO[@]}" rustc --quiet --profile wasm-release --target wasm32-unknown-unknown -p "$crate" --lib \
-    --crate-type cdylib
-  wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
-    --out-dir pkg "target/wasm32-unknown-unknown/wasm-release/${crate//-/_}.wasm"
-done
+rm -rf pkg/snippets pkg/__wasm_split.js pkg/split_*.wasm pkg/chunk_*.wasm   # named by hashes and counters: an old build's would linger
+"${WASM_CARGO[@]}" rustc --quiet --profile wasm-release --target wasm32-unknown-unknown -p cartable --lib \
+  --crate-type cdylib --features split -- -Clink-args=--emit-relocs -Clink-args=--strip-all -Clink-args=--keep-section=target_features
+rm -rf target/wasm-split
+wasm-split-cli --target web --out-name cartable target/wasm32-unknown-unknown/wasm-release/cartable.wasm target/wasm-split
+wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --keep-lld-exports \
+  --out-dir pkg target/wasm-split/cartable.wasm
+find target/wasm-split -maxdepth 1 \( -name '*.wasm' ! -name cartable.wasm -o -name __wasm_split.js \) -exec cp {} pkg/ \;
+"${WASM_CARGO[@]}" rustc --quiet --profile wasm-release --target wasm32-unknown-unknown -p cartable-sw --lib \
+  --crate-type cdylib
+wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
+  --out-dir pkg target/wasm32-unknown-unknown/wasm-release/cartable_sw.wasm
 
 # The app shell as content (`cartable shell`): its list with each file's CID, the build id, the chunks
 # in pkg/ipfs/ and brotli and gzip copies of everything served, which `cartable serve` and `cartable mirror`

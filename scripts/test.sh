@@ -14,6 +14,7 @@ for crate in cartable cartable-web cartable-sw; do
   "${WASM_CARGO[@]}" clippy --quiet --target wasm32-unknown-unknown -p "$crate" --all-targets --features cartable-web/test-hooks -- -D warnings
 done
 "${WASM_CARGO[@]}" clippy --quiet --target wasm32-unknown-unknown -p cartable --features bench -- -D warnings
+"${WASM_CARGO[@]}" clippy --quiet --target wasm32-unknown-unknown -p cartable --features split -- -D warnings
 
 say "native tests: core and the cartable tool"
 cargo test --workspace --exclude cartable --exclude cartable-web --exclude cartable-sw

@@ -16,7 +16,7 @@ use futures::stream::StreamExt;
 use cartable_core::fetch::{OriginState, SourceKind};
 
 use crate::sharing::{self, Sharing};
-use crate::swarm::{self, Swarm, SwarmConfig};
+use crate::swarm::{Peers, SwarmConfig};
 use cartable_core::peer::saving::{self, Step};
 use cartable_web::fetcher::{manifest, Failure, Fetcher, Source};
 use cartable_web::net::{self, FetchError};
@@ -54,6 +54,10 @@ pub enum LoadError {
     /// The browser refuses storage (private browsing, blocked): the course can only be read online.
     #[error("storage is unavailable")]
     StorageUnavailable,
+    /// A part of the app (`crate::parts`) could not be fetched: never kept on this device, and the
+    /// network did not give it.
+    #[error("a part of the app could not be loaded")]
+    PartUnloaded,
 }
 
 /// Where the manifest in use came from.
@@ -85,7 +89,7 @@ pub struct Course {
     /// Where chunks come from: the origin, the mirrors and, when sharing is on, the classmates.
     pub fetcher: Fetcher,
     /// The classmates' swarm, once this tab has joined it.
-    swarm: Rc<RefCell<Option<Swarm>>>,
+    swarm: Rc<RefCell<Option<Rc<dyn Peers>>>>,
     manifest_url: String,
     store: Rc<dyn Store>,
     object_urls: RefCell<HashMap<String, String>>,
@@ -278,7 +282,7 @@ impl Course {
     }
 
     /// The classmates' swarm, once this tab has joined it.
-    pub fn swarm(&self) -> Option<Swarm> {
+    pub fn swarm(&self) -> Option<Rc<dyn Peers>> {
         self.swarm.borrow().clone()
     }
 
@@ -421,10 +425,11 @@ pub struct Elsewhere {
 
 /// Joins the course's swarm in the background, when this tab wins the browser's swarm lock, and lets
 /// the fetcher ask classmates; through the STUN and TURN servers of the school's policy, and through its
-/// relays only in relay-only mode.
+/// relays only in relay-only mode. The swarm's code is a part of the app loaded now (`crate::parts`):
+/// where it cannot be fetched, the page goes on without classmates.
 fn join_swarm(
     fetcher: &Fetcher,
-    joined: &Rc<RefCell<Option<Swarm>>>,
+    joined: &Rc<RefCell<Option<Rc<dyn Peers>>>>,
     (manifest, manifest_url, key): (&Manifest, &str, PublicKey),
     tracker: String,
     store: Rc<dyn Store>,
@@ -441,14 +446,8 @@ fn join_swarm(
     };
     let (fetcher, joined) = (fetcher.clone(), joined.clone());
     wasm_bindgen_futures::spawn_local(async move {
-        if !swarm::lead(&config.course_id).await {
-            return;
-        }
-        let swarm = Swarm::join(config, store).await;
-        // What classmates hold is asked of them before the origin.
-        swarm.on_held(fetcher.classmates_hold());
-        *joined.borrow_mut() = Some(swarm.clone());
-        fetcher.attach_classmates(Rc::new(swarm));
+        let Ok(joining) = crate::parts::join_swarm(config, store, fetcher).await else { return };
+        *joined.borrow_mut() = joining.await;
     });
 }
 

@@ -11,6 +11,7 @@ pub mod course;
 pub mod i18n;
 mod mount;
 pub mod outbox;
+pub mod parts;
 pub mod progress;
 pub mod sharing;
 pub mod swarm;

@@ -52,7 +52,7 @@ pub fn mount(element: web_sys::Element, options: JsValue) -> Result<(), JsError>
     let opening = Opening::start(options.manifest.clone(), elsewhere.clone(), key);
     let props = AppProps { manifest_url: options.manifest.into(), elsewhere, key, lang, service_worker, opening };
     // Work saved on an earlier visit goes as soon as the page loads, whatever page the pupil opens.
-    crate::outbox::start();
+    wasm_bindgen_futures::spawn_local(crate::parts::send_waiting_work());
     element.set_inner_html("");
     yew::Renderer::<App>::with_root_and_props(element, props).render();
     Ok(())

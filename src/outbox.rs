@@ -99,6 +99,7 @@ pub async fn save(url: &str, submission: Submission, files: &[Vec<u8>]) -> Resul
         sender.outbox.add(submission);
     });
     changed();
+    start();
     kick();
     ask_background_sync();
     Ok(())
@@ -122,9 +123,25 @@ fn ask_background_sync() {
     });
 }
 
+/// Whether an earlier visit left work to send, read without starting the sender: the page loads the
+/// outbox's part of the app (`crate::parts`) only then.
+pub async fn waiting() -> bool {
+    let Ok(store) = OutboxStore::open().await else { return false };
+    let waiting = store.waiting().await.unwrap_or(false);
+    store.close();
+    waiting
+}
+
 /// Starts sending what the outbox holds and sends again whenever the browser comes back online. Called
-/// once, when the page loads.
+/// when the page loads with work waiting, when "Mon travail" opens and when work is saved; only the first
+/// call does anything.
 pub fn start() {
+    thread_local! {
+        static STARTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if STARTED.replace(true) {
+        return;
+    }
     if let Some(window) = web_sys::window() {
         let online = Closure::<dyn Fn()>::new(send_now);
         let _ = window.add_event_listener_with_callback("online", online.as_ref().unchecked_ref());

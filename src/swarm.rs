@@ -9,6 +9,7 @@ mod misses;
 mod rtc;
 mod signalling;
 
+use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
@@ -21,9 +22,11 @@ use cartable_core::peer::Message;
 use cartable_core::store::Store;
 use cartable_core::{Cid, ManifestError, PublicKey};
 use futures::channel::oneshot;
+use futures::future::LocalBoxFuture;
 
 use cartable_web::clock::now;
 use cartable_web::digest;
+use cartable_web::fetcher::Fetcher;
 use link::Link;
 pub use rtc::Ice;
 
@@ -57,6 +60,81 @@ impl cartable_web::fetcher::Classmates for Swarm {
     fn connected(&self) -> usize {
         self.stats().peers
     }
+}
+
+/// What the rest of the app asks of the swarm it joined. The swarm lives in the classmates' part of the
+/// app (`crate::parts`): the first bundle reaches it only through this trait, whose methods are that
+/// part's code.
+pub trait Peers {
+    /// Leaves the swarm for good ([`Swarm::leave`]).
+    fn leave(&self);
+    /// Chunk `cid` (`len` bytes), verified, from a classmate ([`Swarm::get`]).
+    fn get(&self, cid: Cid, len: u64) -> LocalBoxFuture<'_, Result<Vec<u8>, Outcome>>;
+    /// The save loop's next step for `cid` ([`Swarm::step`]).
+    fn step(&self, cid: &Cid) -> Step;
+    /// The classmates asked for `cid` did not give it.
+    fn not_given(&self, cid: Cid);
+    /// Resolves at the next news from the swarm ([`Swarm::news`]).
+    fn news(&self) -> oneshot::Receiver<()>;
+    /// Tells classmates this page fetches `cid` over HTTP until the guard is dropped ([`Swarm::fetching`]).
+    fn fetching(&self, cid: Cid) -> Box<dyn Any>;
+    /// Waits until the swarm has settled; how many classmates are connected ([`Swarm::settle`]).
+    fn settle(&self, mirrors: bool) -> LocalBoxFuture<'_, usize>;
+    /// Tells classmates this browser now holds `cid`.
+    fn have(&self, cid: &Cid);
+    /// What the swarm did so far.
+    fn stats(&self) -> SwarmStats;
+}
+
+impl Peers for Swarm {
+    fn leave(&self) {
+        Swarm::leave(self);
+    }
+
+    fn get(&self, cid: Cid, len: u64) -> LocalBoxFuture<'_, Result<Vec<u8>, Outcome>> {
+        Box::pin(Swarm::get(self, cid, len))
+    }
+
+    fn step(&self, cid: &Cid) -> Step {
+        Swarm::step(self, cid)
+    }
+
+    fn not_given(&self, cid: Cid) {
+        Swarm::not_given(self, cid);
+    }
+
+    fn news(&self) -> oneshot::Receiver<()> {
+        Swarm::news(self)
+    }
+
+    fn fetching(&self, cid: Cid) -> Box<dyn Any> {
+        Box::new(Swarm::fetching(self, cid))
+    }
+
+    fn settle(&self, mirrors: bool) -> LocalBoxFuture<'_, usize> {
+        Box::pin(Swarm::settle(self, mirrors))
+    }
+
+    fn have(&self, cid: &Cid) {
+        Swarm::have(self, cid);
+    }
+
+    fn stats(&self) -> SwarmStats {
+        Swarm::stats(self)
+    }
+}
+
+/// Joins the swarm of `config.course_id` when this tab wins the browser's swarm lock ([`lead`]), and
+/// lets `fetcher` ask the classmates, what they hold first. `None` when another tab leads.
+pub async fn join_for(config: SwarmConfig, store: Rc<dyn Store>, fetcher: Fetcher) -> Option<Rc<dyn Peers>> {
+    if !lead(&config.course_id).await {
+        return None;
+    }
+    let swarm = Swarm::join(config, store).await;
+    // What classmates hold is asked of them before the origin.
+    swarm.on_held(fetcher.classmates_hold());
+    fetcher.attach_classmates(Rc::new(swarm.clone()));
+    Some(Rc::new(swarm))
 }
 
 /// What a page needs to join a course's swarm.

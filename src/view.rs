@@ -10,6 +10,7 @@ pub mod load;
 pub mod nodes;
 pub mod offline;
 pub mod panic;
+pub mod part;
 pub mod prerender;
 pub mod route;
 pub mod sources;

@@ -54,7 +54,8 @@ async function cidOf(bytes) {
 // What the worker answers from storage: the app shell (its pages with the stored lessons put in), chunks,
 // and whole course files. Everything else (manifests above all, which must be fresh) goes to the network
 // without a detour through the worker.
-const shellPaths = new Set(['', ...SHELL.pages, ...SHELL.files.map((file) => file.path)].map((path) => new URL(path, scope).pathname));
+const listed = ['', ...SHELL.pages, ...SHELL.files.map((file) => file.path), ...SHELL.parts.map((part) => part.path)];
+const shellPaths = new Set(listed.map((path) => new URL(path, scope).pathname));
 const answered = (path) => shellPaths.has(path) || path.includes('/ipfs/') || path.includes('/cartable-files/');
 
 let ready = null;

@@ -83,6 +83,19 @@ impl OutboxStore {
         Ok(Kept { entries, receipts, refusals })
     }
 
+    /// Whether a submission has neither a receipt nor a refusal for good: work still to send.
+    pub async fn waiting(&self) -> Result<bool, StoreError> {
+        let mut done = Vec::new();
+        for name in [RECEIPTS, REFUSALS] {
+            let (_transaction, objects) = self.0.objects(name, TransactionMode::ReadOnly)?;
+            let keys = outcome(objects.get_all_keys(None, None).map_err(idb_error)?).await?;
+            done.extend(Array::from(&keys).iter().filter_map(|key| key.as_string()));
+        }
+        let (_transaction, objects) = self.0.objects(OUTBOX, TransactionMode::ReadOnly)?;
+        let keys = outcome(objects.get_all_keys(None, None).map_err(idb_error)?).await?;
+        Ok(Array::from(&keys).iter().filter_map(|key| key.as_string()).any(|key| !done.contains(&key)))
+    }
+
     /// The upload body of the submission `key`, if kept.
     pub async fn submission_body(&self, key: &str) -> Result<Option<String>, StoreError> {
         let value = self.0.get(OUTBOX, key).await?;

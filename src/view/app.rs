@@ -14,16 +14,15 @@ use cartable_core::date::Date;
 use crate::course::{Course, Elsewhere, Freshness, LoadError};
 use crate::i18n::long_date;
 use crate::i18n::Lang;
+use crate::parts;
 use crate::view::agenda::AgendaPage;
 use crate::view::error::ErrorPanel;
-use crate::view::exercise::ExercisesPage;
 use crate::view::home::HomePage;
 use crate::view::lesson::LessonPage;
 use crate::view::load::{use_load, Load};
-use crate::view::offline::use_offline;
+use crate::view::part::{Part, PartPage};
 use crate::view::route::{use_route, Route};
 use crate::view::sources::{self, use_sources_redraw};
-use crate::view::work::WorkPage;
 use crate::view::Ctx;
 use crate::worker;
 
@@ -154,7 +153,7 @@ fn CourseView(props: &CourseProps) -> Html {
     let route = use_route();
     let (course, text) = (&props.ctx.course.manifest.course, props.ctx.lang.text());
     use_page_title(&props.ctx, route);
-    let offline = use_offline(&props.ctx);
+    let panels = use_panels();
     use_sources_redraw(&props.ctx);
     let current = |target: Route| (route == target).then_some("page");
     let show_newer = {
@@ -165,11 +164,11 @@ fn CourseView(props: &CourseProps) -> Html {
         })
     };
     let page = match route {
-        Route::Home => html! { <HomePage ctx={props.ctx.clone()} {offline} /> },
+        Route::Home => html! { <HomePage ctx={props.ctx.clone()} /> },
         Route::Lesson(index) => html! { <LessonPage ctx={props.ctx.clone()} {index} /> },
-        Route::Exercises(index) => html! { <ExercisesPage ctx={props.ctx.clone()} {index} /> },
+        Route::Exercises(index) => html! { <Part ctx={props.ctx.clone()} page={PartPage::Exercises(index)} /> },
         Route::Agenda => html! { <AgendaPage ctx={props.ctx.clone()} /> },
-        Route::Work => html! { <WorkPage ctx={props.ctx.clone()} /> },
+        Route::Work => html! { <Part ctx={props.ctx.clone()} page={PartPage::Work} /> },
     };
     html! {
         <>
@@ -195,9 +194,28 @@ fn CourseView(props: &CourseProps) -> Html {
             }
             { sources::origin_banner(&props.ctx) }
             <div class="page" lang={course.language.clone()}>{ page }</div>
-            { sources::sources_panel(&props.ctx) }
+            if let Some(panels) = panels {
+                { panels(&props.ctx, route == Route::Home) }
+            }
         </>
     }
+}
+
+/// The course's panels (saving for offline, where the bytes came from), once their part of the app is
+/// loaded, after the page's first paint; until then (the part asked again while it cannot be fetched),
+/// the page reads without them.
+#[hook]
+fn use_panels() -> Option<parts::Panels> {
+    let panels = use_state(|| None);
+    {
+        let panels = panels.clone();
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                panels.set(Some(parts::panels_retrying().await));
+            });
+        });
+    }
+    *panels
 }
 
 /// Names the browser tab after the page and starts each new page at its top.

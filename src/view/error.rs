@@ -23,6 +23,7 @@ pub fn describe(error: &LoadError, lang: Lang) -> (&'static str, String) {
         LoadError::NoWebCrypto => (text.no_webcrypto_title, text.no_webcrypto_body.into()),
         LoadError::StorageFull => (text.storage_full_title, text.storage_full_body.into()),
         LoadError::StorageUnavailable => (text.storage_unavailable_title, text.storage_unavailable.into()),
+        LoadError::PartUnloaded => (text.part_unloaded_title, text.part_unloaded_body.into()),
     }
 }
 
@@ -45,7 +46,7 @@ pub fn ErrorPanel(props: &ErrorProps) -> Html {
     let (title, body) = describe(&props.error, props.lang);
     let kind = match props.error {
         LoadError::Corrupted { .. } => "corrupted",
-        LoadError::Unreachable(_) => "unreachable",
+        LoadError::Unreachable(_) | LoadError::PartUnloaded => "unreachable",
         _ => "unverified",
     };
     html! {

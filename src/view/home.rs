@@ -6,7 +6,6 @@ use yew::prelude::*;
 
 use crate::i18n::{long_date, Text};
 use crate::view::agenda::sorted_agenda;
-use crate::view::offline::{Offline, OfflinePanel};
 use crate::view::route::Route;
 use crate::view::Ctx;
 
@@ -18,8 +17,6 @@ const NEXT_HOMEWORK: usize = 3;
 pub struct HomeProps {
     /// The course.
     pub ctx: Ctx,
-    /// Its offline state.
-    pub offline: Offline,
 }
 
 /// A lesson's exercise progress in words: "3/6 questions faites · justes : 2 · tentatives : 5".
@@ -82,7 +79,6 @@ pub fn HomePage(props: &HomeProps) -> Html {
                 if upcoming.is_empty() { <p>{ text.no_homework }</p> } else { <ul class="next-homework">{ for upcoming }</ul> }
                 <p><a href={Route::Agenda.href()}>{ text.agenda }{ " →" }</a></p>
             </section>
-            <OfflinePanel offline={props.offline.clone()} {lang} />
         </div>
     }
 }

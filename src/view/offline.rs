@@ -8,6 +8,7 @@ use yew::prelude::*;
 
 use crate::course::LoadError;
 use crate::i18n::{bytes, Lang};
+use crate::parts;
 use crate::view::error::ErrorPanel;
 use crate::view::Ctx;
 use crate::worker::{self, Keeping};
@@ -53,7 +54,11 @@ pub fn use_offline(ctx: &Ctx) -> Offline {
             status.set(Status::Saving);
             wasm_bindgen_futures::spawn_local(async move {
                 persist().await;
-                let result = ctx.course.save(|now| progress.set(Some(now.clone()))).await;
+                let mut result = ctx.course.save(|now| progress.set(Some(now.clone()))).await;
+                if result.is_ok() {
+                    // Exercises and "Mon travail" must open offline too: their parts are kept now.
+                    result = parts::keep_for_offline().await.map_err(|_| LoadError::PartUnloaded);
+                }
                 if result.is_ok() {
                     saved_flag::set(&ctx.course.manifest.course.id);
                     let _ = ctx.course.collect_garbage().await;
@@ -74,6 +79,9 @@ pub fn use_offline(ctx: &Ctx) -> Offline {
                         return;
                     }
                     let _ = ctx.course.collect_garbage().await;
+                } else if saved_flag::get(&ctx.course.manifest.course.id) {
+                    // A saved course keeps the app's parts of this build (a new build keeps none yet).
+                    let _ = parts::keep_for_offline().await;
                 }
                 progress.set(ctx.course.progress().await.ok());
                 space.set(Space::measure(&ctx).await);
@@ -81,6 +89,23 @@ pub fn use_offline(ctx: &Ctx) -> Offline {
         });
     }
     Offline { progress: (*progress).clone(), status: (*status).clone(), space: (*space).clone(), app: *app, save }
+}
+
+/// Properties of [`OfflineKeeper`].
+#[derive(Properties, PartialEq)]
+pub struct KeeperProps {
+    /// The course.
+    pub ctx: Ctx,
+    /// Whether the offline section is shown (on the course home).
+    pub shown: bool,
+}
+
+/// The course's offline state on every page (a saved course keeps its new version whatever the page),
+/// and its section on the course home.
+#[function_component]
+pub fn OfflineKeeper(props: &KeeperProps) -> Html {
+    let offline = use_offline(&props.ctx);
+    html! { if props.shown { <OfflinePanel {offline} lang={props.ctx.lang} /> } }
 }
 
 /// Properties of [`OfflinePanel`].

@@ -28,6 +28,10 @@ const WORKER_MODULE: &str = "cartable_sw.js";
 const APPENDED: &str = "\n// Appended by `cartable shell`";
 /// The static pages' files that are part of the shell.
 const WWW_FILES: [&str; 1] = ["style.css"];
+/// The app's module and its first bundle's wasm, in the built app's folder.
+const APP_FILES: [&str; 2] = ["cartable.js", "cartable_bg.wasm"];
+/// The module that loads the app's parts (`wasm-split-cli`'s), in the built app's folder.
+const PARTS_LOADER: &str = "__wasm_split.js";
 /// The worker's wasm, in the built app's folder.
 const WORKER_WASM: &str = "cartable_sw_bg.wasm";
 /// The shell's list, in `pkg/`.
@@ -83,6 +87,7 @@ pub fn run(www: &Path, pkg: &Path) -> anyhow::Result<()> {
 /// origin and mirrors serve of it into `pkg`.
 pub fn build(www: &Path, pkg: &Path) -> anyhow::Result<Summary> {
     let files = shell_files(www, pkg)?;
+    let parts = part_files(pkg)?;
     let worker = (format!("pkg/{WORKER_WASM}"), read(&pkg.join(WORKER_WASM))?);
     let pages: Vec<String> = PAGES.iter().map(|page| page.to_string()).collect();
     let glue = worker_glue(&pkg.join(WORKER_MODULE))?;
@@ -93,7 +98,7 @@ pub fn build(www: &Path, pkg: &Path) -> anyhow::Result<Summary> {
     also.push(read(&www.join(WORKER_SCRIPT))?);
     also.push(glue.clone().into_bytes());
     let also_refs: Vec<&[u8]> = also.iter().map(Vec::as_slice).collect();
-    let (shell, chunks) = Shell::pack(&files, &worker, &pages, &also_refs);
+    let (shell, chunks) = Shell::pack(&files, &parts, &worker, &pages, &also_refs);
     let ipfs = pkg.join(IPFS);
     std::fs::create_dir_all(&ipfs).with_context(|| format!("cannot create folder {}", ipfs.display()))?;
     let mut kept = BTreeSet::new();
@@ -110,8 +115,8 @@ pub fn build(www: &Path, pkg: &Path) -> anyhow::Result<Summary> {
         written += variants(&ipfs, &bytes, &mut kept)?;
     }
     prune(&ipfs, &kept)?;
-    let gzip_bytes = gzip_size(&ipfs, &files, &worker)?;
-    let summary_files = files.len() + 1;
+    let gzip_bytes = gzip_size(&ipfs, files.iter().chain(&parts).chain(std::iter::once(&worker)))?;
+    let summary_files = files.len() + parts.len() + 1;
     let (build, bytes) = (shell.build.clone(), shell.bytes());
     Ok(Summary {
         build,
@@ -124,15 +129,19 @@ pub fn build(www: &Path, pkg: &Path) -> anyhow::Result<Summary> {
     })
 }
 
-/// The files pages load: the static pages' shell files, then the built app's modules, wasm and snippets
-/// (the worker's own files excepted), in a stable order.
+/// The files pages load first: the static pages' shell files, then the built app's modules, its first
+/// bundle's wasm and snippets (the worker's own files excepted), in a stable order.
 fn shell_files(www: &Path, pkg: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     let mut files = Vec::new();
     for name in WWW_FILES {
         files.push((name.to_owned(), read(&www.join(name))?));
     }
-    for name in ["cartable.js", "cartable_bg.wasm"] {
+    for name in APP_FILES {
         files.push((format!("pkg/{name}"), read(&pkg.join(name))?));
+    }
+    // The loader of the parts, which `cartable.js` imports: there when the build cut the app into parts.
+    if pkg.join(PARTS_LOADER).is_file() {
+        files.push((format!("pkg/{PARTS_LOADER}"), read(&pkg.join(PARTS_LOADER))?));
     }
     let mut snippets = Vec::new();
     collect(&pkg.join("snippets"), "pkg/snippets", &mut snippets)?;
@@ -141,6 +150,18 @@ fn shell_files(www: &Path, pkg: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>>
         files.push((path, read(&file)?));
     }
     Ok(files)
+}
+
+/// The app's parts loaded when first needed: every other wasm module of the built app, by name.
+fn part_files(pkg: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let mut found = Vec::new();
+    collect(pkg, "pkg", &mut found)?;
+    found.retain(|(path, _)| {
+        let name = path.trim_start_matches("pkg/");
+        !name.contains('/') && name.ends_with(".wasm") && !APP_FILES.contains(&name) && name != WORKER_WASM
+    });
+    found.sort();
+    found.into_iter().map(|(path, file)| Ok((path, read(&file)?))).collect()
 }
 
 /// Every file under `dir` (which may be missing), as (its path under `prefix`, its location).
@@ -212,9 +233,9 @@ fn prune(ipfs: &Path, kept: &BTreeSet<String>) -> anyhow::Result<()> {
 
 /// Bytes of the shell's files gzip-compressed, as the origin sends them (the identity bytes where no
 /// smaller copy exists).
-fn gzip_size(ipfs: &Path, files: &[(String, Vec<u8>)], worker: &(String, Vec<u8>)) -> anyhow::Result<u64> {
+fn gzip_size<'a>(ipfs: &Path, files: impl Iterator<Item = &'a (String, Vec<u8>)>) -> anyhow::Result<u64> {
     let mut total = 0;
-    for (_, bytes) in files.iter().chain(std::iter::once(worker)) {
+    for (_, bytes) in files {
         let gz = ipfs.join(format!("{}.gz", Cid::of(bytes)));
         total += match std::fs::metadata(&gz) {
             Ok(metadata) => metadata.len(),

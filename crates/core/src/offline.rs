@@ -236,9 +236,22 @@ fn distinct_needs(manifest: &Manifest) -> Vec<ChunkNeed> {
 }
 
 /// The course id of a published manifest, read without verifying anything (to find the stored copy).
+/// Typed, the rest skipped: an untyped `serde_json::Value` would bring its own parser into the app.
 fn course_id_of(json: &[u8]) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_slice(json).ok()?;
-    value.pointer("/manifest/course/id")?.as_str().map(str::to_owned)
+    #[derive(serde::Deserialize)]
+    struct Published {
+        manifest: Named,
+    }
+    #[derive(serde::Deserialize)]
+    struct Named {
+        course: Id,
+    }
+    #[derive(serde::Deserialize)]
+    struct Id {
+        id: String,
+    }
+    let published: Published = serde_json::from_slice(json).ok()?;
+    Some(published.manifest.course.id)
 }
 
 #[cfg(test)]

@@ -16,8 +16,8 @@ use crate::cid::Cid;
 use crate::manifest::FileEntry;
 use crate::pack::MAX_CHUNK_SIZE;
 
-/// The shell format this code writes and reads.
-pub const FORMAT: u32 = 1;
+/// The shell format this code writes and reads (2 added `parts`).
+pub const FORMAT: u32 = 2;
 /// Shell files are cut at the largest chunk size peers accept: one request per file for all but the
 /// largest, and the fewest requests against a refusing origin.
 pub const CHUNK_SIZE: u32 = MAX_CHUNK_SIZE;
@@ -38,6 +38,10 @@ pub struct Shell {
     /// The files pages load, served by the worker from its snapshot once verified. Paths are relative
     /// to the app's folder (the worker's scope), such as `style.css` or `pkg/cartable_bg.wasm`.
     pub files: Vec<FileEntry>,
+    /// The app's parts loaded when first needed (the exercises, "Mon travail", the classmates' swarm):
+    /// pinned like `files`, but not fetched by the worker's install, which a first visit waits for. The
+    /// worker keeps each the first time a page asks for it, checked against its CID.
+    pub parts: Vec<FileEntry>,
     /// The worker's own wasm, which the worker script loads itself before any Rust runs.
     pub worker: FileEntry,
 }
@@ -57,11 +61,12 @@ pub enum ShellError {
 }
 
 impl Shell {
-    /// The shell of `files` (path and bytes), the worker's wasm `worker` and the boot `pages`, cut into
-    /// chunks, and those chunks by CID. The build id hashes the list and every byte of `also` (the page
-    /// templates and the worker's scripts, which are not in the list but change the app).
+    /// The shell of `files` and `parts` (path and bytes), the worker's wasm `worker` and the boot
+    /// `pages`, cut into chunks, and those chunks by CID. The build id hashes the list and every byte of
+    /// `also` (the page templates and the worker's scripts, which are not in the list but change the app).
     pub fn pack<'a>(
         files: &'a [(String, Vec<u8>)],
+        parts: &'a [(String, Vec<u8>)],
         worker: &'a (String, Vec<u8>),
         pages: &[String],
         also: &[&[u8]],
@@ -73,6 +78,7 @@ impl Shell {
             })
         };
         let files: Vec<FileEntry> = files.iter().map(&mut entry).collect();
+        let parts: Vec<FileEntry> = parts.iter().map(&mut entry).collect();
         let worker = entry(worker);
         let mut shell = Shell {
             format: FORMAT,
@@ -80,6 +86,7 @@ impl Shell {
             chunk_size: CHUNK_SIZE,
             pages: pages.to_vec(),
             files,
+            parts,
             worker,
         };
         shell.build = build_id(&shell.to_json(), also);
@@ -114,6 +121,11 @@ impl Shell {
         self.files.iter().find(|file| file.path == path)
     }
 
+    /// The part served at `path` (relative to the app's folder), if the shell has one.
+    pub fn part(&self, path: &str) -> Option<&FileEntry> {
+        self.parts.iter().find(|part| part.path == path)
+    }
+
     /// The boot page `path` (relative to the app's folder) names, if it names one: `""`, the folder
     /// itself, names `index.html`.
     pub fn page<'a>(&self, path: &'a str) -> Option<&'a str> {
@@ -121,21 +133,27 @@ impl Shell {
         self.pages.iter().any(|page| page == path).then_some(path)
     }
 
-    /// Every chunk of the served files, each once, with its length, in order: what the worker fetches
-    /// and keeps (its own wasm is the worker script's business).
+    /// Every chunk of the served files, each once, with its length, in order: what the worker's install
+    /// fetches and keeps (its own wasm is the worker script's business, the parts come when asked for).
     pub fn chunks(&self) -> Vec<(Cid, u64)> {
         distinct_chunks(&self.files, self.chunk_size)
     }
 
-    /// Every chunk of the served files and of the worker's wasm, each once, with its length: what a
-    /// mirror holds.
+    /// Every chunk of the served files and of the parts, each once, with its length: what the worker may
+    /// keep for this build.
+    pub fn kept_chunks(&self) -> Vec<(Cid, u64)> {
+        distinct_chunks(self.files.iter().chain(&self.parts), self.chunk_size)
+    }
+
+    /// Every chunk of the served files, the parts and the worker's wasm, each once, with its length: what
+    /// a mirror holds.
     pub fn all_chunks(&self) -> Vec<(Cid, u64)> {
         distinct_chunks(self.entries(), self.chunk_size)
     }
 
-    /// The served files, then the worker's wasm.
+    /// The served files, the parts, then the worker's wasm.
     pub fn entries(&self) -> impl Iterator<Item = &FileEntry> {
-        self.files.iter().chain(std::iter::once(&self.worker))
+        self.files.iter().chain(&self.parts).chain(std::iter::once(&self.worker))
     }
 
     /// Total bytes of the served files and the worker's wasm.

@@ -56,7 +56,7 @@ pub async fn respond(
 ) -> Option<web_sys::Response> {
     let url = web_sys::Url::new(&request.url()).ok()?;
     let path = url.pathname();
-    if let Some(shell::Answer { mut bytes, media_type, page, policy }) = shell::file(&build, &path).await {
+    if let Some(shell::Answer { mut bytes, media_type, page, policy }) = shell::file(&build, &path, &mirrors).await {
         // A boot page, opened by the pupil: with the stored lessons in it, to show before any script.
         if request.mode() == web_sys::RequestMode::Navigate && page {
             bytes = prerender::page(&url.href(), &bytes).await.unwrap_or(bytes);

@@ -261,7 +261,7 @@ fn path_of(url: &str) -> Option<String> {
 pub async fn activate(build: &str) -> Result<(), ShellError> {
     let store = crate::connection::store().await?;
     let shell = snapshot(&store, build).await.ok_or_else(|| ShellError::NoSnapshot(build.to_owned()))?;
-    let keep: std::collections::BTreeSet<String> = shell.chunks().iter().map(|(cid, _)| chunk_key(cid)).collect();
+    let keep: std::collections::BTreeSet<String> = shell.kept_chunks().iter().map(|(cid, _)| chunk_key(cid)).collect();
     let (pages, policies) = (format!("page/{build}/"), format!("policy/{build}/"));
     let stale = store.shell_keys().await?.into_iter().filter(|key| {
         !(keep.contains(key) || key.starts_with(&pages) || key.starts_with(&policies) || *key == snapshot_key(build))
@@ -291,9 +291,11 @@ pub struct Answer {
     pub policy: Option<String>,
 }
 
-/// What the snapshot of `build` answers for `path` (a URL path): a boot page, or a served file put
-/// together from its chunks. `None` for anything else, or before the build is whole.
-pub async fn file(build: &str, path: &str) -> Option<Answer> {
+/// What the snapshot of `build` answers for `path` (a URL path): a boot page, a served file put together
+/// from its chunks, or a part of the app, whose chunks not kept yet are fetched now from `mirrors` or the
+/// origin, checked and kept. `None` for anything else, before the build is whole, or for a part no source
+/// gave.
+pub async fn file(build: &str, path: &str, mirrors: &[String]) -> Option<Answer> {
     let store = crate::connection::store().await.ok()?;
     let shell = snapshot(&store, build).await?;
     let relative = relative(path);
@@ -303,12 +305,40 @@ pub async fn file(build: &str, path: &str) -> Option<Answer> {
         let policy = policy.map(|(policy, _)| String::from_utf8_lossy(&policy).into_owned());
         return Some(Answer { bytes, media_type, page: true, policy });
     }
+    if let Some(part) = shell.part(relative) {
+        return part_file(&store, &shell, part, mirrors).await;
+    }
     let file = shell.file(relative)?;
     let mut bytes = Vec::with_capacity(file.size as usize);
     for cid in &file.chunks {
         bytes.extend(store.get_shell(&chunk_key(cid)).await.ok()??.0);
     }
     Some(Answer { bytes, media_type: file.media_type.clone(), page: false, policy: None })
+}
+
+/// A part of the app, from its kept chunks; those not kept yet (the first time a page asks for the part)
+/// are fetched through the core's scheduler as the install fetches the shell (the mirrors before the
+/// origin, which a day of overload must spare), checked against their CIDs and kept.
+async fn part_file(
+    store: &cartable_web::store::IdbStore,
+    shell: &Shell,
+    part: &cartable_core::manifest::FileEntry,
+    mirrors: &[String],
+) -> Option<Answer> {
+    let mut fetcher = None;
+    let mut bytes = Vec::with_capacity(part.size as usize);
+    for (index, cid) in part.chunks.iter().enumerate() {
+        if let Ok(Some((chunk, _))) = store.get_shell(&chunk_key(cid)).await {
+            bytes.extend(chunk);
+            continue;
+        }
+        let fetcher = fetcher.get_or_insert_with(|| Fetcher::new(sources(mirrors)));
+        let chunk = fetcher.prefetch(*cid, part.chunk_len(index, shell.chunk_size)).await.ok()?;
+        // Kept for the next time; a store that refuses it does not stop the page using it now.
+        let _ = store.put_shell(vec![(chunk_key(cid), chunk.clone(), String::new())]).await;
+        bytes.extend(chunk);
+    }
+    Some(Answer { bytes, media_type: part.media_type.clone(), page: false, policy: None })
 }
 
 /// `path` relative to the worker's scope.

@@ -7,14 +7,15 @@ fn file(path: &str, len: usize, fill: u8) -> File {
     (path.to_owned(), vec![fill; len])
 }
 
-fn sample() -> (Vec<File>, File) {
+fn sample() -> (Vec<File>, Vec<File>, File) {
     let files = vec![
         file("style.css", 300, b'c'),
         file("pkg/cartable.js", 5000, b'j'),
         // Over one chunk: cut in two, the second short.
         file("pkg/cartable_bg.wasm", CHUNK_SIZE as usize + 10, b'w'),
     ];
-    (files, file("pkg/cartable_sw_bg.wasm", 2000, b's'))
+    let parts = vec![file("pkg/split_exercises.wasm", 700, b'e')];
+    (files, parts, file("pkg/cartable_sw_bg.wasm", 2000, b's'))
 }
 
 fn pages() -> Vec<String> {
@@ -23,8 +24,8 @@ fn pages() -> Vec<String> {
 
 #[test]
 fn packs_files_into_chunks_and_reads_back_what_it_wrote() {
-    let (files, worker) = sample();
-    let (shell, chunks) = Shell::pack(&files, &worker, &pages(), &[b"sw.js"]);
+    let (files, parts, worker) = sample();
+    let (shell, chunks) = Shell::pack(&files, &parts, &worker, &pages(), &[b"sw.js"]);
     assert_eq!(shell.file("pkg/cartable_bg.wasm").map(|f| f.chunks.len()), Some(2));
     assert_eq!(shell.build.len(), 16);
     for (cid, len) in shell.all_chunks() {
@@ -33,17 +34,21 @@ fn packs_files_into_chunks_and_reads_back_what_it_wrote() {
         assert!(cid.matches(bytes));
     }
     assert_eq!(shell.all_chunks().len(), chunks.len());
-    assert_eq!(shell.chunks().len(), chunks.len() - 1, "the worker's wasm is the worker script's");
-    assert!(!shell.chunks().iter().any(|(cid, _)| shell.worker.chunks.contains(cid)));
-    assert_eq!(shell.bytes(), 300 + 5000 + u64::from(CHUNK_SIZE) + 10 + 2000);
+    assert_eq!(shell.kept_chunks().len(), chunks.len() - 1, "the worker's wasm is the worker script's");
+    assert_eq!(shell.chunks().len(), chunks.len() - 2, "the install leaves the parts for when they are asked");
+    assert!(!shell.kept_chunks().iter().any(|(cid, _)| shell.worker.chunks.contains(cid)));
+    let part = shell.part("pkg/split_exercises.wasm").expect("the part is listed");
+    assert!(!shell.chunks().iter().any(|(cid, _)| part.chunks.contains(cid)));
+    assert!(shell.file("pkg/split_exercises.wasm").is_none(), "a part is not installed with the files");
+    assert_eq!(shell.bytes(), 300 + 5000 + u64::from(CHUNK_SIZE) + 10 + 700 + 2000);
     assert_eq!(Shell::read(&shell.to_json()).as_ref(), Some(&shell));
     assert_eq!(Shell::from_json(&shell.to_json()), Ok(shell));
 }
 
 #[test]
 fn the_build_id_follows_every_byte_of_the_app() {
-    let (files, worker) = sample();
-    let build = |files: &[File], also: &[&[u8]]| Shell::pack(files, &worker, &pages(), also).0.build;
+    let (files, parts, worker) = sample();
+    let build = |files: &[File], also: &[&[u8]]| Shell::pack(files, &parts, &worker, &pages(), also).0.build;
     let base = build(&files, &[b"sw.js"]);
     assert_eq!(base, build(&files, &[b"sw.js"]), "the same app, the same id");
     assert_ne!(base, build(&files, &[b"sw.js 2"]), "the worker script changed");
@@ -55,8 +60,8 @@ fn the_build_id_follows_every_byte_of_the_app() {
 
 #[test]
 fn pages_are_named_and_the_folder_itself_is_index_html() {
-    let (files, worker) = sample();
-    let (shell, _) = Shell::pack(&files, &worker, &pages(), &[]);
+    let (files, parts, worker) = sample();
+    let (shell, _) = Shell::pack(&files, &parts, &worker, &pages(), &[]);
     assert_eq!(shell.page(""), Some("index.html"));
     assert_eq!(shell.page("index.html"), Some("index.html"));
     assert_eq!(shell.page("embed.html"), Some("embed.html"));
@@ -66,8 +71,8 @@ fn pages_are_named_and_the_folder_itself_is_index_html() {
 
 #[track_caller]
 fn refuse(edit: impl FnOnce(&mut serde_json::Value), expected: &str) {
-    let (files, worker) = sample();
-    let (shell, _) = Shell::pack(&files, &worker, &pages(), &[]);
+    let (files, parts, worker) = sample();
+    let (shell, _) = Shell::pack(&files, &parts, &worker, &pages(), &[]);
     let mut json: serde_json::Value = serde_json::from_slice(&shell.to_json()).expect("json");
     edit(&mut json);
     assert_eq!(Shell::read(json.to_string().as_bytes()), None);
@@ -77,11 +82,14 @@ fn refuse(edit: impl FnOnce(&mut serde_json::Value), expected: &str) {
 
 #[test]
 fn refuses_lists_it_cannot_trust_to_be_whole() {
-    refuse(|json| json["format"] = 2.into(), "format 2");
+    refuse(|json| json["format"] = 1.into(), "format 1");
     refuse(|json| json["files"][0]["path"] = "../etc/passwd".into(), "not a path inside");
     refuse(|json| json["files"][0]["path"] = "/style.css".into(), "not a path inside");
     refuse(|json| json["pages"][1] = "index.html".into(), "listed twice");
     refuse(|json| json["files"][0]["size"] = 5_000_000.into(), "chunks for");
+    refuse(|json| json["parts"][0]["path"] = "../split.wasm".into(), "not a path inside");
+    refuse(|json| json["parts"][0]["path"] = "style.css".into(), "listed twice");
+    refuse(|json| json["parts"][0]["size"] = 5_000_000.into(), "chunks for");
     refuse(|json| json["chunk_size"] = 0.into(), "chunk size 0");
     refuse(|json| json["build"] = "a b".into(), "build id");
     refuse(|json| json["extra"] = 1.into(), "malformed");

@@ -1,0 +1,143 @@
+//! The app's parts that load when first needed. The first bundle holds what shows a lesson: home,
+//! lesson, agenda, opening and verifying the course. The exercises, "Mon travail" with the outbox, the
+//! course's panels (saving for offline, where the bytes came from) and the classmates' swarm are each
+//! reached only through a function here, a split point that
+//! `wasm-split-cli` cuts into a wasm module of its own (`scripts/setup.sh` builds with the `split`
+//! feature): the module is fetched (through the service worker, which checks it against the CID the
+//! shell list pins and keeps it) the first time the function is called, and shares the first bundle's
+//! memory and code. Without the feature (tests), each is an ordinary function of the one module.
+//!
+//! A part that cannot be fetched (offline before it was ever kept, a refusing origin) is [`Unloaded`],
+//! which the page says in words; the next call asks again.
+
+use std::rc::Rc;
+
+use cartable_core::store::Store;
+use cartable_web::fetcher::Fetcher;
+use futures::future::LocalBoxFuture;
+use yew::Html;
+
+use crate::swarm::{Peers, SwarmConfig};
+use crate::view::Ctx;
+
+/// A part of the app could not be fetched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("a part of the app could not be loaded")]
+pub struct Unloaded;
+
+#[cfg(feature = "split")]
+impl From<wasm_split_helpers::SplitLoaderError> for Unloaded {
+    fn from(_: wasm_split_helpers::SplitLoaderError) -> Unloaded {
+        Unloaded
+    }
+}
+
+/// A split point: with the `split` feature, `$part` names the module `$name` is cut into and the macro
+/// makes it async; without, the same body as an async function.
+macro_rules! split_point {
+    ($part:ident, $(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
+        #[cfg(feature = "split")]
+        $(#[$doc])*
+        #[wasm_split_helpers::wasm_split($part, fallible)]
+        pub fn $name($($arg: $ty),*) -> $ret $body
+
+        #[cfg(not(feature = "split"))]
+        $(#[$doc])*
+        pub async fn $name($($arg: $ty),*) -> $ret $body
+    };
+}
+
+split_point!(
+    exercises,
+    /// The exercise page of lesson `index`.
+    fn exercises_page(ctx: Ctx, index: usize) -> Result<Html, Unloaded> {
+        Ok(yew::html! { <crate::view::exercise::ExercisesPage {ctx} {index} /> })
+    }
+);
+
+/// Draws the course's panels: saving for offline (its section shown on the course home when the flag
+/// says so) and where the bytes came from.
+pub type Panels = fn(&Ctx, bool) -> Html;
+
+split_point!(
+    panels,
+    /// The course's panels.
+    fn panels() -> Result<Panels, Unloaded> {
+        Ok(draw_panels)
+    }
+);
+
+fn draw_panels(ctx: &Ctx, home: bool) -> Html {
+    yew::html! {
+        <>
+            <crate::view::offline::OfflineKeeper ctx={ctx.clone()} shown={home} />
+            { crate::view::sources::sources_panel(ctx) }
+        </>
+    }
+}
+
+split_point!(
+    work,
+    /// The page "Mon travail": handing in, and what was sent.
+    fn work_page(ctx: Ctx) -> Result<Html, Unloaded> {
+        crate::outbox::start();
+        Ok(yew::html! { <crate::view::work::WorkPage {ctx} /> })
+    }
+);
+
+split_point!(
+    work,
+    /// Starts the outbox's sending: now, and whenever the browser comes back online.
+    fn start_outbox() -> Result<(), Unloaded> {
+        crate::outbox::start();
+        Ok(())
+    }
+);
+
+split_point!(
+    classmates,
+    /// Joins the course's swarm (when this tab wins the browser's swarm lock, else `None`) and lets
+    /// `fetcher` ask the classmates.
+    fn join_swarm(
+        config: SwarmConfig,
+        store: Rc<dyn Store>,
+        fetcher: Fetcher,
+    ) -> Result<LocalBoxFuture<'static, Option<Rc<dyn Peers>>>, Unloaded> {
+        Ok(Box::pin(crate::swarm::join_for(config, store, fetcher)))
+    }
+);
+
+/// The course's panels, their part asked again after a full-jitter pause (1 s doubling up to 30 s, the
+/// core's rule) for as long as it cannot be fetched: the network or the origin comes back.
+pub async fn panels_retrying() -> Panels {
+    let mut failures = 0;
+    loop {
+        match panels().await {
+            Ok(panels) => return panels,
+            Err(Unloaded) => failures += 1,
+        }
+        let pause = cartable_core::fetch::full_jitter(1_000, 30_000, failures, cartable_web::clock::random());
+        cartable_web::net::sleep(pause.min(i32::MAX as u64) as i32).await;
+    }
+}
+
+/// Sends the work an earlier visit left in the outbox, if any: the outbox's part is loaded only then (or
+/// when the pupil opens a page that hands work in).
+pub async fn send_waiting_work() {
+    if crate::outbox::waiting().await {
+        let _ = start_outbox().await;
+    }
+}
+
+/// Fetches every part not loaded yet, so that the service worker keeps them: after the pupil saved the
+/// course for offline, exercises and "Mon travail" must open without the network. Whether the
+/// classmates' part loads is the school's and the pupil's choice (`sharing`), not this one's.
+pub async fn keep_for_offline() -> Result<(), Unloaded> {
+    #[cfg(feature = "split")]
+    {
+        __wasm_split_preload_exercises_page().await?;
+        __wasm_split_preload_work_page().await?;
+        __wasm_split_preload_panels().await?;
+    }
+    Ok(())
+}
