@@ -14,6 +14,7 @@ pub mod outbox;
 pub mod parts;
 pub mod progress;
 pub mod sharing;
+pub mod signature;
 pub mod swarm;
 pub mod view;
 pub mod worker;

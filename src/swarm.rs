@@ -515,7 +515,9 @@ impl Swarm {
             let config = &swarm.0.config;
             let (store, unix_now) = (&*swarm.0.store, cartable_web::clock::unix_s());
             let ours = (config.manifest_url.as_str(), config.course_id.as_str());
-            match offline::accept_passed_on(store, ours, &bytes, &[config.key], unix_now).await {
+            match offline::accept_passed_on(store, ours, &bytes, (&[config.key], &crate::signature::Browser), unix_now)
+                .await
+            {
                 Ok(accepted) if accepted.updated => {
                     swarm.update(|stats| stats.newer_version = Some(accepted.manifest.version));
                 }

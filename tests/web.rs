@@ -155,3 +155,16 @@ fn a_byte_count_reads_in_tenths_with_the_language_s_separator() {
     assert_eq!(bytes(3_200_000_000, Lang::Fr), "3,2 Go");
     assert_eq!(bytes(u64::MAX, Lang::En), "18446744073.7 GB");
 }
+
+#[wasm_bindgen_test]
+async fn webcrypto_checks_manifest_signatures_as_the_core_does() {
+    use cartable_core::key::SignatureCheck;
+    let key = SecretKey::from_seed([3; 32]);
+    let signature = key.sign(b"canonical bytes");
+    let check = |message: &'static [u8], signer: &SecretKey| {
+        cartable::signature::Browser.check(signer.public(), message, signature)
+    };
+    assert_eq!(check(b"canonical bytes", &key).await, Some(true));
+    assert_eq!(check(b"canonical byteS", &key).await, Some(false), "other bytes");
+    assert_eq!(check(b"canonical bytes", &SecretKey::from_seed([4; 32])).await, Some(false), "another key");
+}

@@ -16,6 +16,8 @@ pub fn describe(error: &LoadError, lang: Lang) -> (&'static str, String) {
             (text.expired_title, text.expired_body.replace("{date}", &date))
         }
         LoadError::Unverified(ManifestError::Rollback { .. }) => (text.unverified_title, text.rollback_body.into()),
+        // The part of the app that checks signatures where WebCrypto cannot did not come: not a bad course.
+        LoadError::Unverified(ManifestError::Uncheckable) => (text.part_unloaded_title, text.part_unloaded_body.into()),
         LoadError::Unverified(_) => (text.unverified_title, text.unverified_body.into()),
         LoadError::Corrupted { path } => (text.corrupted_title, text.corrupted_body.replace("{path}", path)),
         LoadError::Unreachable(_) => (text.unreachable_title, text.unreachable_body.into()),

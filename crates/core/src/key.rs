@@ -2,6 +2,9 @@
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
+use std::future::Future;
+use std::pin::Pin;
+
 use ed25519_dalek::{Signer as _, SigningKey, Verifier as _, VerifyingKey};
 
 /// Prefix of a public key written as text: `ed25519:<base64 of 32 bytes>`.
@@ -20,9 +23,11 @@ pub enum KeyError {
     NotSecretKey,
 }
 
-/// The public half of a school's key: what a page pins and what a manifest names as its signer.
+/// The public half of a school's key: what a page pins and what a manifest names as its signer. Kept as
+/// its 32 bytes: the curve point is decoded only to check a signature ([`PublicKey::verify`]), so that a
+/// browser checking with WebCrypto carries no curve arithmetic.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct PublicKey(VerifyingKey);
+pub struct PublicKey([u8; 32]);
 
 /// The secret half, used only by `cartable pack`. Its seed is wiped from memory on drop.
 pub struct SecretKey(SigningKey);
@@ -39,7 +44,7 @@ impl SecretKey {
 
     /// The public half.
     pub fn public(&self) -> PublicKey {
-        PublicKey(self.0.verifying_key())
+        PublicKey(self.0.verifying_key().to_bytes())
     }
 
     /// Signs `message`; [`PublicKey::verify`] accepts the result for the same bytes only.
@@ -66,13 +71,52 @@ impl SecretKey {
 impl PublicKey {
     /// True when `signature` was made over exactly `message` by this key's secret half.
     pub fn verify(&self, message: &[u8], signature: &Signature) -> bool {
-        self.0.verify(message, &signature.0).is_ok()
+        VerifyingKey::from_bytes(&self.0).is_ok_and(|key| key.verify(message, &signature.0).is_ok())
+    }
+
+    /// The key's 32 bytes, as WebCrypto imports a raw Ed25519 key.
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.0
+    }
+}
+
+impl Signature {
+    /// The signature's 64 bytes, as WebCrypto checks them.
+    pub fn to_bytes(&self) -> [u8; 64] {
+        self.0.to_bytes()
+    }
+}
+
+/// A checker of Ed25519 signatures. [`Dalek`] checks them in Rust (the tool, tests, and browsers whose
+/// WebCrypto has no Ed25519); the browser app asks WebCrypto first.
+pub trait SignatureCheck {
+    /// Whether `signature` was made over `message` by `key`; `None` when it cannot be checked now.
+    fn check<'a>(
+        &'a self,
+        key: PublicKey,
+        message: &'a [u8],
+        signature: Signature,
+    ) -> Pin<Box<dyn Future<Output = Option<bool>> + 'a>>;
+}
+
+/// Checks signatures with ed25519-dalek ([`PublicKey::verify`]).
+pub struct Dalek;
+
+impl SignatureCheck for Dalek {
+    fn check<'a>(
+        &'a self,
+        key: PublicKey,
+        message: &'a [u8],
+        signature: Signature,
+    ) -> Pin<Box<dyn Future<Output = Option<bool>> + 'a>> {
+        let verified = key.verify(message, &signature);
+        Box::pin(async move { Some(verified) })
     }
 }
 
 impl std::fmt::Display for PublicKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{PUBLIC_PREFIX}{}", BASE64.encode(self.0.as_bytes()))
+        write!(f, "{PUBLIC_PREFIX}{}", BASE64.encode(self.0))
     }
 }
 
@@ -87,8 +131,7 @@ impl std::str::FromStr for PublicKey {
 
     /// Reads `ed25519:<base64>`, surrounding white space allowed (a key file ends with a newline).
     fn from_str(text: &str) -> Result<PublicKey, KeyError> {
-        let bytes = decode_32(text.trim()).ok_or(KeyError::NotPublicKey)?;
-        VerifyingKey::from_bytes(&bytes).map(PublicKey).map_err(|_| KeyError::NotPublicKey)
+        decode_32(text.trim()).map(PublicKey).ok_or(KeyError::NotPublicKey)
     }
 }
 
@@ -125,6 +168,9 @@ mod tests {
         assert!(key.public().verify(b"manifest", &signature));
         assert!(!key.public().verify(b"manifesT", &signature));
         assert!(!SecretKey::from_seed([8; 32]).public().verify(b"manifest", &signature));
+        let check = |key: PublicKey, message: &[u8]| futures::executor::block_on(Dalek.check(key, message, signature));
+        assert_eq!(check(key.public(), b"manifest"), Some(true));
+        assert_eq!(check(key.public(), b"manifesT"), Some(false));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cid::Cid;
 use crate::date::Date;
-use crate::key::{PublicKey, SecretKey, Signature};
+use crate::key::{PublicKey, SecretKey, Signature, SignatureCheck};
 
 /// The manifest format this code writes and reads.
 pub const FORMAT: u32 = 1;
@@ -213,6 +213,10 @@ pub enum ManifestError {
     /// The signature does not match the content.
     #[error("manifest signature does not match its content")]
     BadSignature,
+    /// The signature could not be checked now (a browser without Ed25519 in WebCrypto, whose part of the
+    /// app that checks it could not be fetched): nothing of the manifest is used.
+    #[error("manifest signature could not be checked on this device now")]
+    Uncheckable,
     /// Past its expiry time.
     #[error("manifest expired on {}", Date::from_unix(*expired_at))]
     Expired {
@@ -334,6 +338,35 @@ impl SignedManifest {
     /// Reads `manifest.json` and returns its manifest if, and only if, it is well formed, signed by a
     /// pinned key, unexpired, and not older than the version accepted before.
     pub fn verify(json: &[u8], trust: &Trust<'_>) -> Result<Manifest, ManifestError> {
+        let read = Unchecked::read(json, trust)?;
+        let verified = read.signer.verify(&read.message, &read.signature);
+        read.finish(verified, trust)
+    }
+
+    /// [`SignedManifest::verify`], the signature checked by `check` (the browser app's asks WebCrypto):
+    /// [`ManifestError::Uncheckable`] when it cannot be checked now.
+    pub async fn verify_with(
+        json: &[u8],
+        trust: &Trust<'_>,
+        check: &dyn SignatureCheck,
+    ) -> Result<Manifest, ManifestError> {
+        let read = Unchecked::read(json, trust)?;
+        let verified = check.check(read.signer, &read.message, read.signature).await;
+        read.finish(verified.ok_or(ManifestError::Uncheckable)?, trust)
+    }
+}
+
+/// A manifest read, its signer pinned, before its signature is checked.
+struct Unchecked {
+    manifest: Manifest,
+    signer: PublicKey,
+    signature: Signature,
+    /// What the signature covers: [`Manifest::canonical_bytes`].
+    message: Vec<u8>,
+}
+
+impl Unchecked {
+    fn read(json: &[u8], trust: &Trust<'_>) -> Result<Unchecked, ManifestError> {
         let signed: SignedManifest =
             serde_json::from_slice(json).map_err(|error| ManifestError::Malformed(error.to_string()))?;
         let manifest = signed.manifest;
@@ -343,7 +376,14 @@ impl SignedManifest {
         let signer = signed.signer.parse::<PublicKey>().ok().filter(|key| trust.keys.contains(key));
         let signer = signer.ok_or_else(|| ManifestError::UnknownKey(signed.signer.clone()))?;
         let signature = signed.signature.parse::<Signature>().map_err(|()| ManifestError::BadSignature)?;
-        if !signer.verify(&manifest.canonical_bytes(), &signature) {
+        let message = manifest.canonical_bytes();
+        Ok(Unchecked { manifest, signer, signature, message })
+    }
+
+    /// The manifest, once its signature `verified`, if unexpired and not a rollback.
+    fn finish(self, verified: bool, trust: &Trust<'_>) -> Result<Manifest, ManifestError> {
+        let manifest = self.manifest;
+        if !verified {
             return Err(ManifestError::BadSignature);
         }
         if trust.now >= manifest.expires_at {

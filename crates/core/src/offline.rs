@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use crate::cid::Cid;
-use crate::key::PublicKey;
+use crate::key::{PublicKey, SignatureCheck};
 use crate::manifest::{Manifest, ManifestError, SignedManifest, Trust};
 use crate::store::{Store, StoreError, StoredManifest};
 
@@ -77,7 +77,7 @@ pub async fn accept<S: Store + ?Sized>(
     store: &S,
     source: &str,
     json: &[u8],
-    keys: &[PublicKey],
+    (keys, check): (&[PublicKey], &dyn SignatureCheck),
     now: i64,
 ) -> Result<Accepted, OfflineError> {
     let course_id = course_id_of(json);
@@ -86,7 +86,8 @@ pub async fn accept<S: Store + ?Sized>(
         None => None,
     };
     let previous_version = previous.as_ref().map(|copy| copy.version);
-    let manifest = SignedManifest::verify(json, &Trust { keys, now, accepted_version: previous_version })?;
+    let trust = Trust { keys, now, accepted_version: previous_version };
+    let manifest = SignedManifest::verify_with(json, &trust, check).await?;
     if course_id.as_deref() != Some(manifest.course.id.as_str()) {
         // Cannot happen for JSON that verifies, but the rollback check must have used this course's copy.
         return Err(ManifestError::Malformed("the course id could not be read before verifying".into()).into());
@@ -114,7 +115,7 @@ pub async fn accept_passed_on<S: Store + ?Sized>(
     store: &S,
     (source, course_id): (&str, &str),
     json: &[u8],
-    keys: &[PublicKey],
+    keys: (&[PublicKey], &dyn SignatureCheck),
     now: i64,
 ) -> Result<Accepted, OfflineError> {
     match course_id_of(json) {
@@ -134,13 +135,14 @@ pub async fn accept_passed_on<S: Store + ?Sized>(
 pub async fn stored<S: Store + ?Sized>(
     store: &S,
     source: &str,
-    keys: &[PublicKey],
+    (keys, check): (&[PublicKey], &dyn SignatureCheck),
     now: i64,
 ) -> Result<Option<Offline>, OfflineError> {
     let Some(copy) = published_at(store, source).await? else {
         return Ok(None);
     };
-    let manifest = SignedManifest::verify(&copy.json, &Trust { keys, now, accepted_version: None })?;
+    let trust = Trust { keys, now, accepted_version: None };
+    let manifest = SignedManifest::verify_with(&copy.json, &trust, check).await?;
     if manifest.course.id != copy.course_id {
         let message = format!("the copy kept for {} is a manifest of {}", copy.course_id, manifest.course.id);
         return Err(ManifestError::Malformed(message).into());
@@ -236,22 +238,11 @@ fn distinct_needs(manifest: &Manifest) -> Vec<ChunkNeed> {
 }
 
 /// The course id of a published manifest, read without verifying anything (to find the stored copy).
-/// Typed, the rest skipped: an untyped `serde_json::Value` would bring its own parser into the app.
+/// Read as a whole manifest: the parser verifying uses anyway, where a lighter one would be more code in
+/// the browser's first bundle.
 fn course_id_of(json: &[u8]) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Published {
-        manifest: Named,
-    }
-    #[derive(serde::Deserialize)]
-    struct Named {
-        course: Id,
-    }
-    #[derive(serde::Deserialize)]
-    struct Id {
-        id: String,
-    }
-    let published: Published = serde_json::from_slice(json).ok()?;
-    Some(published.manifest.course.id)
+    let signed: SignedManifest = serde_json::from_slice(json).ok()?;
+    Some(signed.manifest.course.id)
 }
 
 #[cfg(test)]

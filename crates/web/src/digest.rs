@@ -37,7 +37,8 @@ pub async fn check_chunk(bytes: &[u8], cid: Cid, len: u64) -> Result<(), Mismatc
     }
 }
 
-fn subtle() -> Option<web_sys::SubtleCrypto> {
+/// The page's or the worker's WebCrypto, where there is one (secure contexts only).
+pub fn subtle() -> Option<web_sys::SubtleCrypto> {
     let global = js_sys::global();
     let crypto = js_sys::Reflect::get(&global, &"crypto".into()).ok()?;
     Some(crypto.dyn_into::<web_sys::Crypto>().ok()?.subtle())

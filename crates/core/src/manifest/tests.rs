@@ -212,3 +212,36 @@ fn lessons_without_exercises_keep_their_signed_bytes_and_an_exercise_is_signed()
     let swapped = verify(&serde_json::to_vec(&signed).unwrap(), 1_500, None);
     assert_eq!(swapped, Err(ManifestError::BadSignature), "which exercise a lesson has is signed");
 }
+
+/// A checker that answers the same for every signature, recording what it was asked to check.
+struct Answers(Option<bool>, std::cell::RefCell<Vec<Vec<u8>>>);
+
+impl SignatureCheck for Answers {
+    fn check<'a>(
+        &'a self,
+        _key: PublicKey,
+        message: &'a [u8],
+        _signature: Signature,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<bool>> + 'a>> {
+        self.1.borrow_mut().push(message.to_vec());
+        Box::pin(std::future::ready(self.0))
+    }
+}
+
+#[test]
+fn a_checker_sees_the_canonical_bytes_and_its_answer_decides() {
+    let keys = [school_key().public()];
+    let trust = Trust { keys: &keys, now: 1_500, accepted_version: None };
+    let json = published(manifest());
+    let verify_with = |answer| {
+        let check = Answers(answer, Default::default());
+        let verified = futures::executor::block_on(SignedManifest::verify_with(&json, &trust, &check));
+        assert_eq!(check.1.into_inner(), vec![manifest().canonical_bytes()], "asked once, about the signed bytes");
+        verified
+    };
+    assert_eq!(verify_with(Some(true)), Ok(manifest()));
+    assert_eq!(verify_with(Some(false)), Err(ManifestError::BadSignature));
+    assert_eq!(verify_with(None), Err(ManifestError::Uncheckable), "never accepted unchecked");
+    let dalek = futures::executor::block_on(SignedManifest::verify_with(&json, &trust, &crate::key::Dalek));
+    assert_eq!(dalek, verify(&json, 1_500, None), "the same answer as the native check");
+}

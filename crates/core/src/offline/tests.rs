@@ -3,7 +3,7 @@
 use futures::executor::block_on;
 
 use super::*;
-use crate::key::SecretKey;
+use crate::key::{Dalek, SecretKey};
 use crate::manifest::{CourseInfo, FileEntry, PeerPolicy, FORMAT};
 use crate::store::MemoryStore;
 
@@ -71,7 +71,7 @@ fn stored_version(store: &MemoryStore, id: &str) -> Option<u64> {
 const SOURCE: &str = "https://college.example/courses/physique/manifest.json";
 
 fn accept_at(store: &MemoryStore, json: &[u8], now: i64) -> Result<Accepted, OfflineError> {
-    block_on(accept(store, SOURCE, json, &keys(), now))
+    block_on(accept(store, SOURCE, json, (&keys(), &Dalek), now))
 }
 
 #[test]
@@ -108,12 +108,12 @@ fn accept_records_a_new_source_for_the_same_version_and_keeps_its_date() {
     let json = published(course("physique", 3, &[]));
     accept_at(&store, &json, 1_100).unwrap();
     let moved = "https://miroir.example/physique/manifest.json";
-    let accepted = block_on(accept(&store, moved, &json, &keys(), 1_200)).unwrap();
+    let accepted = block_on(accept(&store, moved, &json, (&keys(), &Dalek), 1_200)).unwrap();
     assert!(!accepted.updated);
     let copy = block_on(store.get_manifest("physique")).unwrap().unwrap();
     assert_eq!((copy.source.as_str(), copy.stored_at), (moved, 1_100));
-    assert_eq!(block_on(stored(&store, SOURCE, &keys(), 1_500)), Ok(None));
-    assert!(block_on(stored(&store, moved, &keys(), 1_500)).unwrap().is_some());
+    assert_eq!(block_on(stored(&store, SOURCE, (&keys(), &Dalek), 1_500)), Ok(None));
+    assert!(block_on(stored(&store, moved, (&keys(), &Dalek), 1_500)).unwrap().is_some());
 }
 
 #[test]
@@ -145,10 +145,10 @@ fn stored_returns_the_verified_copy_and_its_date() {
     let store = MemoryStore::new();
     let manifest = course("physique", 3, &[("a.txt", b"hello")]);
     accept_at(&store, &published(manifest.clone()), 1_100).unwrap();
-    let offline = block_on(stored(&store, SOURCE, &keys(), 1_500)).unwrap();
+    let offline = block_on(stored(&store, SOURCE, (&keys(), &Dalek), 1_500)).unwrap();
     assert_eq!(offline, Some(Offline { manifest, stored_at: 1_100 }));
     let elsewhere = "https://college.example/courses/chimie/manifest.json";
-    assert_eq!(block_on(stored(&store, elsewhere, &keys(), 1_500)), Ok(None));
+    assert_eq!(block_on(stored(&store, elsewhere, (&keys(), &Dalek), 1_500)), Ok(None));
 }
 
 #[test]
@@ -157,7 +157,7 @@ fn stored_finds_the_course_a_url_published_last() {
     accept_at(&store, &published(course("physique", 3, &[])), 1_100).unwrap();
     // The school replaced the course behind the same URL.
     accept_at(&store, &published(course("physique-2026", 1, &[])), 1_200).unwrap();
-    let offline = block_on(stored(&store, SOURCE, &keys(), 1_500)).unwrap().unwrap();
+    let offline = block_on(stored(&store, SOURCE, (&keys(), &Dalek), 1_500)).unwrap().unwrap();
     assert_eq!(offline.manifest.course.id, "physique-2026");
 }
 
@@ -165,7 +165,7 @@ fn stored_finds_the_course_a_url_published_last() {
 fn stored_reports_an_expired_copy_as_expired() {
     let store = MemoryStore::new();
     accept_at(&store, &published(course("physique", 3, &[])), 1_100).unwrap();
-    let expired = block_on(stored(&store, SOURCE, &keys(), 2_000));
+    let expired = block_on(stored(&store, SOURCE, (&keys(), &Dalek), 2_000));
     assert_eq!(expired, Err(OfflineError::Manifest(ManifestError::Expired { expired_at: 2_000 })));
 }
 
@@ -174,7 +174,7 @@ fn stored_refuses_a_copy_whose_key_is_no_longer_pinned() {
     let store = MemoryStore::new();
     accept_at(&store, &published(course("physique", 3, &[])), 1_100).unwrap();
     let other = [SecretKey::from_seed([9; 32]).public()];
-    let refused = block_on(stored(&store, SOURCE, &other, 1_500));
+    let refused = block_on(stored(&store, SOURCE, (&other, &Dalek), 1_500));
     assert!(matches!(refused, Err(OfflineError::Manifest(ManifestError::UnknownKey(_)))));
 }
 
@@ -298,11 +298,11 @@ fn a_store_past_its_quota_refuses_the_write_and_keeps_what_it_held() {
 fn a_manifest_passed_on_for_one_course_is_refused_when_it_is_another_course_and_nothing_is_stored() {
     let store = MemoryStore::new();
     let other = published(course("chimie", 9, &[]));
-    let refused = block_on(accept_passed_on(&store, (SOURCE, "physique"), &other, &keys(), 1_000));
+    let refused = block_on(accept_passed_on(&store, (SOURCE, "physique"), &other, (&keys(), &Dalek), 1_000));
     assert!(matches!(refused, Err(OfflineError::Manifest(ManifestError::Malformed(_)))), "{refused:?}");
     assert_eq!((stored_version(&store, "chimie"), stored_version(&store, "physique")), (None, None));
     let ours = published(course("physique", 9, &[]));
-    let accepted = block_on(accept_passed_on(&store, (SOURCE, "physique"), &ours, &keys(), 1_000)).unwrap();
+    let accepted = block_on(accept_passed_on(&store, (SOURCE, "physique"), &ours, (&keys(), &Dalek), 1_000)).unwrap();
     assert!(accepted.updated);
     assert_eq!(stored_version(&store, "physique"), Some(9));
 }

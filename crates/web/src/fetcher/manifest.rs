@@ -2,6 +2,7 @@
 //! mirrors: the signature makes any copy safe, and the newest valid, unexpired one wins.
 
 use cartable_core::fetch::{ManifestRetry, OriginState, Outcome};
+use cartable_core::key::SignatureCheck;
 use cartable_core::{Manifest, PublicKey, SignedManifest, Trust};
 use futures::future::join_all;
 
@@ -23,12 +24,12 @@ pub struct Found {
 }
 
 /// The manifest at `origin` (an absolute URL) or else the newest copy on `mirrors` that verifies against
-/// `key` at time `now` and, when `course_id` is known, is that course's. The origin's error when neither
-/// gives one.
+/// `key` (its signature checked by `check`) at time `now` and, when `course_id` is known, is that
+/// course's. The origin's error when neither gives one.
 pub async fn fetch(
     origin: &str,
     mirrors: &[Source],
-    key: PublicKey,
+    (key, check): (PublicKey, &dyn SignatureCheck),
     now: i64,
     course_id: Option<&str>,
 ) -> Result<Found, FetchError> {
@@ -47,7 +48,7 @@ pub async fn fetch(
     };
     let copies = join_all(mirrors.iter().map(|mirror| async move {
         let json = net::get_within(&format!("{}manifest.json", mirror.base), WAIT_MS).await.ok()?;
-        let manifest = verify(&json, key, now)?;
+        let manifest = verify(&json, (key, check), now).await?;
         let wanted = course_id.is_none_or(|id| manifest.course.id == id);
         wanted.then_some((manifest.version, mirror, json))
     }))
@@ -82,6 +83,6 @@ async fn patiently(origin: &str, retry_after_ms: Option<u64>) -> Result<Vec<u8>,
     Err(FetchError::Status { url: origin.to_owned(), status: 503 })
 }
 
-fn verify(json: &[u8], key: PublicKey, now: i64) -> Option<Manifest> {
-    SignedManifest::verify(json, &Trust { keys: &[key], now, accepted_version: None }).ok()
+async fn verify(json: &[u8], (key, check): (PublicKey, &dyn SignatureCheck), now: i64) -> Option<Manifest> {
+    SignedManifest::verify_with(json, &Trust { keys: &[key], now, accepted_version: None }, check).await.ok()
 }
