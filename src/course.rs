@@ -22,7 +22,11 @@ use cartable_web::fetcher::{manifest, Failure, Fetcher, Source};
 use cartable_web::net::{self, FetchError};
 use cartable_web::store::IdbStore;
 
+mod store;
 mod unkept;
+
+pub use store::PageStore;
+use unkept::Unkept;
 
 /// Why a course or one of its files cannot be shown.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -91,7 +95,7 @@ pub struct Course {
     /// The classmates' swarm, once this tab has joined it.
     swarm: Rc<RefCell<Option<Rc<dyn Peers>>>>,
     manifest_url: String,
-    store: Rc<dyn Store>,
+    store: Rc<PageStore>,
     object_urls: RefCell<HashMap<String, String>>,
 }
 
@@ -112,30 +116,31 @@ impl Course {
         let store = open_store().await;
         let now = now();
         let known = offline::published_at(&*store, &manifest_url).await.ok().flatten().map(|copy| copy.course_id);
-        let fetched = manifest::fetch(&manifest_url, &mirrors, key, now, known.as_deref()).await;
+        let check = &crate::signature::Browser;
+        let fetched = manifest::fetch(&manifest_url, &mirrors, (key, check), now, known.as_deref()).await;
         let (origin_at_open, manifest_mirror) = match &fetched {
             Ok(found) => (found.origin, found.mirror.clone()),
             Err(_) => (OriginState::Down, None),
         };
         let (manifest, freshness, updated_from) = match fetched {
-            Ok(found) => match offline::accept(&*store, &manifest_url, &found.json, &[key], now).await {
+            Ok(found) => match offline::accept(&*store, &manifest_url, &found.json, (&[key], check), now).await {
                 Ok(accepted) => {
                     let updated_from = accepted.previous_version.filter(|_| accepted.updated);
                     (accepted.manifest, Freshness::Fresh, updated_from)
                 }
                 // A mirror behind the stored copy: the stored copy is the newest there is.
                 Err(OfflineError::Manifest(ManifestError::Rollback { .. })) if found.mirror.is_some() => {
-                    let stored = stored_copy(&*store, &manifest_url, key, now).await?;
+                    let stored = stored_copy(&store, &manifest_url, key, now).await?;
                     let (manifest, stored_at) = stored
                         .ok_or(LoadError::Unverified(ManifestError::Malformed("the stored copy disappeared".into())))?;
                     (manifest, Freshness::Stored { stored_at }, None)
                 }
                 Err(OfflineError::Manifest(error)) => return Err(error.into()),
                 // Storage failed: the manifest verified, show it without keeping it.
-                Err(OfflineError::Store(_)) => (verify_only(&found.json, key, now)?, Freshness::Fresh, None),
+                Err(OfflineError::Store(_)) => (verify_only(&found.json, key, now).await?, Freshness::Fresh, None),
             },
             Err(error) => {
-                let stored = stored_copy(&*store, &manifest_url, key, now).await?;
+                let stored = stored_copy(&store, &manifest_url, key, now).await?;
                 let (manifest, stored_at) = stored.ok_or(LoadError::Unreachable(error))?;
                 (manifest, Freshness::Stored { stored_at }, None)
             }
@@ -359,26 +364,26 @@ fn now() -> i64 {
     cartable_web::clock::unix_s()
 }
 
-/// IndexedDB, or, where the browser refuses storage, a store that keeps nothing ([`unkept::Unkept`]).
-async fn open_store() -> Rc<dyn Store> {
+/// IndexedDB, or, where the browser refuses storage, a store that keeps nothing ([`Unkept`]).
+async fn open_store() -> Rc<PageStore> {
     match IdbStore::open().await {
-        Ok(store) => Rc::new(store),
-        Err(_) => Rc::new(unkept::Unkept),
+        Ok(store) => Rc::new(PageStore::Kept(store)),
+        Err(_) => Rc::new(PageStore::Unkept(Unkept)),
     }
 }
 
-fn verify_only(json: &[u8], key: PublicKey, now: i64) -> Result<Manifest, LoadError> {
+async fn verify_only(json: &[u8], key: PublicKey, now: i64) -> Result<Manifest, LoadError> {
     let trust = cartable_core::Trust { keys: &[key], now, accepted_version: None };
-    Ok(cartable_core::SignedManifest::verify(json, &trust)?)
+    Ok(cartable_core::SignedManifest::verify_with(json, &trust, &crate::signature::Browser).await?)
 }
 
 async fn stored_copy(
-    store: &dyn Store,
+    store: &PageStore,
     manifest_url: &str,
     key: PublicKey,
     now: i64,
 ) -> Result<Option<(Manifest, i64)>, LoadError> {
-    match offline::stored(store, manifest_url, &[key], now).await {
+    match offline::stored(store, manifest_url, (&[key], &crate::signature::Browser), now).await {
         Ok(copy) => Ok(copy.map(|copy| (copy.manifest, copy.stored_at))),
         // An expired or otherwise refused copy is said so, never silently used.
         Err(OfflineError::Manifest(error)) => Err(error.into()),
@@ -432,7 +437,7 @@ fn join_swarm(
     joined: &Rc<RefCell<Option<Rc<dyn Peers>>>>,
     (manifest, manifest_url, key): (&Manifest, &str, PublicKey),
     tracker: String,
-    store: Rc<dyn Store>,
+    store: Rc<PageStore>,
 ) {
     let config = SwarmConfig {
         tracker,

@@ -12,11 +12,14 @@
 
 use std::rc::Rc;
 
+use cartable_core::key::Signature;
 use cartable_core::store::Store;
+use cartable_core::PublicKey;
 use cartable_web::fetcher::Fetcher;
 use futures::future::LocalBoxFuture;
 use yew::Html;
 
+use crate::course::PageStore;
 use crate::swarm::{Peers, SwarmConfig};
 use crate::view::Ctx;
 
@@ -100,9 +103,10 @@ split_point!(
     /// `fetcher` ask the classmates.
     fn join_swarm(
         config: SwarmConfig,
-        store: Rc<dyn Store>,
+        store: Rc<PageStore>,
         fetcher: Fetcher,
     ) -> Result<LocalBoxFuture<'static, Option<Rc<dyn Peers>>>, Unloaded> {
+        let store: Rc<dyn Store> = store;
         Ok(Box::pin(crate::swarm::join_for(config, store, fetcher)))
     }
 );
@@ -121,6 +125,15 @@ pub async fn panels_retrying() -> Panels {
     }
 }
 
+split_point!(
+    signatures,
+    /// Whether `signature` was made over `message` by `key`, checked by ed25519-dalek: for browsers
+    /// whose WebCrypto has no Ed25519 (`crate::signature`).
+    fn check_signature(key: PublicKey, message: Vec<u8>, signature: Signature) -> Result<bool, Unloaded> {
+        Ok(key.verify(&message, &signature))
+    }
+);
+
 /// Sends the work an earlier visit left in the outbox, if any: the outbox's part is loaded only then (or
 /// when the pupil opens a page that hands work in).
 pub async fn send_waiting_work() {
@@ -138,6 +151,9 @@ pub async fn keep_for_offline() -> Result<(), Unloaded> {
         __wasm_split_preload_exercises_page().await?;
         __wasm_split_preload_work_page().await?;
         __wasm_split_preload_panels().await?;
+        // Where WebCrypto checks signatures, this part is never used; it is small, and a saved course
+        // must open offline on a browser whose WebCrypto does not.
+        __wasm_split_preload_check_signature().await?;
     }
     Ok(())
 }
