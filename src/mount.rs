@@ -10,27 +10,55 @@ use crate::i18n;
 use crate::view;
 use crate::view::app::{App, AppProps, Opening};
 
-/// What the embedding page passes to [`mount`]: `{ manifest, key, mirrors?, tracker?, lang?, serviceWorker? }`.
-#[derive(serde::Deserialize)]
+/// What the embedding page passes to [`mount`]: `{ manifest, key, mirrors?, tracker?, lang?, serviceWorker? }`,
+/// read field by field from the JavaScript object (no JSON parser of its own in the first bundle).
 struct MountOptions {
     manifest: String,
     key: String,
     /// Base URLs of the course's mirrors (each holds `manifest.json` and `ipfs/<cid>`), relative to the page.
-    #[serde(default)]
     mirrors: Vec<String>,
     /// The WebSocket URL of the tracker through which classmates share the course; when left out, the
     /// first tracker the manifest names.
-    #[serde(default)]
     tracker: Option<String>,
-    #[serde(default)]
     lang: Option<String>,
-    /// URL of the service worker script, relative to the page; `null` to run without one.
-    #[serde(default = "default_worker", rename = "serviceWorker")]
+    /// URL of the service worker script, relative to the page; `null` to run without one, `sw.js` when
+    /// left out.
     service_worker: Option<String>,
 }
 
-fn default_worker() -> Option<String> {
-    Some("sw.js".into())
+impl MountOptions {
+    fn read(options: &JsValue) -> Result<MountOptions, String> {
+        let field = |name: &str| js_sys::Reflect::get(options, &name.into()).unwrap_or(JsValue::UNDEFINED);
+        let text = |name: &str| -> Result<Option<String>, String> {
+            let value = field(name);
+            match value.as_string() {
+                Some(text) => Ok(Some(text)),
+                None if value.is_null() || value.is_undefined() => Ok(None),
+                None => Err(format!("`{name}` must be a string")),
+            }
+        };
+        let required = |name: &str| text(name)?.ok_or_else(|| format!("`{name}` is missing"));
+        let mirrors = field("mirrors");
+        let mirrors = match mirrors.is_undefined() || mirrors.is_null() {
+            true => Vec::new(),
+            false => js_sys::Array::is_array(&mirrors)
+                .then(|| js_sys::Array::from(&mirrors).iter().map(|mirror| mirror.as_string()).collect())
+                .flatten()
+                .ok_or("`mirrors` must be a list of strings")?,
+        };
+        let service_worker = match field("serviceWorker").is_undefined() {
+            true => Some("sw.js".to_owned()),
+            false => text("serviceWorker")?,
+        };
+        Ok(MountOptions {
+            manifest: required("manifest")?,
+            key: required("key")?,
+            mirrors,
+            tracker: text("tracker")?,
+            lang: text("lang")?,
+            service_worker,
+        })
+    }
 }
 
 /// Mounts the app into `element`, showing the course whose manifest is at `options.manifest` (a URL,
@@ -41,9 +69,8 @@ fn default_worker() -> Option<String> {
 #[wasm_bindgen]
 pub fn mount(element: web_sys::Element, options: JsValue) -> Result<(), JsError> {
     view::panic::install(&element);
-    let options: MountOptions =
-        serde_json::from_str(&js_sys::JSON::stringify(&options).map(String::from).unwrap_or_default())
-            .map_err(|error| JsError::new(&format!("cartable options must be {{manifest, key}}: {error}")))?;
+    let options = MountOptions::read(&options)
+        .map_err(|error| JsError::new(&format!("cartable options must be {{manifest, key}}: {error}")))?;
     let key = options.key.parse().map_err(|error| JsError::new(&format!("cartable key: {error}")))?;
     let lang = i18n::Lang::choose(options.lang.as_deref());
     let service_worker = options.service_worker.map(AttrValue::from);
