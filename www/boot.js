@@ -9,8 +9,15 @@
   const boot = document.currentScript;
   const fromAddress = boot.dataset.from === 'address';
   const workers = navigator.serviceWorker;
-  // A page the worker answers gets the styles before its first paint (the stored lesson is in it).
-  if (workers?.controller) document.write('<link rel="stylesheet" href="style.css">');
+  // A page the worker answers gets the styles before its first paint (the stored lesson is in it), and
+  // the app's modules and wasm from the worker's copy at once: the wasm compiles while the page parses.
+  // (A first visit waits for the worker to keep them, so as not to take them twice off the network.)
+  let compiled = null;
+  if (workers?.controller) {
+    document.write('<link rel="stylesheet" href="style.css">' +
+      '<link rel="modulepreload" href="pkg/cartable.js"><link rel="modulepreload" href="pkg/__wasm_split.js">');
+    compiled = WebAssembly.compileStreaming(fetch('pkg/cartable_bg.wasm')).catch(() => null);
+  }
 
   // The language the app will choose: the embed address's, else the pupil's switch, else the browser's.
   let chosen = fromAddress ? new URLSearchParams(location.search).get('lang') : null;
@@ -170,7 +177,8 @@
         document.head.append(styles);
       }
       const { default: init, mount } = await importRetrying('./pkg/cartable.js');
-      await init({ module_or_path: await wasmRetrying(new URL('pkg/cartable_bg.wasm', location.href)) });
+      const wasm = (await compiled) ?? await wasmRetrying(new URL('pkg/cartable_bg.wasm', location.href));
+      await init({ module_or_path: wasm });
       // A stored lesson the worker put in the page, and the address names, is painted before the app
       // takes the main thread.
       if (document.querySelector('.cartable-prerender > section:not([hidden])')) {
