@@ -92,13 +92,23 @@ pub async fn install(build: &str, shell_json: &str, mirrors: &[String], progress
         return Err(ShellError::OtherBuild { listed: shell.build, worker: build.to_owned() });
     }
     let store = crate::connection::store().await?;
-    let chunks = shell.chunks();
+    let kept = store.shell_keys().await?;
+    let mut chunks = shell.chunks();
+    // The parts the pupil used with an earlier build are kept again for this one: what opened offline
+    // before an update still does after it.
+    for part in used_parts(&store, &kept).await.iter().filter_map(|path| shell.part(path)) {
+        let new = part.chunks.iter().enumerate().map(|(index, cid)| (*cid, part.chunk_len(index, shell.chunk_size)));
+        for chunk in new.collect::<Vec<_>>() {
+            if !chunks.contains(&chunk) {
+                chunks.push(chunk);
+            }
+        }
+    }
     let keys: Vec<String> = chunks.iter().map(|(cid, _)| chunk_key(cid)).collect();
     let present = store.has_shell(&keys).await?;
     let missing: Vec<(Cid, u64)> = chunks.iter().zip(&present).filter(|(_, kept)| !**kept).map(|(c, _)| *c).collect();
     let total: u64 = chunks.iter().map(|(_, len)| len).sum();
     progress.start(total, total - missing.iter().map(|(_, len)| len).sum::<u64>());
-    let kept = store.shell_keys().await?;
     let first = kept.iter().all(|key| !key.starts_with("snapshot/"));
     // The boot pages the pupil used before: each stays available offline in the new build.
     let used =
@@ -112,6 +122,22 @@ pub async fn install(build: &str, shell_json: &str, mirrors: &[String], progress
     store.put_shell(records).await?;
     progress.done();
     Ok(())
+}
+
+/// The paths of the parts kept whole for an earlier build (among the `kept` record keys).
+async fn used_parts(store: &cartable_web::store::IdbStore, kept: &[String]) -> Vec<String> {
+    let mut used = Vec::new();
+    for snapshot in kept.iter().filter(|key| key.starts_with("snapshot/")) {
+        let Some(shell) = store.get_shell(snapshot).await.ok().flatten().and_then(|(json, _)| Shell::read(&json))
+        else {
+            continue;
+        };
+        let whole = |part: &&cartable_core::manifest::FileEntry| {
+            part.chunks.iter().all(|cid| kept.iter().any(|key| *key == chunk_key(cid)))
+        };
+        used.extend(shell.parts.iter().filter(whole).map(|part| part.path.clone()));
+    }
+    used
 }
 
 /// The sources of shell chunks: the mirrors (which a saved-for-later chunk prefers), then the origin's
