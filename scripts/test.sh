@@ -7,6 +7,9 @@ source scripts/setup.sh
 source scripts/test-deps.sh
 started=$SECONDS
 
+say "size: the app's first bundle within its budget on the wire (brotli), every part printed"
+./scripts/size.sh --check
+
 say "lints: rustfmt, clippy (native and wasm32)"
 cargo fmt --all --check
 cargo clippy --quiet --workspace --exclude cartable --exclude cartable-web --exclude cartable-sw --all-targets -- -D warnings
