@@ -1,8 +1,9 @@
 // Benchmark report (not a test): every figure that says whether cartable suits a class of low-end
 // Chromebooks, measured in one run and written as one report, target/bench/report.json and report.md (the
 // Markdown is also printed). Sections: the app's and the service worker's gzip transfer; the bytes a first
-// visit takes off the origin on the wire (bench/first-visit.mjs); cold and warm
-// start at 6x CPU throttle (bench/offline-start.mjs); SHA-256 throughput, WebCrypto against the wasm sha2
+// visit takes off the origin on the wire (bench/first-visit.mjs); cold (on loopback and on a shaped 4 Mbit/s
+// line) and warm offline start at 6x CPU throttle, each as a ratio to a static page of the same lesson
+// (bench/offline-start.mjs); SHA-256 throughput, WebCrypto against the wasm sha2
 // (bench/hash.mjs); peak memory while saving a 200 MB course (bench/save-memory.mjs); a class saving
 // from each other with the origin saturated (bench/swarm.mjs).
 //
