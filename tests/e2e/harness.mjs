@@ -1,6 +1,7 @@
 // Shared set-up for the end-to-end tests: the sample course packed with a fresh school key, a real
 // `cartable serve` on a loopback port, a real nginx serving a mirror, and Debian's Chromium driven by
 // playwright-core.
+import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -230,6 +231,22 @@ export async function visitWithWorker(t, { course, hash = '', extra = [] } = {})
 /** Waits until a service worker controls `page` (the first visit installs it and it claims the page). */
 export async function controlledByWorker(page) {
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30_000 });
+}
+
+/**
+ * Has the worker build waiting in `page`'s browser take over (as the page's "Recharger" does) and waits
+ * until it runs: the build listed in `pkg/shell.json` of `pkg`, whose cached wasm is then the only one.
+ */
+export async function takeNewBuild(page, pkg) {
+  const build = JSON.parse(readFileSync(join(pkg, 'shell.json'), 'utf8')).build;
+  const taken = () => page.evaluate(async (build) => {
+    (await navigator.serviceWorker.getRegistration())?.waiting?.postMessage('cartable:activate-new-version');
+    return (await caches.keys()).join() === `cartable-sw-${build}`;
+  }, build);
+  for (let waited = 0; !(await taken()); waited += 500) {
+    assert.ok(waited < 60_000, `build ${build} never took over`);
+    await page.waitForTimeout(500);
+  }
 }
 
 /**

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cartable, chunksOf, packSample, repack, root, scratch, visitWithWorker } from './harness.mjs';
+import { cartable, chunksOf, packSample, repack, root, scratch, takeNewBuild, visitWithWorker } from './harness.mjs';
 
 const LESSON_ONE_TEXT = 'Pendant la fermeture du collège';
 const SAVE = /Enregistrer pour consulter hors ligne|Reprendre l'enregistrement/;
@@ -162,15 +162,7 @@ test('an update installed while only the embed page is open keeps the app page t
   await embed.getByRole('heading', { level: 1, name: title }).waitFor();
   // The pupil takes the new version (as with the page's "Recharger"); once it runs, the old build's files
   // are pruned, its cached wasm with them.
-  const build = JSON.parse(readFileSync(join(pkg, 'shell.json'), 'utf8')).build;
-  const taken = () => embed.evaluate(async (build) => {
-    (await navigator.serviceWorker.getRegistration())?.waiting?.postMessage('cartable:activate-new-version');
-    return (await caches.keys()).join() === `cartable-sw-${build}`;
-  }, build);
-  for (let waited = 0; !(await taken()); waited += 500) {
-    assert.ok(waited < 60_000, `build ${build} never took over`);
-    await embed.waitForTimeout(500);
-  }
+  await takeNewBuild(embed, pkg);
   await embed.close();
 
   // Offline, the app page opens from the new build, which kept it though no tab showed it.

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cartable, launch, packSample, root, scratch, serve, visitWithWorker } from './harness.mjs';
+import { cartable, launch, packSample, root, scratch, serve, takeNewBuild, visitWithWorker } from './harness.mjs';
 
 const LESSON_TEXT = 'Pendant la fermeture du collège';
 const NOT_HERE = "Cette page n'est pas encore sur cet appareil";
@@ -86,16 +86,8 @@ test('a part the pupil used is kept again by an update that changes it: it still
   const name = 'version 2';
   appendFileSync(join(pkg, 'split_exercises.wasm'), Buffer.from([0, name.length + 1, name.length, ...Buffer.from(name)]));
   cartable('shell', '--www', www, '--pkg', pkg);
-  const build = JSON.parse(readFileSync(join(pkg, 'shell.json'), 'utf8')).build;
   await page.reload();
-  const taken = () => page.evaluate(async (build) => {
-    (await navigator.serviceWorker.getRegistration())?.waiting?.postMessage('cartable:activate-new-version');
-    return (await caches.keys()).join() === `cartable-sw-${build}`;
-  }, build);
-  for (let waited = 0; !(await taken()); waited += 500) {
-    assert.ok(waited < 60_000, `build ${build} never took over`);
-    await page.waitForTimeout(500);
-  }
+  await takeNewBuild(page, pkg);
   await page.close();
 
   // Offline, the new build opens the exercises: its install kept the part the pupil had used.
