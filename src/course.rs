@@ -155,7 +155,7 @@ impl Course {
         }
         let swarm = Rc::new(RefCell::new(None));
         if let Some(tracker) = peers {
-            join_swarm(&fetcher, &swarm, (&manifest, &manifest_url, key), tracker, store.clone());
+            join_swarm(&fetcher, &swarm, (&manifest, &manifest_url, key), (tracker, origin_at_open), store.clone());
         }
         Ok(Course {
             manifest,
@@ -430,13 +430,14 @@ pub struct Elsewhere {
 
 /// Joins the course's swarm in the background, when this tab wins the browser's swarm lock, and lets
 /// the fetcher ask classmates; through the STUN and TURN servers of the school's policy, and through its
-/// relays only in relay-only mode. The swarm's code is a part of the app loaded now (`crate::parts`):
-/// where it cannot be fetched, the page goes on without classmates.
+/// relays only in relay-only mode. The swarm's code is a part of the app (`crate::parts`), loaded at once
+/// when the origin is in trouble, else once the page holds what it shows; where it cannot be fetched,
+/// the page goes on without classmates.
 fn join_swarm(
     fetcher: &Fetcher,
     joined: &Rc<RefCell<Option<Rc<dyn Peers>>>>,
     (manifest, manifest_url, key): (&Manifest, &str, PublicKey),
-    tracker: String,
+    (tracker, origin): (String, OriginState),
     store: Rc<PageStore>,
 ) {
     let config = SwarmConfig {
@@ -451,6 +452,11 @@ fn join_swarm(
     };
     let (fetcher, joined) = (fetcher.clone(), joined.clone());
     wasm_bindgen_futures::spawn_local(async move {
+        // While the origin answers, the page's own chunks come first; classmates are asked at once when
+        // it does not.
+        if origin == OriginState::Healthy {
+            crate::parts::after_page(&fetcher).await;
+        }
         let Ok(joining) = crate::parts::join_swarm(config, store, fetcher).await else { return };
         *joined.borrow_mut() = joining.await;
     });

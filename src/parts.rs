@@ -58,9 +58,21 @@ split_point!(
     }
 );
 
-/// Draws the course's panels: saving for offline (its section shown on the course home when the flag
-/// says so) and where the bytes came from.
-pub type Panels = fn(&Ctx, bool) -> Html;
+/// Draws the course's panels: the banner above the page while the origin is in trouble, or below the
+/// page, saving for offline (its section shown on the course home) and where the bytes came from.
+pub type Panels = fn(&Ctx, Panel) -> Html;
+
+/// Where panels are drawn.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Panel {
+    /// Above the page: the origin's trouble, and what stands in for it.
+    Banner,
+    /// Below the page.
+    Below {
+        /// Whether the page is the course home, where the offline section shows.
+        home: bool,
+    },
+}
 
 split_point!(
     panels,
@@ -70,12 +82,15 @@ split_point!(
     }
 );
 
-fn draw_panels(ctx: &Ctx, home: bool) -> Html {
-    yew::html! {
-        <>
-            <crate::view::offline::OfflineKeeper ctx={ctx.clone()} shown={home} />
-            { crate::view::sources::sources_panel(ctx) }
-        </>
+fn draw_panels(ctx: &Ctx, panel: Panel) -> Html {
+    match panel {
+        Panel::Banner => crate::view::sources::origin_banner(ctx),
+        Panel::Below { home } => yew::html! {
+            <>
+                <crate::view::offline::OfflineKeeper ctx={ctx.clone()} shown={home} />
+                { crate::view::sources::sources_panel(ctx) }
+            </>
+        },
     }
 }
 
@@ -110,6 +125,20 @@ split_point!(
         Ok(Box::pin(crate::swarm::join_for(config, store, fetcher)))
     }
 );
+
+/// Waits until the page holds what it shows (the fetcher waits for no chunk, at two checks 100 ms
+/// apart), or 4 s: a part the pupil does not need to read then comes without taking the line, or the
+/// main thread of a slow machine, from the lesson.
+pub async fn after_page(fetcher: &Fetcher) {
+    let mut quiet = 0;
+    for _ in 0..40 {
+        quiet = if fetcher.waiting() { 0 } else { quiet + 1 };
+        if quiet >= 2 {
+            return;
+        }
+        cartable_web::net::sleep(100).await;
+    }
+}
 
 /// The course's panels, their part asked again after a full-jitter pause (1 s doubling up to 30 s, the
 /// core's rule) for as long as it cannot be fetched: the network or the origin comes back.

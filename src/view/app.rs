@@ -10,11 +10,12 @@ use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use cartable_core::date::Date;
+use cartable_core::fetch::OriginState;
 
 use crate::course::{Course, Elsewhere, Freshness, LoadError};
 use crate::i18n::long_date;
 use crate::i18n::Lang;
-use crate::parts;
+use crate::parts::{self, Panel};
 use crate::view::agenda::AgendaPage;
 use crate::view::error::ErrorPanel;
 use crate::view::home::HomePage;
@@ -22,7 +23,7 @@ use crate::view::lesson::LessonPage;
 use crate::view::load::{use_load, Load};
 use crate::view::part::{Part, PartPage};
 use crate::view::route::{use_route, Route};
-use crate::view::sources::{self, use_sources_redraw};
+use crate::view::sources::use_sources_redraw;
 use crate::view::Ctx;
 use crate::worker;
 
@@ -153,7 +154,7 @@ fn CourseView(props: &CourseProps) -> Html {
     let route = use_route();
     let (course, text) = (&props.ctx.course.manifest.course, props.ctx.lang.text());
     use_page_title(&props.ctx, route);
-    let panels = use_panels();
+    let panels = use_panels(&props.ctx);
     use_sources_redraw(&props.ctx);
     let current = |target: Route| (route == target).then_some("page");
     let show_newer = {
@@ -192,25 +193,31 @@ fn CourseView(props: &CourseProps) -> Html {
                     <button type="button" onclick={show_newer}>{ text.show_newer }</button>
                 </p>
             }
-            { sources::origin_banner(&props.ctx) }
+            if let Some(panels) = panels {
+                { panels(&props.ctx, Panel::Banner) }
+            }
             <div class="page" lang={course.language.clone()}>{ page }</div>
             if let Some(panels) = panels {
-                { panels(&props.ctx, route == Route::Home) }
+                { panels(&props.ctx, Panel::Below { home: route == Route::Home }) }
             }
         </>
     }
 }
 
-/// The course's panels (saving for offline, where the bytes came from), once their part of the app is
-/// loaded, after the page's first paint; until then (the part asked again while it cannot be fetched),
-/// the page reads without them.
+/// The course's panels (the origin's trouble, saving for offline, where the bytes came from), once their
+/// part of the app is loaded: at once when the origin was in trouble at the opening, else after the page
+/// holds what it shows; until then (the part asked again while it cannot be fetched), the page reads
+/// without them.
 #[hook]
-fn use_panels() -> Option<parts::Panels> {
+fn use_panels(ctx: &Ctx) -> Option<parts::Panels> {
     let panels = use_state(|| None);
     {
-        let panels = panels.clone();
+        let (panels, course) = (panels.clone(), ctx.course.clone());
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
+                if course.origin_at_open == OriginState::Healthy {
+                    parts::after_page(&course.fetcher).await;
+                }
                 panels.set(Some(parts::panels_retrying().await));
             });
         });

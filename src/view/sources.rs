@@ -2,7 +2,8 @@
 //! (naming what really stands in: a mirror, classmates, or nothing yet), and a panel of where the bytes
 //! came from, with the pupil's switch for sharing with classmates. Redrawn whenever an attempt ends and,
 //! while classmates are connected, every second (what this page sends them changes without a fetch), so
-//! it never claims more or less than the fetcher and the swarm have seen.
+//! it never claims more or less than the fetcher and the swarm have seen. Both are drawn through the
+//! panels' part of the app (`crate::parts::Panels`); the redraw hook is the first bundle's.
 
 use std::rc::Rc;
 
