@@ -40,6 +40,7 @@ test('the course home, a lesson with its text and picture, and the agenda in dat
   assert.equal((await decodedPicture(page, METER_ALT)).width, 1600);
 
   await page.getByRole('link', { name: 'Cahier de textes', exact: true }).click();
+  await page.locator('.agenda time').first().waitFor();
   const dates = await page.locator('.agenda time').evaluateAll((times) => times.map((t) => t.dateTime));
   assert.equal(dates.length, course.manifest.agenda.length);
   assert.deepEqual(dates, [...dates].sort(), 'homework is listed by due date');

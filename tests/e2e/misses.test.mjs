@@ -160,6 +160,12 @@ test('a leading tab with no classmate holding the chunk: the worker answers 504 
   const origin = await serve(t, course, ['--tracker', tracker.url]);
   const page = await pupil(await launch(t), origin.url);
   await controlledByWorker(page);
+  // The tab leads the course's swarm (its part loaded, once the page held what it shows).
+  const leads = () => page.evaluate(async () => (await navigator.locks.query()).held.length > 0);
+  for (let waited = 0; !(await leads()); waited += 250) {
+    assert.ok(waited < 30_000, 'the tab leads the swarm');
+    await page.waitForTimeout(250);
+  }
   await origin.stop();
 
   const answer = await fetchFromWorker(page, course.manifest.course.id, AUDIO);
