@@ -1,11 +1,13 @@
 //! The app's parts that load when first needed. The first bundle holds what shows a lesson: home,
 //! lesson, agenda, opening and verifying the course. The exercises, "Mon travail" with the outbox, the
-//! course's panels (saving for offline, where the bytes came from) and the classmates' swarm are each
-//! reached only through a function here, a split point that
-//! `wasm-split-cli` cuts into a wasm module of its own (`scripts/setup.sh` builds with the `split`
-//! feature): the module is fetched (through the service worker, which checks it against the CID the
-//! shell list pins and keeps it) the first time the function is called, and shares the first bundle's
-//! memory and code. Without the feature (tests), each is an ordinary function of the one module.
+//! course's panels (the origin's banner, saving for offline, where the bytes came from), the classmates'
+//! swarm and ed25519-dalek (for browsers whose WebCrypto has no Ed25519) are each reached only through a
+//! function here, a split point that `wasm-split-cli` cuts into a wasm module of its own
+//! (`scripts/setup.sh` builds with the `split` feature): the module is fetched (through the service
+//! worker, which checks it against the CID the shell list pins and keeps it) the first time the
+//! function is called, and shares the first bundle's memory and code. The splitter moves code, not
+//! data: a part's strings stay in the first bundle. Without the feature (tests), each is an ordinary
+//! function of the one module.
 //!
 //! A part that cannot be fetched (offline before it was ever kept, a refusing origin) is [`Unloaded`],
 //! which the page says in words; the next call asks again.
