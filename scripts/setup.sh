@@ -49,9 +49,11 @@ fi
 # cut: its first bundle goes through wasm-bindgen (keeping the function table, which the parts share),
 # its parts and their loader are copied beside it.
 say "building the browser app and its service worker into pkg/"
-rm -rf pkg/snippets pkg/__wasm_split.js pkg/split_*.wasm pkg/chunk_*.wasm   # named by hashes and counters: an old build's would linger
+# Snippets and parts are named by hashes and counters: an old build's would linger.
+rm -rf pkg/snippets pkg/__wasm_split.js pkg/split_*.wasm pkg/chunk_*.wasm
 "${WASM_CARGO[@]}" rustc --quiet --profile wasm-release --target wasm32-unknown-unknown -p cartable --lib \
-  --crate-type cdylib --features split -- -Clink-args=--emit-relocs -Clink-args=--strip-all -Clink-args=--keep-section=target_features
+  --crate-type cdylib --features split -- \
+  -Clink-args=--emit-relocs -Clink-args=--strip-all -Clink-args=--keep-section=target_features
 rm -rf target/wasm-split
 wasm-split-cli --target web --out-name cartable target/wasm32-unknown-unknown/wasm-release/cartable.wasm target/wasm-split
 wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --keep-lld-exports \
