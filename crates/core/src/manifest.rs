@@ -338,7 +338,7 @@ impl SignedManifest {
     /// Reads `manifest.json` and returns its manifest if, and only if, it is well formed, signed by a
     /// pinned key, unexpired, and not older than the version accepted before.
     pub fn verify(json: &[u8], trust: &Trust<'_>) -> Result<Manifest, ManifestError> {
-        let read = Unchecked::read(json, trust)?;
+        let read = Unchecked::of(SignedManifest::read(json)?, trust)?;
         let verified = read.signer.verify(&read.message, &read.signature);
         read.finish(verified, trust)
     }
@@ -350,7 +350,17 @@ impl SignedManifest {
         trust: &Trust<'_>,
         check: &dyn SignatureCheck,
     ) -> Result<Manifest, ManifestError> {
-        let read = Unchecked::read(json, trust)?;
+        SignedManifest::read(json)?.check_with(trust, check).await
+    }
+
+    /// `manifest.json` read, nothing checked yet: to find its course before [`SignedManifest::check_with`].
+    pub fn read(json: &[u8]) -> Result<SignedManifest, ManifestError> {
+        serde_json::from_slice(json).map_err(|error| ManifestError::Malformed(error.to_string()))
+    }
+
+    /// This manifest, read by [`SignedManifest::read`], checked as [`SignedManifest::verify_with`] does.
+    pub async fn check_with(self, trust: &Trust<'_>, check: &dyn SignatureCheck) -> Result<Manifest, ManifestError> {
+        let read = Unchecked::of(self, trust)?;
         let verified = check.check(read.signer, &read.message, read.signature).await;
         read.finish(verified.ok_or(ManifestError::Uncheckable)?, trust)
     }
@@ -366,9 +376,7 @@ struct Unchecked {
 }
 
 impl Unchecked {
-    fn read(json: &[u8], trust: &Trust<'_>) -> Result<Unchecked, ManifestError> {
-        let signed: SignedManifest =
-            serde_json::from_slice(json).map_err(|error| ManifestError::Malformed(error.to_string()))?;
+    fn of(signed: SignedManifest, trust: &Trust<'_>) -> Result<Unchecked, ManifestError> {
         let manifest = signed.manifest;
         if manifest.format != FORMAT {
             return Err(ManifestError::UnsupportedFormat(manifest.format));

@@ -77,21 +77,42 @@ pub async fn accept<S: Store + ?Sized>(
     store: &S,
     source: &str,
     json: &[u8],
+    keys: (&[PublicKey], &dyn SignatureCheck),
+    now: i64,
+) -> Result<Accepted, OfflineError> {
+    accept_read(store, source, (json, SignedManifest::read(json)?), keys, now).await
+}
+
+/// [`accept`] for a manifest a classmate passed on in the swarm of course `course_id`: a manifest of
+/// another course, however well signed by the same school, is refused before anything is stored (kept
+/// under `source`, it would open in place of this course).
+pub async fn accept_passed_on<S: Store + ?Sized>(
+    store: &S,
+    (source, course_id): (&str, &str),
+    json: &[u8],
+    keys: (&[PublicKey], &dyn SignatureCheck),
+    now: i64,
+) -> Result<Accepted, OfflineError> {
+    let signed = SignedManifest::read(json)?;
+    if signed.manifest.course.id != course_id {
+        let found = &signed.manifest.course.id;
+        return Err(ManifestError::Malformed(format!("a manifest of {found}, passed on for {course_id}")).into());
+    }
+    accept_read(store, source, (json, signed), keys, now).await
+}
+
+/// [`accept`] of `json`, already read as `signed` (its course finds the stored copy, a rollback floor).
+async fn accept_read<S: Store + ?Sized>(
+    store: &S,
+    source: &str,
+    (json, signed): (&[u8], SignedManifest),
     (keys, check): (&[PublicKey], &dyn SignatureCheck),
     now: i64,
 ) -> Result<Accepted, OfflineError> {
-    let course_id = course_id_of(json);
-    let previous = match &course_id {
-        Some(id) => store.get_manifest(id).await?,
-        None => None,
-    };
+    let previous = store.get_manifest(&signed.manifest.course.id).await?;
     let previous_version = previous.as_ref().map(|copy| copy.version);
     let trust = Trust { keys, now, accepted_version: previous_version };
-    let manifest = SignedManifest::verify_with(json, &trust, check).await?;
-    if course_id.as_deref() != Some(manifest.course.id.as_str()) {
-        // Cannot happen for JSON that verifies, but the rollback check must have used this course's copy.
-        return Err(ManifestError::Malformed("the course id could not be read before verifying".into()).into());
-    }
+    let manifest = signed.check_with(&trust, check).await?;
     let updated = previous_version.is_none_or(|previous| manifest.version > previous);
     if updated {
         let copy = StoredManifest {
@@ -106,25 +127,6 @@ pub async fn accept<S: Store + ?Sized>(
         store.put_manifest(StoredManifest { source: source.to_owned(), ..copy }).await?;
     }
     Ok(Accepted { manifest, updated, previous_version })
-}
-
-/// [`accept`] for a manifest a classmate passed on in the swarm of course `course_id`: a manifest of
-/// another course, however well signed by the same school, is refused before anything is stored (kept
-/// under `source`, it would open in place of this course).
-pub async fn accept_passed_on<S: Store + ?Sized>(
-    store: &S,
-    (source, course_id): (&str, &str),
-    json: &[u8],
-    keys: (&[PublicKey], &dyn SignatureCheck),
-    now: i64,
-) -> Result<Accepted, OfflineError> {
-    match course_id_of(json) {
-        Some(id) if id == course_id => accept(store, source, json, keys, now).await,
-        other => {
-            let found = other.unwrap_or_else(|| "no course".to_owned());
-            Err(ManifestError::Malformed(format!("a manifest of {found}, passed on for {course_id}")).into())
-        }
-    }
 }
 
 /// The copy kept in `store` of the manifest last fetched from `source` (an absolute URL), verified again
@@ -235,14 +237,6 @@ fn distinct_needs(manifest: &Manifest) -> Vec<ChunkNeed> {
         }
     }
     needs
-}
-
-/// The course id of a published manifest, read without verifying anything (to find the stored copy).
-/// Read as a whole manifest: the parser verifying uses anyway, where a lighter one would be more code in
-/// the browser's first bundle.
-fn course_id_of(json: &[u8]) -> Option<String> {
-    let signed: SignedManifest = serde_json::from_slice(json).ok()?;
-    Some(signed.manifest.course.id)
 }
 
 #[cfg(test)]
