@@ -52,11 +52,15 @@ macro_rules! split_point {
     };
 }
 
+/// Draws a page of a part with the course as it is now: the part is loaded once, and the page keeps its
+/// state when the course's context changes (the interface language).
+pub type Page<A> = fn(Ctx, A) -> Html;
+
 split_point!(
     exercises,
-    /// The exercise page of lesson `index`.
-    fn exercises_page(ctx: Ctx, index: usize) -> Result<Html, Unloaded> {
-        Ok(yew::html! { <crate::view::exercise::ExercisesPage {ctx} {index} /> })
+    /// The exercise page of a lesson, drawn with the lesson's index.
+    fn exercises_page() -> Result<Page<usize>, Unloaded> {
+        Ok(|ctx, index| yew::html! { <crate::view::exercise::ExercisesPage {ctx} {index} /> })
     }
 );
 
@@ -98,10 +102,10 @@ fn draw_panels(ctx: &Ctx, panel: Panel) -> Html {
 
 split_point!(
     work,
-    /// The page "Mon travail": handing in, and what was sent.
-    fn work_page(ctx: Ctx) -> Result<Html, Unloaded> {
+    /// The page "Mon travail": handing in, and what was sent. Loading it starts the outbox's sending.
+    fn work_page() -> Result<Page<()>, Unloaded> {
         crate::outbox::start();
-        Ok(yew::html! { <crate::view::work::WorkPage {ctx} /> })
+        Ok(|ctx, ()| yew::html! { <crate::view::work::WorkPage {ctx} /> })
     }
 );
 
