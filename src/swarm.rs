@@ -36,7 +36,7 @@ const ASKS_PER_CHUNK: usize = 3;
 /// How often a `Fetching` announce is repeated while the fetch goes on (within the lottery's patience).
 const FETCHING_EVERY_MS: Millis = 2_000;
 
-/// While alive, classmates hear that this page is fetching a chunk over HTTP (see [`Swarm::fetching`]).
+/// While alive, classmates hear that this page is fetching a chunk over HTTP (see [`Peers::fetching`]).
 pub struct Fetching {
     swarm: Swarm,
     cid: Cid,
@@ -70,15 +70,19 @@ pub trait Peers {
     fn leave(&self);
     /// Chunk `cid` (`len` bytes), verified, from a classmate ([`Swarm::get`]).
     fn get(&self, cid: Cid, len: u64) -> LocalBoxFuture<'_, Result<Vec<u8>, Outcome>>;
-    /// The save loop's next step for `cid` ([`Swarm::step`]).
+    /// The save loop's next step for `cid` (`saving::Saving`): ask the connected classmates who hold it,
+    /// fetch it over HTTP (this page's turn in the lottery, the same draw in every page), or wait.
     fn step(&self, cid: &Cid) -> Step;
     /// The classmates asked for `cid` did not give it.
     fn not_given(&self, cid: Cid);
-    /// Resolves at the next news from the swarm ([`Swarm::news`]).
+    /// Resolves at the next news from the swarm: a classmate holds a chunk, starts fetching one, answers
+    /// a request, comes or goes.
     fn news(&self) -> oneshot::Receiver<()>;
-    /// Tells classmates this page fetches `cid` over HTTP until the guard is dropped ([`Swarm::fetching`]).
+    /// Tells classmates this page is fetching `cid` over HTTP, now, every [`FETCHING_EVERY_MS`] and to
+    /// each classmate that connects, until the returned guard ([`Fetching`]) is dropped.
     fn fetching(&self, cid: Cid) -> Box<dyn Any>;
-    /// Waits until the swarm has settled; how many classmates are connected ([`Swarm::settle`]).
+    /// Waits until the swarm has settled (`saving::Settling`), `mirrors` or not: draws made then agree
+    /// from page to page. Resolves to how many classmates are connected.
     fn settle(&self, mirrors: bool) -> LocalBoxFuture<'_, usize>;
     /// Tells classmates this browser now holds `cid`.
     fn have(&self, cid: &Cid);
@@ -96,23 +100,47 @@ impl Peers for Swarm {
     }
 
     fn step(&self, cid: &Cid) -> Step {
-        Swarm::step(self, cid)
+        let links = self.0.links.borrow();
+        let classmates: Vec<&[u8]> =
+            links.iter().filter(|link| link.is_open()).map(|link| link.peer_id.as_slice()).collect();
+        let holders = links.iter().filter(|link| link.is_open() && link.session.borrow().has(cid));
+        let held = holders.fold(Held::No, |held, link| match link.session.borrow().can_request() {
+            true => Held::Free,
+            false if held == Held::No => Held::Busy,
+            false => held,
+        });
+        self.0.saving.borrow_mut().step(&self.0.me, &classmates, *cid, held, now())
     }
 
     fn not_given(&self, cid: Cid) {
-        Swarm::not_given(self, cid);
+        self.0.saving.borrow_mut().not_given(cid);
     }
 
     fn news(&self) -> oneshot::Receiver<()> {
-        Swarm::news(self)
+        let (sender, receiver) = oneshot::channel();
+        self.0.news.borrow_mut().push(sender);
+        receiver
     }
 
     fn fetching(&self, cid: Cid) -> Box<dyn Any> {
-        Box::new(Swarm::fetching(self, cid))
+        self.0.fetching.borrow_mut().insert(cid);
+        for link in self.0.links.borrow().iter().filter(|link| link.is_open()) {
+            link.send(&[Message::Fetching { cid }]);
+        }
+        Box::new(Fetching { swarm: self.clone(), cid })
     }
 
     fn settle(&self, mirrors: bool) -> LocalBoxFuture<'_, usize> {
-        Box::pin(Swarm::settle(self, mirrors))
+        Box::pin(async move {
+            let mut settling = Settling::new(mirrors);
+            loop {
+                let others = self.0.size.get().map(|size| size.saturating_sub(1) as usize);
+                if settling.settled(self.stats().peers, others) {
+                    return self.stats().peers;
+                }
+                cartable_web::net::sleep(SETTLE_STEP_MS as i32).await;
+            }
+        })
     }
 
     fn have(&self, cid: &Cid) {
@@ -324,60 +352,9 @@ impl Swarm {
         }
     }
 
-    /// The save loop's next step for `cid` (`saving::Saving`): ask the connected classmates who hold it,
-    /// fetch it over HTTP (this page's turn in the lottery, the same draw in every page), or wait.
-    pub fn step(&self, cid: &Cid) -> Step {
-        let links = self.0.links.borrow();
-        let classmates: Vec<&[u8]> =
-            links.iter().filter(|link| link.is_open()).map(|link| link.peer_id.as_slice()).collect();
-        let holders = links.iter().filter(|link| link.is_open() && link.session.borrow().has(cid));
-        let held = holders.fold(Held::No, |held, link| match link.session.borrow().can_request() {
-            true => Held::Free,
-            false if held == Held::No => Held::Busy,
-            false => held,
-        });
-        self.0.saving.borrow_mut().step(&self.0.me, &classmates, *cid, held, now())
-    }
-
-    /// The classmates asked for `cid` did not give it.
-    pub fn not_given(&self, cid: Cid) {
-        self.0.saving.borrow_mut().not_given(cid);
-    }
-
-    /// Resolves at the next news from the swarm: a classmate holds a chunk, starts fetching one, answers
-    /// a request, comes or goes.
-    pub fn news(&self) -> oneshot::Receiver<()> {
-        let (sender, receiver) = oneshot::channel();
-        self.0.news.borrow_mut().push(sender);
-        receiver
-    }
-
     fn tell_news(&self) {
         for waiting in self.0.news.borrow_mut().drain(..) {
             let _ = waiting.send(());
-        }
-    }
-
-    /// Tells classmates this page is fetching `cid` over HTTP, now, every [`FETCHING_EVERY_MS`] and to
-    /// each classmate that connects, until the returned guard is dropped.
-    pub fn fetching(&self, cid: Cid) -> Fetching {
-        self.0.fetching.borrow_mut().insert(cid);
-        for link in self.0.links.borrow().iter().filter(|link| link.is_open()) {
-            link.send(&[Message::Fetching { cid }]);
-        }
-        Fetching { swarm: self.clone(), cid }
-    }
-
-    /// Waits until the swarm has settled (`saving::Settling`), `mirrors` or not: draws made then agree
-    /// from page to page. Returns how many classmates are connected.
-    pub async fn settle(&self, mirrors: bool) -> usize {
-        let mut settling = Settling::new(mirrors);
-        loop {
-            let others = self.0.size.get().map(|size| size.saturating_sub(1) as usize);
-            if settling.settled(self.stats().peers, others) {
-                return self.stats().peers;
-            }
-            cartable_web::net::sleep(SETTLE_STEP_MS as i32).await;
         }
     }
 
