@@ -139,6 +139,13 @@ impl Shell {
         distinct_chunks(&self.files, self.chunk_size)
     }
 
+    /// Every chunk of the served files and of the parts at `used` paths, each once, with its length, in
+    /// order: what the worker's install fetches when the pupil used those parts with an earlier build.
+    pub fn chunks_with_parts(&self, used: &[String]) -> Vec<(Cid, u64)> {
+        let parts = self.parts.iter().filter(|part| used.contains(&part.path));
+        distinct_chunks(self.files.iter().chain(parts), self.chunk_size)
+    }
+
     /// Every chunk of the served files and of the parts, each once, with its length: what the worker may
     /// keep for this build.
     pub fn kept_chunks(&self) -> Vec<(Cid, u64)> {

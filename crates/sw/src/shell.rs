@@ -5,6 +5,7 @@
 //! snapshot record is written last: a build is served only once it is whole, and a page runs one build.
 
 use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use cartable_core::fetch::{full_jitter, Millis, Outcome, SourceKind};
@@ -92,18 +93,10 @@ pub async fn install(build: &str, shell_json: &str, mirrors: &[String], progress
         return Err(ShellError::OtherBuild { listed: shell.build, worker: build.to_owned() });
     }
     let store = crate::connection::store().await?;
-    let kept = store.shell_keys().await?;
-    let mut chunks = shell.chunks();
+    let kept: BTreeSet<String> = store.shell_keys().await?.into_iter().collect();
     // The parts the pupil used with an earlier build are kept again for this one: what opened offline
     // before an update still does after it.
-    for part in used_parts(&store, &kept).await.iter().filter_map(|path| shell.part(path)) {
-        let new = part.chunks.iter().enumerate().map(|(index, cid)| (*cid, part.chunk_len(index, shell.chunk_size)));
-        for chunk in new.collect::<Vec<_>>() {
-            if !chunks.contains(&chunk) {
-                chunks.push(chunk);
-            }
-        }
-    }
+    let chunks = shell.chunks_with_parts(&used_parts(&store, &kept).await);
     let keys: Vec<String> = chunks.iter().map(|(cid, _)| chunk_key(cid)).collect();
     let present = store.has_shell(&keys).await?;
     let missing: Vec<(Cid, u64)> = chunks.iter().zip(&present).filter(|(_, kept)| !**kept).map(|(c, _)| *c).collect();
@@ -125,16 +118,15 @@ pub async fn install(build: &str, shell_json: &str, mirrors: &[String], progress
 }
 
 /// The paths of the parts kept whole for an earlier build (among the `kept` record keys).
-async fn used_parts(store: &cartable_web::store::IdbStore, kept: &[String]) -> Vec<String> {
+async fn used_parts(store: &cartable_web::store::IdbStore, kept: &BTreeSet<String>) -> Vec<String> {
     let mut used = Vec::new();
     for snapshot in kept.iter().filter(|key| key.starts_with("snapshot/")) {
         let Some(shell) = store.get_shell(snapshot).await.ok().flatten().and_then(|(json, _)| Shell::read(&json))
         else {
             continue;
         };
-        let whole = |part: &&cartable_core::manifest::FileEntry| {
-            part.chunks.iter().all(|cid| kept.iter().any(|key| *key == chunk_key(cid)))
-        };
+        let whole =
+            |part: &&cartable_core::manifest::FileEntry| part.chunks.iter().all(|cid| kept.contains(&chunk_key(cid)));
         used.extend(shell.parts.iter().filter(whole).map(|part| part.path.clone()));
     }
     used
@@ -287,7 +279,7 @@ fn path_of(url: &str) -> Option<String> {
 pub async fn activate(build: &str) -> Result<(), ShellError> {
     let store = crate::connection::store().await?;
     let shell = snapshot(&store, build).await.ok_or_else(|| ShellError::NoSnapshot(build.to_owned()))?;
-    let keep: std::collections::BTreeSet<String> = shell.kept_chunks().iter().map(|(cid, _)| chunk_key(cid)).collect();
+    let keep: BTreeSet<String> = shell.kept_chunks().iter().map(|(cid, _)| chunk_key(cid)).collect();
     let (pages, policies) = (format!("page/{build}/"), format!("policy/{build}/"));
     let stale = store.shell_keys().await?.into_iter().filter(|key| {
         !(keep.contains(key) || key.starts_with(&pages) || key.starts_with(&policies) || *key == snapshot_key(build))

@@ -40,6 +40,8 @@ fn packs_files_into_chunks_and_reads_back_what_it_wrote() {
     let part = shell.part("pkg/split_exercises.wasm").expect("the part is listed");
     assert!(!shell.chunks().iter().any(|(cid, _)| part.chunks.contains(cid)));
     assert!(shell.file("pkg/split_exercises.wasm").is_none(), "a part is not installed with the files");
+    assert_eq!(shell.chunks_with_parts(&[]), shell.chunks());
+    assert_eq!(shell.chunks_with_parts(&["pkg/split_exercises.wasm".into()]), shell.kept_chunks(), "a used part too");
     assert_eq!(shell.bytes(), 300 + 5000 + u64::from(CHUNK_SIZE) + 10 + 700 + 2000);
     assert_eq!(Shell::read(&shell.to_json()).as_ref(), Some(&shell));
     assert_eq!(Shell::from_json(&shell.to_json()), Ok(shell));
