@@ -228,6 +228,20 @@ export async function visitWithWorker(t, { course, hash = '', extra = [] } = {})
   return { course: packed, server, context, page };
 }
 
+/**
+ * `visitWithWorker` of the sample course served with a copy of the built app of its own (`www/`,
+ * `pkg/`, returned with the visit), so that a test can publish a new build of it (`cartable shell`).
+ */
+export async function visitOwnBuild(t, { hash = '' } = {}) {
+  const dir = scratch(t);
+  const course = packSample(dir);
+  const [www, pkg] = [join(dir, 'www'), join(dir, 'pkg')];
+  cpSync(join(root, 'www'), www, { recursive: true });
+  cpSync(join(root, 'pkg'), pkg, { recursive: true });
+  const visit = await visitWithWorker(t, { course, hash, extra: ['--www', www, '--pkg', pkg] });
+  return { ...visit, www, pkg };
+}
+
 /** Waits until a service worker controls `page` (the first visit installs it and it claims the page). */
 export async function controlledByWorker(page) {
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30_000 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cartable, chunksOf, packSample, repack, root, scratch, takeNewBuild, visitWithWorker } from './harness.mjs';
+import { cartable, chunksOf, packSample, repack, root, scratch, takeNewBuild, visitOwnBuild, visitWithWorker } from './harness.mjs';
 
 const LESSON_ONE_TEXT = 'Pendant la fermeture du collège';
 const SAVE = /Enregistrer pour consulter hors ligne|Reprendre l'enregistrement/;
@@ -109,26 +109,22 @@ test('an update fetches only the chunks whose CIDs are new, and the course stays
 });
 
 /**
- * A first visit to the sample course served with a copy of the built app of its own (`www/`, `pkg/`),
+ * A first visit to the sample course served with a copy of the built app of its own (`visitOwnBuild`),
  * and `publishVersion2()`, which publishes a new build of it: new styles (`version 2`), built into a new
  * shell (new chunks, a new build id).
  */
-async function visitOwnBuild(t) {
-  const dir = scratch(t);
-  const course = packSample(dir);
-  const [www, pkg] = [join(dir, 'www'), join(dir, 'pkg')];
-  cpSync(join(root, 'www'), www, { recursive: true });
-  cpSync(join(root, 'pkg'), pkg, { recursive: true });
-  const visit = await visitWithWorker(t, { course, extra: ['--www', www, '--pkg', pkg] });
+async function visitOwnStyledBuild(t) {
+  const visit = await visitOwnBuild(t);
+  const { www, pkg } = visit;
   const publishVersion2 = () => {
     writeFileSync(join(www, 'style.css'), `${readFileSync(join(www, 'style.css'), 'utf8')}\n/* version 2 */\n`);
     cartable('shell', '--www', www, '--pkg', pkg);
   };
-  return { ...visit, pkg, publishVersion2 };
+  return { ...visit, publishVersion2 };
 }
 
 test('a new version of the app installs in the background and the page offers to reload into it', async (t) => {
-  const { course, page, publishVersion2 } = await visitOwnBuild(t);
+  const { course, page, publishVersion2 } = await visitOwnStyledBuild(t);
   await page.getByRole('heading', { level: 1, name: course.manifest.course.title }).waitFor();
 
   // A new build is published.
@@ -148,7 +144,7 @@ test('a new version of the app installs in the background and the page offers to
 });
 
 test('an update installed while only the embed page is open keeps the app page too: it opens offline', async (t) => {
-  const { course, server, context, page, publishVersion2, pkg } = await visitOwnBuild(t);
+  const { course, server, context, page, publishVersion2, pkg } = await visitOwnStyledBuild(t);
   const title = course.manifest.course.title;
   await page.getByRole('heading', { level: 1, name: title }).waitFor();
   await page.close();

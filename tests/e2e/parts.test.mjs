@@ -3,10 +3,10 @@
 // (checked against the CID the shell list pins), so that what the pupil used opens offline. A part never
 // used is said plainly offline, with a retry; the lesson still reads.
 import assert from 'node:assert/strict';
-import { appendFileSync, cpSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cartable, launch, packSample, root, scratch, serve, takeNewBuild, visitWithWorker } from './harness.mjs';
+import { cartable, launch, packSample, root, scratch, serve, takeNewBuild, visitOwnBuild, visitWithWorker } from './harness.mjs';
 
 const LESSON_TEXT = 'Pendant la fermeture du collège';
 const NOT_HERE = "Cette page n'est pas encore sur cet appareil";
@@ -74,12 +74,7 @@ test('where WebCrypto has no Ed25519, the part carrying ed25519-dalek checks the
 
 test('a part the pupil used is kept again by an update that changes it: it still opens offline', async (t) => {
   // The sample course served with a copy of the built app of its own, so that a new build can be published.
-  const dir = scratch(t);
-  const course = packSample(dir);
-  const [www, pkg] = [join(dir, 'www'), join(dir, 'pkg')];
-  cpSync(join(root, 'www'), www, { recursive: true });
-  cpSync(join(root, 'pkg'), pkg, { recursive: true });
-  const { server, context, page } = await visitWithWorker(t, { course, hash: '#/lecon/1/exercices', extra: ['--www', www, '--pkg', pkg] });
+  const { server, context, page, www, pkg } = await visitOwnBuild(t, { hash: '#/lecon/1/exercices' });
   await page.locator('form.question').first().waitFor();
 
   // A new build whose exercises part changed (a custom section appended: the same code, new bytes and CID).
